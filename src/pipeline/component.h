@@ -110,8 +110,11 @@ typedef enum pl_health {
     PL_HEALTH_STOPPED,
 } pl_health;
 
+struct net_pool;
+
 struct pl_host {
-    unsigned workers;     /* number of network worker threads to use */
+    unsigned workers;       /* number of network worker threads to use */
+    struct net_pool *pool;  /* shared network worker loops (src/net), started before receivers */
     const char *data_dir; /* directory for persistent state ("./genops-data") */
     int64_t start_time_ns;
     /* Health as seen by health_check (atomic int underneath). */
