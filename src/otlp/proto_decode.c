@@ -146,8 +146,9 @@ typedef struct cnt_spec {
     cnt_kind kind;
 } cnt_spec;
 
-static gb_status count_fields(dctx *c, const char *where, const uint8_t *p, const uint8_t *end,
-                              const cnt_spec *spec, unsigned nspec, uint32_t *counts)
+static inline __attribute__((always_inline)) gb_status
+count_fields(dctx *c, const char *where, const uint8_t *p, const uint8_t *end, const cnt_spec *spec,
+             unsigned nspec, uint32_t *counts)
 {
     pw_field f;
     pw_err pe_;
@@ -245,6 +246,43 @@ static gb_status dec_any(dctx *c, const uint8_t *p, const uint8_t *end, pd_any *
     pw_err pe_;
     if (depth > OTLP_MAX_ANY_DEPTH)
         return fail(c, where, "nesting deeper than %d levels", OTLP_MAX_ANY_DEPTH);
+    /* Fast path: the usual single scalar or short string value. */
+    if (end - p >= 2) {
+        const uint8_t *q = p + 1;
+        uint64_t x;
+        switch (p[0]) {
+        case 0x0a:
+            if (p[1] < 0x80 && p + 2 + p[1] == end) {
+                v->type = PD_ANY_STR;
+                v->u.str = gb_str_n(p + 2, p[1]);
+                return GB_OK;
+            }
+            break;
+        case 0x10:
+            if (pw_read_varint(&q, end, &x) && q == end) {
+                v->type = PD_ANY_BOOL;
+                v->u.b = x != 0;
+                return GB_OK;
+            }
+            break;
+        case 0x18:
+            if (pw_read_varint(&q, end, &x) && q == end) {
+                v->type = PD_ANY_INT;
+                v->u.i = (int64_t)x;
+                return GB_OK;
+            }
+            break;
+        case 0x21:
+            if (end - p == 9) {
+                v->type = PD_ANY_DOUBLE;
+                v->u.d = pw_u2d(pw_load64(p + 1));
+                return GB_OK;
+            }
+            break;
+        default:
+            break;
+        }
+    }
     FOR_FIELDS(p, end)
     {
         switch (f.num) {
@@ -278,7 +316,8 @@ static gb_status dec_any(dctx *c, const uint8_t *p, const uint8_t *end, pd_any *
             pw_field g;
             const uint8_t *q = f.p, *qend = f.p + f.len;
             while (q < qend) {
-                pw_next(&q, qend, &g); /* validated by count_fields */
+                pw_err ge = pw_next(&q, qend, &g);
+                if (ge) return wire_fail(c, aw, ge);
                 if (g.num != 1) continue;
                 if (g.wt != PW_LEN) return wt_fail(c, aw, &g);
                 st = dec_any(c, SUB(g), &items[k++], depth + 1);
@@ -302,7 +341,8 @@ static gb_status dec_any(dctx *c, const uint8_t *p, const uint8_t *end, pd_any *
             pw_field g;
             const uint8_t *q = f.p, *qend = f.p + f.len;
             while (q < qend) {
-                pw_next(&q, qend, &g);
+                pw_err ge = pw_next(&q, qend, &g);
+                if (ge) return wire_fail(c, kw, ge);
                 if (g.num != 1) continue;
                 if (g.wt != PW_LEN) return wt_fail(c, kw, &g);
                 st = dec_kv(c, SUB(g), &items[k++], depth + 1);
@@ -331,6 +371,14 @@ static gb_status dec_kv(dctx *c, const uint8_t *p, const uint8_t *end, pd_kv *kv
     pw_err pe_;
     kv->key = GB_STR_NULL;
     kv->value.type = PD_ANY_EMPTY;
+    /* Fast path: key (field 1, short) then value (field 2, short), as every encoder writes. */
+    if (end - p >= 2 && p[0] == 0x0a && p[1] < 0x80 && end - (p + 2) >= p[1]) {
+        const uint8_t *q = p + 2 + p[1];
+        if (end - q >= 2 && q[0] == 0x12 && q[1] < 0x80 && q + 2 + q[1] == end) {
+            kv->key = gb_str_n(p + 2, p[1]);
+            return dec_any(c, q + 2, end, &kv->value, depth);
+        }
+    }
     FOR_FIELDS(p, end)
     {
         switch (f.num) {

@@ -153,7 +153,8 @@ pw_err pw_skip_group(const uint8_t **pp, const uint8_t *end, uint32_t num, int d
 
 /* Reads the next field at *pp. Groups (deprecated wire types 3/4) are skipped whole and
  * reported with wt = PW_SGROUP. Returns PW_OK or a reason. */
-static inline pw_err pw_next(const uint8_t **pp, const uint8_t *end, pw_field *f)
+static inline __attribute__((always_inline)) pw_err pw_next(const uint8_t **pp, const uint8_t *end,
+                                                            pw_field *f)
 {
     const uint8_t *p = *pp;
     uint64_t tag;
@@ -164,6 +165,9 @@ static inline pw_err pw_next(const uint8_t **pp, const uint8_t *end, pw_field *f
     }
     f->num = (uint32_t)(tag >> 3);
     f->wt = (uint32_t)(tag & 7);
+    f->v = 0;
+    f->p = p;
+    f->len = 0;
     if (f->num == 0) return PW_ERR_FIELDNUM;
     switch (f->wt) {
     case PW_VARINT:
@@ -176,7 +180,10 @@ static inline pw_err pw_next(const uint8_t **pp, const uint8_t *end, pw_field *f
         break;
     case PW_LEN: {
         uint64_t n;
-        if (!pw_read_varint(&p, end, &n)) return PW_ERR_VARINT;
+        if (p < end && *p < 0x80)
+            n = *p++;
+        else if (!pw_read_varint(&p, end, &n))
+            return PW_ERR_VARINT;
         if (n > (uint64_t)(end - p)) return PW_ERR_TRUNC_LEN;
         f->p = p;
         f->len = (size_t)n;
