@@ -53,7 +53,7 @@ struct net_http_server {
     size_t max_body;
     size_t max_header;
     uint32_t max_headers;
-    struct timeval req_tv, idle_tv, write_tv, linger_tv;
+    struct timeval hdr_tv, req_tv, idle_tv, write_tv, linger_tv;
     http_worker *w;
 };
 
@@ -471,7 +471,7 @@ static void conn_process(http_conn *c)
             if (avail == 0) return;
             if (!c->in_request) {
                 c->in_request = true;
-                arm_timer(c, &s->req_tv);
+                arm_timer(c, &s->hdr_tv);
             }
             struct evbuffer_ptr pos = evbuffer_search(in, "\r\n\r\n", 4, NULL);
             if (pos.pos < 0) {
@@ -705,9 +705,10 @@ gb_status net_http_server_new(net_pool *pool, const net_http_server_cfg *cfg,
     s->max_body = cfg->max_body_size;
     s->max_header = cfg->max_header_size ? cfg->max_header_size : 64 * 1024;
     s->max_headers = cfg->max_headers ? cfg->max_headers : 100;
-    s->req_tv = tv_from_ns(cfg->request_timeout_ns, 30000000000LL);
+    s->hdr_tv = tv_from_ns(cfg->header_timeout_ns, 30000000000LL);
+    s->req_tv = tv_from_ns(cfg->request_timeout_ns, 60000000000LL);
     s->idle_tv = tv_from_ns(cfg->idle_timeout_ns, 90000000000LL);
-    s->write_tv = tv_from_ns(0, 30000000000LL);
+    s->write_tv = tv_from_ns(cfg->write_timeout_ns, 30000000000LL);
     s->linger_tv = tv_from_ns(0, 2000000000LL);
     s->w = calloc(net_pool_size(pool), sizeof(*s->w));
     if (!s->w) {

@@ -20,8 +20,10 @@
  *   - body <= max_body_size (0 = unlimited): the handler is called with req->body_too_large set
  *     and an empty body so it can answer in its own format; the connection is then closed after a
  *     short lingering drain. Default reply when the handler leaves status 0: 413.
- *   - a request must arrive completely within request_timeout (default 30 s; protects from
- *     slowloris), and an idle keep-alive connection is closed after idle_timeout (default 90 s).
+ *   - the head must arrive within header_timeout (default 30 s) of its first byte and the body
+ *     within request_timeout (default 60 s) after the head (slowloris), else 408 and close; an
+ *     idle keep-alive connection is closed after idle_timeout (default 90 s), a client that stops
+ *     reading the response after write_timeout (default 30 s).
  * Malformed requests get 400 and the connection is closed. Only the methods' names are checked
  * for syntax: the handler decides which methods it accepts. */
 #ifndef NET_HTTP_SERVER_H
@@ -79,8 +81,10 @@ typedef struct net_http_server_cfg {
     SSL_CTX *tls;               /* NULL: plain HTTP; the server takes its own reference */
     size_t max_body_size;       /* 0 = unlimited */
     size_t max_header_size;     /* 0 = 64 KiB */
-    int64_t request_timeout_ns; /* 0 = 30 s */
-    int64_t idle_timeout_ns;    /* 0 = 90 s */
+    int64_t header_timeout_ns;  /* request line + headers must arrive within this; 0 = 30 s */
+    int64_t request_timeout_ns; /* the body must arrive within this after the head; 0 = 60 s */
+    int64_t write_timeout_ns;   /* a stalled response write closes the connection; 0 = 30 s */
+    int64_t idle_timeout_ns;    /* idle keep-alive connections are closed; 0 = 90 s */
     uint32_t max_headers;       /* 0 = 100 */
 } net_http_server_cfg;
 

@@ -13,7 +13,8 @@
  *   --max-body BYTES --max-msg-mib N --include-metadata --compression ALG (repeatable)
  *   --cors-origin O (repeatable) --cors-header H (repeatable) --cors-max-age S
  *   --ka-idle S --ka-age S --ka-grace S --ka-time S --ka-timeout S --ka-min-time S
- *   --ka-permit-without-stream --id NAME */
+ *   --ka-permit-without-stream --id NAME
+ *   --read-header-timeout S --read-timeout S --idle-timeout S */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,12 @@ int main(int argc, char **argv)
             ka.server_parameters.time = secs(v), ka.server_parameters_set = true;
         else if (ARG("--ka-timeout"))
             ka.server_parameters.timeout = secs(v), ka.server_parameters_set = true;
+        else if (ARG("--read-header-timeout"))
+            cfg.protocols.http.read_header_timeout = secs(v);
+        else if (ARG("--read-timeout"))
+            cfg.protocols.http.read_timeout = secs(v);
+        else if (ARG("--idle-timeout"))
+            cfg.protocols.http.idle_timeout = secs(v);
         else if (ARG("--ka-min-time"))
             ka.enforcement_policy.min_time = secs(v), ka.enforcement_policy_set = true;
         else {

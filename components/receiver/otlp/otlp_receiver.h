@@ -52,6 +52,10 @@ typedef struct otlprecv_http_cfg {
     otlprecv_auth_cfg auth;
     bool compression_algorithms_set;
     cfg_strings compression_algorithms;
+    int64_t read_timeout;        /* ns; 0 = 60 s for the body */
+    int64_t read_header_timeout; /* ns; 0 = 30 s */
+    int64_t write_timeout;       /* ns; 0 = 30 s */
+    int64_t idle_timeout;        /* ns; 0 = 90 s */
 } otlprecv_http_cfg;
 
 typedef struct otlprecv_protocols {

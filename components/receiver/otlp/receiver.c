@@ -53,25 +53,6 @@ static bool ieq_n(const char *a, const char *b, size_t n)
     return strncasecmp(a, b, n) == 0;
 }
 
-bool otlprecv_cors_origin_allowed(const cfg_strings *allowed, gb_str origin)
-{
-    for (uint32_t i = 0; i < allowed->n; i++) {
-        const char *p = allowed->v[i];
-        size_t pl = strlen(p);
-        if (pl == 1 && p[0] == '*') return true;
-        const char *star = strchr(p, '*');
-        if (!star) {
-            if (pl == origin.len && ieq_n(p, origin.ptr, pl)) return true;
-            continue;
-        }
-        size_t pre = (size_t)(star - p), suf = pl - pre - 1;
-        if (origin.len >= pre + suf && ieq_n(p, origin.ptr, pre) &&
-            ieq_n(star + 1, origin.ptr + origin.len - suf, suf))
-            return true;
-    }
-    return false;
-}
-
 static bool cors_enabled(const otlprecv_http_cfg *h)
 {
     return h->cors_set && h->cors.allowed_origins.n > 0;
@@ -502,6 +483,10 @@ static gb_status recv_start(pl_component *c, pl_host *host)
             .endpoint = h->endpoint,
             .tls = ctx,
             .max_body_size = (size_t)h->max_request_body_size,
+            .header_timeout_ns = h->read_header_timeout,
+            .request_timeout_ns = h->read_timeout,
+            .write_timeout_ns = h->write_timeout,
+            .idle_timeout_ns = h->idle_timeout,
         };
         st = net_http_server_new(host->pool, &hc, http_handler, r, &r->http, err, sizeof(err));
         if (ctx) SSL_CTX_free(ctx);
