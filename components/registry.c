@@ -3,8 +3,16 @@
 #include "pipeline/component.h"
 
 extern const pl_descriptor receiver_otlp_descriptor;
+extern const pl_descriptor extension_health_check_descriptor;
+extern const pl_descriptor extension_zpages_descriptor;
+extern const pl_descriptor extension_pprof_descriptor;
+extern const pl_descriptor extension_memory_ballast_descriptor;
 
 const pl_descriptor *const pl_registry[] = {
     &receiver_otlp_descriptor,
+    &extension_health_check_descriptor,
+    &extension_zpages_descriptor,
+    &extension_pprof_descriptor,
+    &extension_memory_ballast_descriptor,
     NULL,
 };
