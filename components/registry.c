@@ -2,9 +2,11 @@
  * line and one array entry) and nothing else outside its folder. */
 #include "pipeline/component.h"
 
+extern const pl_descriptor exporter_debug_descriptor;
 extern const pl_descriptor exporter_otlphttp_descriptor;
 
 const pl_descriptor *const pl_registry[] = {
+    &exporter_debug_descriptor,
     &exporter_otlphttp_descriptor,
     NULL,
 };
