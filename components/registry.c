@@ -3,10 +3,12 @@
 #include "pipeline/component.h"
 
 extern const pl_descriptor exporter_debug_descriptor;
+extern const pl_descriptor exporter_file_descriptor;
 extern const pl_descriptor exporter_otlphttp_descriptor;
 
 const pl_descriptor *const pl_registry[] = {
     &exporter_debug_descriptor,
+    &exporter_file_descriptor,
     &exporter_otlphttp_descriptor,
     NULL,
 };
