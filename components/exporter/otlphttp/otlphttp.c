@@ -699,7 +699,8 @@ static gb_status oh_export(void *ctx, unsigned thread, pd_batch *b, int64_t dead
                    "partial success response  rejected_%s=%lld message=\"%s\" endpoint=%s",
                    pd_signal_item(s->signal), (long long)rejected, msg, s->url);
             res->rejected = rejected;
-            snprintf(res->message, sizeof res->message, "partial success: %s", msg);
+            if (snprintf(res->message, sizeof res->message, "partial success: %s", msg) < 0)
+                res->message[0] = '\0';
         }
         return GB_OK;
     }
