@@ -37,7 +37,8 @@
 #include "base/timeutil.h"
 #include "otlp/otlp.h"
 
-#define RESP_LIMIT (1u << 20) /* bodies beyond 1 MiB are truncated (only messages are read) */
+#define RESP_LIMIT (1u << 20)  /* bodies beyond 1 MiB are truncated (only messages are read) */
+#define BUF_KEEP   (16u << 20) /* per-thread buffers larger than this are freed after use */
 
 /* ---- config ------------------------------------------------------------------------------------
  */
@@ -587,6 +588,18 @@ static gb_status compress_body(oh_thread *t, int comp, const uint8_t **out, size
     return GB_OK;
 }
 
+/* Gives back memory after an unusually large request so idle consumers stay small. */
+static void shrink(oh_thread *t)
+{
+    if (t->body.cap > BUF_KEEP) gb_sbuf_free(&t->body);
+    if (t->resp.cap > BUF_KEEP) gb_sbuf_free(&t->resp);
+    if (t->zcap > BUF_KEEP) {
+        free(t->z);
+        t->z = NULL;
+        t->zcap = 0;
+    }
+}
+
 static const char *status_text(long code)
 {
     switch (code) {
@@ -702,6 +715,7 @@ static gb_status oh_export(void *ctx, unsigned thread, pd_batch *b, int64_t dead
             if (snprintf(res->message, sizeof res->message, "partial success: %s", msg) < 0)
                 res->message[0] = '\0';
         }
+        shrink(t);
         return GB_OK;
     }
 
@@ -712,6 +726,7 @@ static gb_status oh_export(void *ctx, unsigned thread, pd_batch *b, int64_t dead
                  s->url, code, status_text(code)[0] ? " " : "", status_text(code),
                  smsg[0] ? ", Message=" : "", smsg) < 0)
         res->message[0] = '\0';
+    shrink(t);
     if (code == 429 || code == 502 || code == 503 || code == 504) {
         res->retry_after_ns = otlphttp_parse_retry_after(t->retry_after, gb_now_ns() / GB_NS_PER_S);
         return GB_ERR_RETRY;
