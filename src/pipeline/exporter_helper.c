@@ -75,6 +75,7 @@ struct pl_exphelper {
 
 void pl_retry_cfg_default(pl_retry_cfg *r)
 {
+    memset(r, 0, sizeof *r);
     r->enabled = true;
     r->initial_interval = 5 * GB_NS_PER_S;
     r->max_interval = 30 * GB_NS_PER_S;
