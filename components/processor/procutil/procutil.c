@@ -1,0 +1,29 @@
+/* Shared processor helpers. procutil_diag forwards validation errors found by a component's
+ * validate hook to the config diagnostics; the reference to cfg_diag_add is weak so that the
+ * components link in programs (and tests) that do not include the config binder. */
+#include "procutil.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+#pragma weak cfg_diag_add
+
+void procutil_diag(cfg_diags *d, const cfg_node *node, const char *path, const char *msg)
+{
+    cfg_mark m = {0};
+    if (node) m = node->mark;
+    if (cfg_diag_add && d) cfg_diag_add(d, CFG_ERROR, m, path ? path : "", "%s", msg);
+}
+
+void procutil_label(char *out, size_t size, const char *id)
+{
+    snprintf(out, size, "processor=\"%s\"", id);
+}
+
+int procutil_ieq(const char *a, size_t alen, const char *b)
+{
+    size_t bl = 0;
+    while (b[bl])
+        bl++;
+    return alen == bl && strncasecmp(a, b, alen) == 0;
+}
