@@ -8,11 +8,22 @@
 
 #pragma weak cfg_diag_add
 
-void procutil_diag(cfg_diags *d, const cfg_node *node, const char *path, const char *msg)
+static void diag(cfg_diags *d, cfg_severity sev, const cfg_node *node, const char *path,
+                 const char *msg)
 {
     cfg_mark m = {0};
     if (node) m = node->mark;
-    if (cfg_diag_add && d) cfg_diag_add(d, CFG_ERROR, m, path ? path : "", "%s", msg);
+    if (cfg_diag_add && d) cfg_diag_add(d, sev, m, path ? path : "", "%s", msg);
+}
+
+void procutil_diag(cfg_diags *d, const cfg_node *node, const char *path, const char *msg)
+{
+    diag(d, CFG_ERROR, node, path, msg);
+}
+
+void procutil_warn(cfg_diags *d, const cfg_node *node, const char *path, const char *msg)
+{
+    diag(d, CFG_WARNING, node, path, msg);
 }
 
 void procutil_label(char *out, size_t size, const char *id)

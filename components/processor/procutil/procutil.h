@@ -9,6 +9,8 @@
 
 /* Adds an error diagnostic at node (or an unknown position when node is NULL). */
 void procutil_diag(cfg_diags *d, const cfg_node *node, const char *path, const char *msg);
+/* Same, as a warning. */
+void procutil_warn(cfg_diags *d, const cfg_node *node, const char *path, const char *msg);
 
 /* Writes processor="<id>" into out (truncated to size). */
 void procutil_label(char *out, size_t size, const char *id);
