@@ -30,6 +30,13 @@ typedef struct attraction_cfg {
 /* Table of one list element (bind a CFG_T_LIST of attraction_cfg with it). */
 extern const cfg_table attraction_cfg_table;
 
+/* The cfg_field of a required action list at member of struct type. */
+#define ATTRACTION_LIST_FIELD(k, T, member, d)                                                     \
+    {                                                                                              \
+        .key = k, .type = CFG_T_LIST, .offset = offsetof(T, member), .doc = d,                     \
+        .flags = CFG_F_REQUIRED, .sub = &attraction_cfg_table, .elem_size = sizeof(attraction_cfg) \
+    }
+
 /* ---- regular expressions ------------------------------------------------------------------- */
 
 /* RE2/Go syntax translated to POSIX extended regex: (?P<name>...) and (?<name>...) become

@@ -103,13 +103,7 @@ static CFG_TABLE(match_table, match_fields, NULL);
 static void attributes_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d);
 
 static const cfg_field attributes_fields[] = {
-    {.key = "actions",
-     .type = CFG_T_LIST,
-     .offset = offsetof(attributes_cfg, actions),
-     .doc = "actions applied in order",
-     .flags = CFG_F_REQUIRED,
-     .sub = &attraction_cfg_table,
-     .elem_size = sizeof(attraction_cfg)},
+    ATTRACTION_LIST_FIELD("actions", attributes_cfg, actions, "actions applied in order"),
     {.key = "include",
      .type = CFG_T_SECTION,
      .offset = offsetof(attributes_cfg, include),
@@ -625,15 +619,7 @@ static gb_status attributes_consume(pl_component *c, pd_batch *b)
             break;
         }
     }
-    pl_consumer *next = c->next[c->signal];
-    if (st != GB_OK || !next) {
-        gb_log(GB_LOG_ERROR, c->full_id, "dropped %llu %s: %s",
-               (unsigned long long)pd_batch_count(b), pd_signal_item(c->signal),
-               st ? "out of memory while applying actions" : "no downstream consumer");
-        pd_batch_unref(b);
-        return st == GB_ERR_NOMEM ? GB_ERR_RETRY : GB_ERR_PERMANENT;
-    }
-    return next->consume(next, b);
+    return procutil_forward(c, b, st);
 }
 
 const pl_descriptor processor_attributes_descriptor = {

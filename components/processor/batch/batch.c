@@ -216,22 +216,6 @@ static gb_status own_attrs(gb_arena *a, pd_attrs *at)
     return GB_OK;
 }
 
-static uint64_t rs_items(const pd_resource_spans *rs)
-{
-    uint64_t n = 0;
-    for (uint32_t j = 0; j < rs->n_scope_spans; j++)
-        n += rs->scope_spans[j].n_spans;
-    return n;
-}
-
-static uint64_t rl_items(const pd_resource_logs *rl)
-{
-    uint64_t n = 0;
-    for (uint32_t j = 0; j < rl->n_scope_logs; j++)
-        n += rl->scope_logs[j].n_logs;
-    return n;
-}
-
 static uint64_t sm_items(const pd_scope_metrics *sm)
 {
     uint64_t n = 0;
@@ -248,73 +232,55 @@ static uint64_t rm_items(const pd_resource_metrics *rm)
     return n;
 }
 
-static gb_status slice_traces(gb_arena *a, const pd_batch *src, uint64_t from, uint64_t to,
-                              uint64_t total, pd_resource_spans *dst, uint32_t *nd)
-{
-    uint64_t pos = 0;
-    for (uint32_t i = 0; i < src->u.traces.n; i++) {
-        const pd_resource_spans *rs = &src->u.traces.v[i];
-        uint64_t rn = rs_items(rs), rstart = pos;
-        pos += rn;
-        if (!in_range(rstart, pos, from, to, total)) continue;
-        pd_resource_spans *d = &dst[(*nd)++];
-        *d = *rs;
-        if (whole(rstart, pos, from, to)) continue;
-        if (own_attrs(a, &d->resource.attrs)) return GB_ERR_NOMEM;
-        d->scope_spans = gb_arena_alloc(a, sizeof(pd_scope_spans) * rs->n_scope_spans);
-        if (!d->scope_spans) return GB_ERR_NOMEM;
-        d->n_scope_spans = 0;
-        uint64_t spos = rstart;
-        for (uint32_t j = 0; j < rs->n_scope_spans; j++) {
-            const pd_scope_spans *ss = &rs->scope_spans[j];
-            uint64_t sstart = spos;
-            spos += ss->n_spans;
-            if (!in_range(sstart, spos, from, to, total)) continue;
-            pd_scope_spans *ds = &d->scope_spans[d->n_scope_spans++];
-            *ds = *ss;
-            if (whole(sstart, spos, from, to)) continue;
-            if (own_attrs(a, &ds->scope.attrs)) return GB_ERR_NOMEM;
-            uint64_t lo = from > sstart ? from : sstart, hi = to < spos ? to : spos;
-            ds->spans = ss->spans + (lo - sstart);
-            ds->n_spans = (uint32_t)(hi - lo);
-        }
+/* Traces and logs have the same two-level shape (resource -> scope -> items); one definition
+ * serves both. RT/ST: resource and scope entry types; SCOPES/ITEMS: their array fields (the
+ * counts are n_<field>); U: the batch union member. */
+#define DEFINE_SLICE(NAME, RT, ST, SCOPES, N_SCOPES, ITEMS, N_ITEMS, U)                            \
+    static uint64_t NAME##_items(const RT *r)                                                      \
+    {                                                                                              \
+        uint64_t n = 0;                                                                            \
+        for (uint32_t j = 0; j < r->N_SCOPES; j++)                                                 \
+            n += r->SCOPES[j].N_ITEMS;                                                             \
+        return n;                                                                                  \
+    }                                                                                              \
+    static gb_status NAME(gb_arena *a, const pd_batch *src, uint64_t from, uint64_t to,            \
+                          uint64_t total, RT *dst, uint32_t *nd)                                   \
+    {                                                                                              \
+        uint64_t pos = 0;                                                                          \
+        for (uint32_t i = 0; i < src->u.U.n; i++) {                                                \
+            const RT *r = &src->u.U.v[i];                                                          \
+            uint64_t rstart = pos;                                                                 \
+            pos += NAME##_items(r);                                                                \
+            if (!in_range(rstart, pos, from, to, total)) continue;                                 \
+            RT *d = &dst[(*nd)++];                                                                 \
+            *d = *r;                                                                               \
+            if (whole(rstart, pos, from, to)) continue;                                            \
+            if (own_attrs(a, &d->resource.attrs)) return GB_ERR_NOMEM;                             \
+            d->SCOPES = gb_arena_alloc(a, sizeof(ST) * (r->N_SCOPES ? r->N_SCOPES : 1));           \
+            if (!d->SCOPES) return GB_ERR_NOMEM;                                                   \
+            d->N_SCOPES = 0;                                                                       \
+            uint64_t spos = rstart;                                                                \
+            for (uint32_t j = 0; j < r->N_SCOPES; j++) {                                           \
+                const ST *sc = &r->SCOPES[j];                                                      \
+                uint64_t sstart = spos;                                                            \
+                spos += sc->N_ITEMS;                                                               \
+                if (!in_range(sstart, spos, from, to, total)) continue;                            \
+                ST *ds = &d->SCOPES[d->N_SCOPES++];                                                \
+                *ds = *sc;                                                                         \
+                if (whole(sstart, spos, from, to)) continue;                                       \
+                if (own_attrs(a, &ds->scope.attrs)) return GB_ERR_NOMEM;                           \
+                uint64_t lo = from > sstart ? from : sstart, hi = to < spos ? to : spos;           \
+                ds->ITEMS = sc->ITEMS + (lo - sstart);                                             \
+                ds->N_ITEMS = (uint32_t)(hi - lo);                                                 \
+            }                                                                                      \
+        }                                                                                          \
+        return GB_OK;                                                                              \
     }
-    return GB_OK;
-}
 
-static gb_status slice_logs(gb_arena *a, const pd_batch *src, uint64_t from, uint64_t to,
-                            uint64_t total, pd_resource_logs *dst, uint32_t *nd)
-{
-    uint64_t pos = 0;
-    for (uint32_t i = 0; i < src->u.logs.n; i++) {
-        const pd_resource_logs *rl = &src->u.logs.v[i];
-        uint64_t rn = rl_items(rl), rstart = pos;
-        pos += rn;
-        if (!in_range(rstart, pos, from, to, total)) continue;
-        pd_resource_logs *d = &dst[(*nd)++];
-        *d = *rl;
-        if (whole(rstart, pos, from, to)) continue;
-        if (own_attrs(a, &d->resource.attrs)) return GB_ERR_NOMEM;
-        d->scope_logs = gb_arena_alloc(a, sizeof(pd_scope_logs) * rl->n_scope_logs);
-        if (!d->scope_logs) return GB_ERR_NOMEM;
-        d->n_scope_logs = 0;
-        uint64_t spos = rstart;
-        for (uint32_t j = 0; j < rl->n_scope_logs; j++) {
-            const pd_scope_logs *sl = &rl->scope_logs[j];
-            uint64_t sstart = spos;
-            spos += sl->n_logs;
-            if (!in_range(sstart, spos, from, to, total)) continue;
-            pd_scope_logs *ds = &d->scope_logs[d->n_scope_logs++];
-            *ds = *sl;
-            if (whole(sstart, spos, from, to)) continue;
-            if (own_attrs(a, &ds->scope.attrs)) return GB_ERR_NOMEM;
-            uint64_t lo = from > sstart ? from : sstart, hi = to < spos ? to : spos;
-            ds->logs = sl->logs + (lo - sstart);
-            ds->n_logs = (uint32_t)(hi - lo);
-        }
-    }
-    return GB_OK;
-}
+DEFINE_SLICE(slice_traces, pd_resource_spans, pd_scope_spans, scope_spans, n_scope_spans, spans,
+             n_spans, traces)
+DEFINE_SLICE(slice_logs, pd_resource_logs, pd_scope_logs, scope_logs, n_scope_logs, logs, n_logs,
+             logs)
 
 static void metric_cut(pd_metric *m, uint64_t skip, uint32_t n)
 {

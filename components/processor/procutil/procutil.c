@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <strings.h>
 
+#include "base/log.h"
+
 #pragma weak cfg_diag_add
 
 static void diag(cfg_diags *d, cfg_severity sev, const cfg_node *node, const char *path,
@@ -37,4 +39,15 @@ int procutil_ieq(const char *a, size_t alen, const char *b)
     while (b[bl])
         bl++;
     return alen == bl && strncasecmp(a, b, alen) == 0;
+}
+
+gb_status procutil_forward(pl_component *c, pd_batch *b, gb_status st)
+{
+    pl_consumer *next = c->next[c->signal];
+    if (st == GB_OK && next) return next->consume(next, b);
+    gb_log(GB_LOG_ERROR, c->full_id, "dropped %llu %s: %s", (unsigned long long)pd_batch_count(b),
+           pd_signal_item(c->signal),
+           st ? "out of memory while applying actions" : "no downstream consumer");
+    pd_batch_unref(b);
+    return st == GB_ERR_NOMEM ? GB_ERR_RETRY : GB_ERR_PERMANENT;
 }

@@ -15,13 +15,8 @@
 #include "processor/procutil/procutil.h"
 
 static const cfg_field resource_fields[] = {
-    {.key = "attributes",
-     .type = CFG_T_LIST,
-     .offset = offsetof(resource_cfg, attributes),
-     .doc = "actions applied to resource attributes",
-     .flags = CFG_F_REQUIRED,
-     .sub = &attraction_cfg_table,
-     .elem_size = sizeof(attraction_cfg)},
+    ATTRACTION_LIST_FIELD("attributes", resource_cfg, attributes,
+                          "actions applied to resource attributes"),
 };
 
 gb_status resource_check(const resource_cfg *c, char *err, size_t errlen)
@@ -85,15 +80,7 @@ static gb_status resource_consume(pl_component *c, pd_batch *b)
             st = attraction_apply(&ctx, &b->u.logs.v[i].resource.attrs);
         break;
     }
-    pl_consumer *next = c->next[c->signal];
-    if (st != GB_OK || !next) {
-        gb_log(GB_LOG_ERROR, c->full_id, "dropped %llu %s: %s",
-               (unsigned long long)pd_batch_count(b), pd_signal_item(c->signal),
-               st ? "out of memory while applying actions" : "no downstream consumer");
-        pd_batch_unref(b);
-        return st == GB_ERR_NOMEM ? GB_ERR_RETRY : GB_ERR_PERMANENT;
-    }
-    return next->consume(next, b);
+    return procutil_forward(c, b, st);
 }
 
 static void resource_destroy(pl_component *c)

@@ -93,6 +93,21 @@ static inline void sleep_ms(int ms)
             sleep_ms(2);                                                                           \
     } while (0)
 
+/* ---- config nodes ---- */
+
+/* A YAML scalar node as the config parser would produce it (ring of 64, test lifetime). */
+static inline const cfg_node *scalar(const char *s, bool quoted)
+{
+    static cfg_node nodes[64];
+    static unsigned n_nodes;
+    cfg_node *n = &nodes[n_nodes++ % 64];
+    memset(n, 0, sizeof *n);
+    n->kind = CFG_NODE_SCALAR;
+    n->scalar = (char *)s;
+    n->quoted = quoted;
+    return n;
+}
+
 /* ---- batch builders ---- */
 
 static inline gb_str tdup(pd_batch *b, const char *s)

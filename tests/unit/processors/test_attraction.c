@@ -12,19 +12,6 @@
 
 /* ---- helpers ---- */
 
-static cfg_node nodes[64];
-static unsigned n_nodes;
-
-static const cfg_node *scalar(const char *s, bool quoted)
-{
-    cfg_node *n = &nodes[n_nodes++ % 64];
-    memset(n, 0, sizeof *n);
-    n->kind = CFG_NODE_SCALAR;
-    n->scalar = (char *)s;
-    n->quoted = quoted;
-    return n;
-}
-
 static void hexof(const uint8_t *md, char *out)
 {
     for (int i = 0; i < 32; i++)

@@ -8,19 +8,6 @@
 #include "processor/resource/resource.h"
 #include "proc_testutil.h"
 
-static cfg_node nodes[64];
-static unsigned n_nodes;
-
-static const cfg_node *scalar(const char *s, bool quoted)
-{
-    cfg_node *n = &nodes[n_nodes++ % 64];
-    memset(n, 0, sizeof *n);
-    n->kind = CFG_NODE_SCALAR;
-    n->scalar = (char *)s;
-    n->quoted = quoted;
-    return n;
-}
-
 static pd_any *attr(pd_attrs *a, const char *k)
 {
     pd_kv *kv = pd_attrs_find(a, gb_str_c(k));
