@@ -47,3 +47,13 @@ foreach(src ${FUZZ_TARGETS})
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
   endif()
 endforeach()
+
+# Component-test drivers: tests/component/*_driver.c -> build/tests/<name>, used by the
+# component scripts through GENOPS_BUILD.
+file(GLOB COMPONENT_DRIVERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/component/*_driver.c)
+foreach(src ${COMPONENT_DRIVERS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE genops_core)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+endforeach()
