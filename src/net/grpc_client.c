@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1195,16 +1196,85 @@ static bool is_ip_literal(const char *s)
     return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
+/* A socket BIO that writes with MSG_NOSIGNAL: OpenSSL's own socket BIO uses write(), which
+ * raises SIGPIPE when the peer has gone, and a library must not depend on the process
+ * ignoring it. */
+static int bio_fd(BIO *b)
+{
+    return (int)(intptr_t)BIO_get_data(b);
+}
+
+static int bio_write(BIO *b, const char *data, int len)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t n;
+    do {
+        n = send(bio_fd(b), data, (size_t)len, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) BIO_set_retry_write(b);
+    return (int)n;
+}
+
+static int bio_read(BIO *b, char *data, int len)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t n;
+    do {
+        n = recv(bio_fd(b), data, (size_t)len, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) BIO_set_retry_read(b);
+    return (int)n;
+}
+
+static int bio_puts(BIO *b, const char *s)
+{
+    return bio_write(b, s, (int)strlen(s));
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *g_bio_method;
+static pthread_once_t g_bio_once = PTHREAD_ONCE_INIT;
+
+static void bio_method_init(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "grpc-socket");
+    if (!m) return;
+    BIO_meth_set_write(m, bio_write);
+    BIO_meth_set_read(m, bio_read);
+    BIO_meth_set_puts(m, bio_puts);
+    BIO_meth_set_ctrl(m, bio_ctrl);
+    BIO_meth_set_create(m, bio_create);
+    g_bio_method = m;
+}
+
 static gb_status tls_handshake(net_grpc_client *c, int64_t deadline)
 {
     const char *name = c->o.tls.server_name_override && *c->o.tls.server_name_override
                            ? c->o.tls.server_name_override
                            : c->o.host;
+    pthread_once(&g_bio_once, bio_method_init);
     c->ssl = SSL_new(c->ssl_ctx);
-    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+    BIO *bio = g_bio_method ? BIO_new(g_bio_method) : NULL;
+    if (!c->ssl || !bio) {
+        BIO_free(bio);
         ssl_errstr(c->errbuf, sizeof(c->errbuf), "tls");
         return GB_ERR_IO;
     }
+    BIO_set_data(bio, (void *)(intptr_t)c->fd);
+    SSL_set_bio(c->ssl, bio, bio);
     if (!is_ip_literal(name)) SSL_set_tlsext_host_name(c->ssl, name);
     if (!c->o.tls.insecure_skip_verify) {
         X509_VERIFY_PARAM *vp = SSL_get0_param(c->ssl);
