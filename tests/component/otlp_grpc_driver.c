@@ -98,6 +98,8 @@ int main(int argc, char **argv)
         return 1;
     }
     o.max_response_bytes = max_resp;
+    /* tests use keepalive times below the 10s floor the exporter applies */
+    o.keepalive_time = cfg.keepalive.time;
     if (net_grpc_client_new(&o, &c, err, sizeof(err)) != GB_OK) {
         printf("{\"config_error\":\"%s\"}\n", err);
         return 1;

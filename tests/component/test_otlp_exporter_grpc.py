@@ -382,6 +382,72 @@ def snappy_framed_decode(data):
     return bytes(out)
 
 
+class Blackhole:
+    """Accepts TCP connections and reads, never answers: a peer that has silently gone."""
+
+    def __init__(self):
+        import socket
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.stop_flag = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        import select
+        self.sock.settimeout(0.1)
+        while not self.stop_flag:
+            try:
+                c, _ = self.sock.accept()
+                self.conns.append(c)
+            except OSError:
+                pass
+            for c in list(self.conns):
+                r, _, _ = select.select([c], [], [], 0)
+                if r:
+                    try:
+                        c.recv(65536)
+                    except OSError:
+                        pass
+
+    def stop(self):
+        self.stop_flag = True
+        self.t.join(5)
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+def keepalive_suite():
+    hole = Blackhole()
+    try:
+        drv = Driver("--endpoint", "127.0.0.1:%d" % hole.port, "--insecure",
+                     "--keepalive-time", "200", "--keepalive-timeout", "200")
+        t0 = time.monotonic()
+        r = drv.call("traces", timeout_ms=4000)
+        took = time.monotonic() - t0
+        drv.close()
+        check(r["status"] == 14 and "keepalive" in r["message"] and took < 2.0,
+              "silent peer detected by keepalive ping in %.2fs (%s)" % (took, r["message"]))
+    finally:
+        hole.stop()
+    script = Script()
+    srv = Server(script)
+    try:
+        drv = Driver("--endpoint", "127.0.0.1:%d" % srv.port, "--insecure",
+                     "--keepalive-time", "300", "--keepalive-timeout", "1000")
+        script.push(("sleep", 1.0))
+        r = drv.call("traces", timeout_ms=4000)
+        drv.close()
+        check(r["result"] == "OK", "slow but live server: pings acknowledged, call OK (%s %s)"
+              % (r["code"], r["message"]))
+    finally:
+        srv.stop()
+
+
 def compression_suite():
     script = Script()
     srv = Server(script)
@@ -496,6 +562,7 @@ def main():
     try:
         plaintext_suite()
         compression_suite()
+        keepalive_suite()
         if shutil.which("openssl"):
             make_certs(d)
             tls_suite(d)

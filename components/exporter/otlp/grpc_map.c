@@ -41,7 +41,10 @@ gb_status otlpexp_client_opts(const otlpexp_cfg *cfg, net_grpc_endpoint *ep,
     default:
         o->compression = NET_GRPC_COMP_NONE;
     }
+    /* grpc-go raises keepalive times under 10s to 10s (servers punish faster pings) */
     o->keepalive_time = cfg->keepalive.time;
+    if (o->keepalive_time > 0 && o->keepalive_time < OTLPEXP_MIN_KEEPALIVE)
+        o->keepalive_time = OTLPEXP_MIN_KEEPALIVE;
     o->keepalive_timeout = cfg->keepalive.timeout;
     o->keepalive_permit_without_stream = cfg->keepalive.permit_without_stream;
     return GB_OK;

@@ -31,6 +31,8 @@ typedef struct otlpexp_keepalive_cfg {
     bool permit_without_stream;
 } otlpexp_keepalive_cfg;
 
+#define OTLPEXP_MIN_KEEPALIVE (10LL * 1000000000LL)
+
 /* compression enum indexes */
 enum {
     OTLPEXP_COMPRESSION_GZIP = 0,
