@@ -354,22 +354,26 @@ gb_status net_grpc_parse_retry_info(const uint8_t *p, size_t len, int64_t *delay
 
 /* ---- compression ---------------------------------------------------------------------------- */
 
+static uint32_t g_crc_table[256];
+static pthread_once_t g_crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+        g_crc_table[i] = c;
+    }
+}
+
+/* CRC-32C (Castagnoli), as the snappy framing format requires. */
 static uint32_t crc32c(const uint8_t *p, size_t n)
 {
-    static uint32_t table[256];
-    static _Atomic int ready;
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
+    pthread_once(&g_crc_once, crc_init);
     uint32_t c = 0xFFFFFFFFu;
     for (size_t i = 0; i < n; i++)
-        c = table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+        c = g_crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
 
@@ -997,7 +1001,10 @@ static gb_status h2_flush(net_grpc_client *c, int64_t deadline)
         }
         if (n == 0) return GB_OK;
         gb_status st = io_write_all(c, data, (size_t)n, deadline);
-        if (st != GB_OK) return st;
+        if (st != GB_OK) {
+            c->eof = true; /* a frame may be half written: the connection is unusable */
+            return st;
+        }
     }
 }
 
@@ -1707,7 +1714,7 @@ gb_status net_grpc_call(net_grpc_client *c, const char *path, const uint8_t *req
         res->transport_error = true;
         snprintf(res->message, sizeof(res->message), "deadline exceeded%s%.200s",
                  c->errbuf[0] ? ": " : "", c->errbuf);
-        if (c->h2 && c->stream_id > 0 && !c->closed) {
+        if (c->h2 && !c->eof && c->stream_id > 0 && !c->closed) {
             /* cancel the stream; the connection stays usable if the peer was just slow */
             nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, c->stream_id, NGHTTP2_CANCEL);
             if (h2_flush(c, gb_mono_ns() + 100 * GB_NS_PER_MS) != GB_OK || !c->stream_rx)

@@ -3,6 +3,7 @@
  * from stdin on ONE client (so connection reuse and reconnects are observable):
  *
  *   call <traces|metrics|logs> <hex payload or -> [timeout_ms]
+ *   callgen <traces|metrics|logs> <size> [timeout_ms]   (payload byte i = (i * 31) % 251)
  *
  * Each call prints one JSON line with the gRPC outcome and the exporter's mapped answer
  * (OK / RETRY / PERMANENT, retry_after_ns). Flags:
@@ -115,12 +116,20 @@ int main(int argc, char **argv)
     while (fgets(line, sizeof(line), stdin)) {
         char sig[16] = "", hex[sizeof(line)] = "";
         long long timeout_ms = 5000;
-        if (sscanf(line, "call %15s %65535s %lld", sig, hex, &timeout_ms) < 2) continue;
+        if (strncmp(line, "callgen ", 8) != 0 &&
+            sscanf(line, "call %15s %65535s %lld", sig, hex, &timeout_ms) < 2)
+            continue;
         pd_signal s = !strcmp(sig, "metrics") ? PD_METRICS
                       : !strcmp(sig, "logs")  ? PD_LOGS
                                               : PD_TRACES;
         gb_sbuf_reset(&payload);
-        if (strcmp(hex, "-") != 0) {
+        if (strncmp(line, "callgen ", 8) == 0) {
+            /* callgen <signal> <size> [timeout_ms]: payload byte i is (i * 31) % 251 */
+            long long size = 0;
+            if (sscanf(line, "callgen %15s %lld %lld", sig, &size, &timeout_ms) < 2) continue;
+            for (long long i = 0; i < size; i++)
+                gb_sbuf_putc(&payload, (char)((i * 31) % 251));
+        } else if (strcmp(hex, "-") != 0) {
             for (size_t i = 0; hex[i] && hex[i + 1]; i += 2) {
                 int h = hexval(hex[i]), l = hexval(hex[i + 1]);
                 if (h < 0 || l < 0) break;

@@ -160,6 +160,11 @@ class Driver:
             raise RuntimeError("driver died")
         return json.loads(line)
 
+    def callgen(self, sig, size, timeout_ms=5000):
+        self.p.stdin.write("callgen %s %d %d\n" % (sig, size, timeout_ms))
+        self.p.stdin.flush()
+        return json.loads(self.p.stdout.readline())
+
     def close(self):
         try:
             self.p.stdin.close()
@@ -215,6 +220,15 @@ def plaintext_suite():
             check(md.get("x-tenant") == "acme" and md.get("authorization") == "Bearer t0k",
                   "%s: headers sent as metadata (lower-cased)" % sig)
         check(r["connects"] == 1, "one connection reused across calls")
+
+        # a request far above the HTTP/2 windows (flow control), and a large response
+        size = 3 * 1024 * 1024 + 17
+        script.push(("ok", b"r" * 300000))
+        r = drv.callgen("traces", size)
+        want = bytes((i * 31) % 251 for i in range(size))
+        check(r["result"] == "OK" and script.received[-1][1] == want,
+              "3 MiB request delivered intact (%s)" % r["message"])
+        check(bytes.fromhex(r["response_hex"]) == b"r" * 300000, "300 kB response received")
 
         # partial success response comes back intact
         resp = field_bytes(1, field_varint(1, 3) + field_bytes(2, b"bad spans"))
