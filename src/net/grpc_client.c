@@ -106,6 +106,7 @@ struct net_grpc_client {
     bool has_retry;
     int64_t retry_ns;
     char errbuf[600]; /* transport failure reason */
+    char h2err[160];  /* last protocol error nghttp2 reported on this connection */
 
     uint8_t rbuf[16384];
 };
@@ -870,6 +871,7 @@ void net_grpc_client_close(net_grpc_client *c)
     c->goaway = false;
     c->eof = false;
     c->ping_sent_ns = 0;
+    c->h2err[0] = '\0';
 }
 
 void net_grpc_client_free(net_grpc_client *c)
@@ -1017,12 +1019,22 @@ static gb_status h2_drain(net_grpc_client *c, bool *want_write)
         if (r == 0) return GB_OK;
         if (r < 0) {
             c->eof = true;
+            if (c->h2err[0])
+                snprintf(c->errbuf, sizeof(c->errbuf), "http2 protocol error from peer: %s",
+                         c->h2err);
             return GB_ERR_IO;
         }
         c->last_rx_ns = gb_mono_ns();
         ssize_t rc = nghttp2_session_mem_recv(c->h2, c->rbuf, (size_t)r);
         if (rc < 0) {
             snprintf(c->errbuf, sizeof(c->errbuf), "http2: %s", nghttp2_strerror((int)rc));
+            c->eof = true;
+            return GB_ERR_IO;
+        }
+        if (!nghttp2_session_want_read(c->h2) && !c->goaway) {
+            /* nghttp2 ended the session: the peer broke the protocol */
+            snprintf(c->errbuf, sizeof(c->errbuf), "http2 protocol error from peer: %s",
+                     c->h2err[0] ? c->h2err : "session ended");
             c->eof = true;
             return GB_ERR_IO;
         }
@@ -1122,6 +1134,16 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *u
     } else if (frame->hd.stream_id == c->stream_id && c->stream_id > 0) {
         c->stream_rx = true;
     }
+    return 0;
+}
+
+static int on_h2_error(nghttp2_session *s, int lib_error_code, const char *msg, size_t len,
+                       void *ud)
+{
+    (void)s;
+    (void)lib_error_code;
+    net_grpc_client *c = ud;
+    snprintf(c->h2err, sizeof(c->h2err), "%.*s", (int)(len > 150 ? 150 : len), msg);
     return 0;
 }
 
@@ -1341,6 +1363,7 @@ static gb_status h2_open(net_grpc_client *c, int64_t deadline)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_error_callback2(cb, on_h2_error);
     int rc = nghttp2_session_client_new(&c->h2, cb, c);
     nghttp2_session_callbacks_del(cb);
     if (rc != 0) return GB_ERR_NOMEM;
@@ -1539,6 +1562,14 @@ static attempt_result attempt(net_grpc_client *c, const char *path, const net_gr
         }
         if (st != GB_OK) {
             ar = reused && !c->stream_rx ? ATT_REPLAY : ATT_TRANSPORT;
+            goto out;
+        }
+        if (!nghttp2_session_want_read(c->h2) && !c->goaway) {
+            /* nghttp2 sent GOAWAY for a protocol error of the peer and ended the session */
+            snprintf(c->errbuf, sizeof(c->errbuf), "http2 protocol error from peer: %s",
+                     c->h2err[0] ? c->h2err : "session ended");
+            c->eof = true;
+            ar = ATT_TRANSPORT;
             goto out;
         }
         bool ww = false;

@@ -399,8 +399,9 @@ def snappy_framed_decode(data):
 class Blackhole:
     """Accepts TCP connections and reads, never answers: a peer that has silently gone."""
 
-    def __init__(self):
+    def __init__(self, reply=None):
         import socket
+        self.reply = reply
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(4)
@@ -423,7 +424,10 @@ class Blackhole:
                 r, _, _ = select.select([c], [], [], 0)
                 if r:
                     try:
-                        c.recv(65536)
+                        if c.recv(65536) and self.reply is not None:
+                            c.sendall(self.reply)
+                            c.close()
+                            self.conns.remove(c)
                     except OSError:
                         pass
 
@@ -448,6 +452,20 @@ def keepalive_suite():
               "silent peer detected by keepalive ping in %.2fs (%s)" % (took, r["message"]))
     finally:
         hole.stop()
+    for name, reply in (("HTTP/1.1 server", b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
+                        ("garbage bytes", bytes(range(256)) * 4),
+                        ("bad HTTP/2 frame", b"\x00\x00\x04\x04\x00\x00\x00\x00\x00\xff\xff")):
+        peer = Blackhole(reply)
+        try:
+            drv = Driver("--endpoint", "127.0.0.1:%d" % peer.port, "--insecure")
+            t0 = time.monotonic()
+            r = drv.call("traces", timeout_ms=3000)
+            took = time.monotonic() - t0
+            drv.close()
+            check(r["result"] == "RETRY" and r["transport"] and took < 2.0,
+                  "%s -> %s in %.2fs (%s)" % (name, r["code"], took, r["message"]))
+        finally:
+            peer.stop()
     script = Script()
     srv = Server(script)
     try:
