@@ -15,7 +15,8 @@
  * Rejected: one shared multiplexed connection for all threads (needs a reader thread and
  * locking; otelcol also ends up with one stream per in-flight export); slots without a mutex
  * (the helper's thread index is unique per consumer thread, but with the queue disabled exports
- * run on receiver threads, so a slot is locked - uncontended in the queued case). */
+ * run on receiver threads, so a slot is locked - uncontended in the queued case - and a busy
+ * slot makes the export take another free one from a small pool). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@
 #include "exporter/otlp/otlpexp.h"
 #include "otlp/otlp.h"
 #include "pipeline/component.h"
+
+#define OTLPEXP_DIRECT_SLOTS 8
 
 /* ---- config ---------------------------------------------------------------------------------- */
 
@@ -242,7 +245,19 @@ static gb_status export_fn(void *ctx, unsigned thread, pd_batch *b, int64_t dead
     slot *s = &ss->slots[thread % ss->n_slots];
     gb_status st;
     char err[256];
-    pthread_mutex_lock(&s->mu);
+    /* the thread's own slot is free whenever the helper's thread indexes are unique; otherwise
+     * take any free slot, and wait for our own only when all are busy */
+    if (pthread_mutex_trylock(&s->mu) != 0) {
+        bool got = false;
+        for (unsigned i = 1; i < ss->n_slots && !got; i++) {
+            slot *o = &ss->slots[(thread + i) % ss->n_slots];
+            if (pthread_mutex_trylock(&o->mu) == 0) {
+                s = o;
+                got = true;
+            }
+        }
+        if (!got) pthread_mutex_lock(&s->mu);
+    }
     if (!s->client && net_grpc_client_new(&x->opts, &s->client, err, sizeof(err)) != GB_OK) {
         snprintf(res->message, sizeof(res->message), "grpc client: %.230s", err);
         st = GB_ERR_PERMANENT;
@@ -299,8 +314,11 @@ static gb_status otlpexp_create(pl_component *c)
         }
         x->n_hdrs = cfg->headers.n;
     }
-    unsigned n =
-        cfg->queue.enabled && cfg->queue.num_consumers > 0 ? (unsigned)cfg->queue.num_consumers : 1;
+    /* queued: one slot per consumer thread; direct (queue disabled): exports run on receiver
+     * threads, so a small pool of lazily connected slots */
+    unsigned n = cfg->queue.enabled && cfg->queue.num_consumers > 0
+                     ? (unsigned)cfg->queue.num_consumers
+                     : OTLPEXP_DIRECT_SLOTS;
     for (int s = 0; s < PD_SIGNAL_COUNT; s++) {
         sigstate *ss = &x->sig[s];
         ss->x = x;
