@@ -71,7 +71,7 @@ enum {
 
 struct net_grpc_client {
     net_grpc_client_opts o;
-    char *strs[7]; /* owned copies of the option strings */
+    char *strs[8]; /* owned copies of the option strings */
     char authority[300];
     char user_agent[96];
     SSL_CTX *ssl_ctx;
@@ -822,7 +822,8 @@ gb_status net_grpc_client_new(const net_grpc_client_opts *opts, net_grpc_client 
                              &c->o.tls.key_file,
                              &c->o.tls.server_name_override,
                              &c->o.tls.min_version,
-                             &c->o.user_agent};
+                             &c->o.user_agent,
+                             &c->o.authority};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         if (!*fields[i]) continue;
         c->strs[i] = dupstr(*fields[i]);
@@ -834,7 +835,9 @@ gb_status net_grpc_client_new(const net_grpc_client_opts *opts, net_grpc_client 
     }
     if (c->o.max_response_bytes == 0) c->o.max_response_bytes = GRPC_DEFAULT_MAX_RESPONSE;
     if (c->o.keepalive_timeout <= 0) c->o.keepalive_timeout = 20 * GB_NS_PER_S;
-    if (strchr(c->o.host, ':'))
+    if (c->o.authority && *c->o.authority)
+        snprintf(c->authority, sizeof(c->authority), "%s", c->o.authority);
+    else if (strchr(c->o.host, ':'))
         snprintf(c->authority, sizeof(c->authority), "[%s]:%u", c->o.host, c->o.port);
     else
         snprintf(c->authority, sizeof(c->authority), "%s:%u", c->o.host, c->o.port);
@@ -847,7 +850,7 @@ gb_status net_grpc_client_new(const net_grpc_client_opts *opts, net_grpc_client 
     *out = c;
     return GB_OK;
 fail:
-    for (size_t i = 0; i < 7; i++)
+    for (size_t i = 0; i < 8; i++)
         free(c->strs[i]);
     free(c);
     return st;
@@ -882,7 +885,7 @@ void net_grpc_client_free(net_grpc_client *c)
     gb_sbuf_free(&c->req);
     gb_sbuf_free(&c->raw);
     gb_sbuf_free(&c->msg);
-    for (size_t i = 0; i < 7; i++)
+    for (size_t i = 0; i < 8; i++)
         free(c->strs[i]);
     free(c);
 }

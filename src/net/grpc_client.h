@@ -48,6 +48,7 @@ typedef struct net_grpc_client_opts {
     bool keepalive_permit_without_stream;
     size_t max_response_bytes; /* response message bound after decompression; 0 = 4 MiB */
     const char *user_agent;    /* NULL = "genops-collector/<version>" */
+    const char *authority;     /* :authority; NULL = "host:port" */
 } net_grpc_client_opts;
 
 typedef struct net_grpc_header {

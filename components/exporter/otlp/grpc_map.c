@@ -28,6 +28,11 @@ gb_status otlpexp_client_opts(const otlpexp_cfg *cfg, net_grpc_endpoint *ep,
     o->tls.key_file = cfg->tls.key_file;
     o->tls.server_name_override = cfg->tls.server_name_override;
     o->tls.min_version = cfg->tls.min_version;
+    /* :authority as grpc-go: the authority key, else the TLS server name override */
+    if (cfg->authority && *cfg->authority)
+        o->authority = cfg->authority;
+    else if (tls && cfg->tls.server_name_override && *cfg->tls.server_name_override)
+        o->authority = cfg->tls.server_name_override;
     switch (cfg->compression) {
     case OTLPEXP_COMPRESSION_GZIP:
         o->compression = NET_GRPC_COMP_GZIP;

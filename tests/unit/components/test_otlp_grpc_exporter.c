@@ -44,6 +44,17 @@ static void test_endpoint_and_tls_rules(void **state)
     assert_string_equal(o.tls.ca_file, "ca.pem");
     assert_string_equal(o.tls.server_name_override, "tempo.internal");
 
+    /* :authority follows grpc-go: authority key, else the TLS server name override */
+    assert_string_equal(o.authority, "tempo.internal");
+    cfg.authority = "tempo.example:443";
+    assert_int_equal(otlpexp_client_opts(&cfg, &ep, &o, err, sizeof(err)), GB_OK);
+    assert_string_equal(o.authority, "tempo.example:443");
+    cfg.authority = NULL;
+    cfg.tls.insecure = true; /* no TLS: the override does not apply */
+    assert_int_equal(otlpexp_client_opts(&cfg, &ep, &o, err, sizeof(err)), GB_OK);
+    assert_null(o.authority);
+    cfg.tls.insecure = false;
+
     cfg.endpoint = "tempo:notaport";
     assert_int_equal(otlpexp_client_opts(&cfg, &ep, &o, err, sizeof(err)), GB_ERR_INVALID);
     assert_non_null(strstr(err, "port"));
