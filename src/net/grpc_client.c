@@ -69,6 +69,15 @@ enum {
     ST_UNAUTHENTICATED = 16,
 };
 
+/* Compression state kept by a client across calls: a z_stream reset instead of re-initialised
+ * (deflateInit allocates ~256 KiB) and a zstd context. */
+typedef struct grpc_compressor {
+    z_stream z;
+    bool z_ready;
+    int z_level;
+    ZSTD_CCtx *zc;
+} grpc_compressor;
+
 struct net_grpc_client {
     net_grpc_client_opts o;
     char *strs[8]; /* owned copies of the option strings */
@@ -76,6 +85,7 @@ struct net_grpc_client {
     char user_agent[96];
     SSL_CTX *ssl_ctx;
     uint64_t connects;
+    grpc_compressor comp;
 
     /* connection */
     int fd;
@@ -389,28 +399,60 @@ static void put_le(uint8_t *p, uint32_t v, int n)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static gb_status compress_gzip(const uint8_t *msg, size_t len, gb_sbuf *out)
+static void compressor_free(grpc_compressor *k)
 {
-    z_stream z;
-    memset(&z, 0, sizeof(z));
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return GB_ERR_NOMEM;
-    gb_status st = GB_OK;
-    size_t bound = deflateBound(&z, (uLong)len) + 32;
-    if ((st = gb_sbuf_reserve(out, bound)) != GB_OK) goto out;
-    z.next_in = (Bytef *)(uintptr_t)msg;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)out->data + out->len;
-    z.avail_out = (uInt)bound;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-        st = GB_ERR_INVALID;
-        goto out;
+    if (k->z_ready) deflateEnd(&k->z);
+    k->z_ready = false;
+    ZSTD_freeCCtx(k->zc);
+    k->zc = NULL;
+}
+
+static gb_status compress_gzip(grpc_compressor *k, int level, const uint8_t *msg, size_t len,
+                               gb_sbuf *out)
+{
+    if (level == 0) level = NET_GRPC_GZIP_DEFAULT_LEVEL;
+    if (level < 1 || level > 9) return GB_ERR_INVALID;
+    if (k->z_ready && k->z_level != level) {
+        deflateEnd(&k->z);
+        k->z_ready = false;
     }
-    out->len += z.total_out;
+    if (!k->z_ready) {
+        memset(&k->z, 0, sizeof(k->z));
+        if (deflateInit2(&k->z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            return GB_ERR_NOMEM;
+        k->z_ready = true;
+        k->z_level = level;
+    } else if (deflateReset(&k->z) != Z_OK) {
+        return GB_ERR_INVALID;
+    }
+    size_t bound = deflateBound(&k->z, (uLong)len) + 32;
+    if (len > 0xFFFFFFF0u || bound > 0xFFFFFFF0u) return GB_ERR_LIMIT;
+    gb_status st = gb_sbuf_reserve(out, bound);
+    if (st != GB_OK) return st;
+    k->z.next_in = (Bytef *)(uintptr_t)msg;
+    k->z.avail_in = (uInt)len;
+    k->z.next_out = (Bytef *)out->data + out->len;
+    k->z.avail_out = (uInt)bound;
+    if (deflate(&k->z, Z_FINISH) != Z_STREAM_END) return GB_ERR_INVALID;
+    out->len += k->z.total_out;
     out->data[out->len] = '\0';
-out:
-    deflateEnd(&z);
-    return st;
+    return GB_OK;
+}
+
+static gb_status compress_zstd(grpc_compressor *k, int level, const uint8_t *msg, size_t len,
+                               gb_sbuf *out)
+{
+    if (level == 0) level = NET_GRPC_ZSTD_DEFAULT_LEVEL;
+    if (level < 1 || level > ZSTD_maxCLevel()) return GB_ERR_INVALID;
+    if (!k->zc && !(k->zc = ZSTD_createCCtx())) return GB_ERR_NOMEM;
+    size_t bound = ZSTD_compressBound(len);
+    gb_status st = gb_sbuf_reserve(out, bound + 1);
+    if (st != GB_OK) return st;
+    size_t n = ZSTD_compressCCtx(k->zc, out->data + out->len, bound, msg, len, level);
+    if (ZSTD_isError(n)) return GB_ERR_INVALID;
+    out->len += n;
+    out->data[out->len] = '\0';
+    return GB_OK;
 }
 
 static gb_status compress_snappy(const uint8_t *msg, size_t len, gb_sbuf *out)
@@ -440,7 +482,8 @@ static gb_status compress_snappy(const uint8_t *msg, size_t len, gb_sbuf *out)
     return st;
 }
 
-gb_status net_grpc_frame(net_grpc_compression c, const uint8_t *msg, size_t len, gb_sbuf *out)
+static gb_status frame_with(grpc_compressor *k, net_grpc_compression c, int level,
+                            const uint8_t *msg, size_t len, gb_sbuf *out)
 {
     size_t start = out->len;
     uint8_t prefix[5] = {0, 0, 0, 0, 0};
@@ -451,29 +494,26 @@ gb_status net_grpc_frame(net_grpc_compression c, const uint8_t *msg, size_t len,
         st = gb_sbuf_append(out, msg, len);
         break;
     case NET_GRPC_COMP_GZIP:
-        st = compress_gzip(msg, len, out);
+        st = compress_gzip(k, level, msg, len, out);
         break;
-    case NET_GRPC_COMP_ZSTD: {
-        size_t bound = ZSTD_compressBound(len);
-        if ((st = gb_sbuf_reserve(out, bound + 1)) != GB_OK) break;
-        size_t n = ZSTD_compress(out->data + out->len, bound, msg, len, 3);
-        if (ZSTD_isError(n)) {
-            st = GB_ERR_INVALID;
-            break;
-        }
-        out->len += n;
-        out->data[out->len] = '\0';
+    case NET_GRPC_COMP_ZSTD:
+        st = compress_zstd(k, level, msg, len, out);
         break;
-    }
     case NET_GRPC_COMP_SNAPPY:
         st = compress_snappy(msg, len, out);
         break;
     default:
         st = GB_ERR_INVALID;
     }
-    if (st != GB_OK) return st;
+    if (st != GB_OK) {
+        out->len = start;
+        return st;
+    }
     size_t body = out->len - start - 5;
-    if (body > 0xFFFFFFFFu) return GB_ERR_LIMIT;
+    if (body > 0xFFFFFFFFu) {
+        out->len = start;
+        return GB_ERR_LIMIT;
+    }
     uint8_t *p = (uint8_t *)out->data + start;
     p[0] = c == NET_GRPC_COMP_NONE ? 0 : 1;
     p[1] = (uint8_t)(body >> 24);
@@ -481,6 +521,16 @@ gb_status net_grpc_frame(net_grpc_compression c, const uint8_t *msg, size_t len,
     p[3] = (uint8_t)(body >> 8);
     p[4] = (uint8_t)body;
     return GB_OK;
+}
+
+gb_status net_grpc_frame(net_grpc_compression c, int level, const uint8_t *msg, size_t len,
+                         gb_sbuf *out)
+{
+    grpc_compressor k;
+    memset(&k, 0, sizeof(k));
+    gb_status st = frame_with(&k, c, level, msg, len, out);
+    compressor_free(&k);
+    return st;
 }
 
 static gb_status inflate_gzip(const uint8_t *p, size_t len, size_t max, gb_sbuf *out)
@@ -882,6 +932,7 @@ void net_grpc_client_free(net_grpc_client *c)
     if (!c) return;
     net_grpc_client_close(c);
     if (c->ssl_ctx) SSL_CTX_free(c->ssl_ctx);
+    compressor_free(&c->comp);
     gb_sbuf_free(&c->req);
     gb_sbuf_free(&c->raw);
     gb_sbuf_free(&c->msg);
@@ -1705,7 +1756,8 @@ gb_status net_grpc_call(net_grpc_client *c, const char *path, const uint8_t *req
         snprintf(res->message, sizeof(res->message), "deadline exceeded before the call");
         return GB_ERR_TIMEOUT;
     }
-    if ((st = net_grpc_frame(c->o.compression, req, len, &c->req)) != GB_OK) {
+    if ((st = frame_with(&c->comp, c->o.compression, c->o.compression_level, req, len, &c->req)) !=
+        GB_OK) {
         res->status = ST_INTERNAL;
         res->transport_error = true;
         snprintf(res->message, sizeof(res->message), "cannot frame request: %s", gb_status_str(st));

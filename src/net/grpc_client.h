@@ -25,6 +25,11 @@ typedef enum net_grpc_compression {
     NET_GRPC_COMP_SNAPPY, /* snappy framing format, as otelcol's gRPC snappy codec */
 } net_grpc_compression;
 
+/* Default levels favour speed: the exporter's throughput matters more than a few percent of
+ * ratio (otelcol's grpc-go uses gzip level 6). */
+#define NET_GRPC_GZIP_DEFAULT_LEVEL 1
+#define NET_GRPC_ZSTD_DEFAULT_LEVEL 3
+
 /* "identity", "gzip", "zstd", "snappy". */
 const char *net_grpc_compression_name(net_grpc_compression c);
 
@@ -43,6 +48,7 @@ typedef struct net_grpc_client_opts {
     uint16_t port;
     net_grpc_tls_opts tls;
     net_grpc_compression compression; /* of requests */
+    int compression_level;            /* 0 = NET_GRPC_*_DEFAULT_LEVEL; gzip 1-9, zstd 1-22 */
     int64_t keepalive_time;           /* ns; 0 = no keepalive pings */
     int64_t keepalive_timeout;        /* ns; wait for a PING ack (default 20s when 0) */
     bool keepalive_permit_without_stream;
@@ -114,8 +120,10 @@ gb_status net_grpc_parse_retry_info(const uint8_t *p, size_t len, int64_t *delay
 /* Base64 decoding as used for -bin metadata (padding optional). */
 gb_status net_grpc_base64_decode(const char *in, size_t len, uint8_t *out, size_t size,
                                  size_t *out_len);
-/* Appends one length-prefixed gRPC message (compressed with c unless NONE) to out. */
-gb_status net_grpc_frame(net_grpc_compression c, const uint8_t *msg, size_t len, gb_sbuf *out);
+/* Appends one length-prefixed gRPC message (compressed with c unless NONE; level 0 = default)
+ * to out. On failure out is left as it was. */
+gb_status net_grpc_frame(net_grpc_compression c, int level, const uint8_t *msg, size_t len,
+                         gb_sbuf *out);
 /* Parses one length-prefixed message from p/len (exactly one frame). encoding is the
  * grpc-encoding value (NULL or "identity" for none). The message goes to out (reset first),
  * bounded by max bytes after decompression. GB_ERR_LIMIT when over, GB_ERR_INVALID when

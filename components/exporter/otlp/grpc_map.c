@@ -46,6 +46,8 @@ gb_status otlpexp_client_opts(const otlpexp_cfg *cfg, net_grpc_endpoint *ep,
     default:
         o->compression = NET_GRPC_COMP_NONE;
     }
+    o->compression_level =
+        cfg->compression_params.level > 0 ? (int)cfg->compression_params.level : 0;
     /* grpc-go raises keepalive times under 10s to 10s (servers punish faster pings) */
     o->keepalive_time = cfg->keepalive.time;
     if (o->keepalive_time > 0 && o->keepalive_time < OTLPEXP_MIN_KEEPALIVE)

@@ -104,6 +104,15 @@ static const cfg_field keepalive_fields[] = {
 };
 static CFG_TABLE(keepalive_table, keepalive_fields, NULL);
 
+static const cfg_field compression_params_fields[] = {
+    {.key = "level",
+     .type = CFG_T_INT,
+     .offset = 0,
+     .def = "0",
+     .doc = "compression level: gzip 1-9, zstd 1-22; 0 or -1 = default (gzip 1, zstd 3)"},
+};
+static CFG_TABLE(compression_params_table, compression_params_fields, NULL);
+
 static void validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d);
 
 static const cfg_field fields[] = {
@@ -124,6 +133,12 @@ static const cfg_field fields[] = {
      .def = "gzip",
      .enum_names = compression_names,
      .doc = "gzip, zstd, snappy or none"},
+    {.key = "compression_params",
+     .type = CFG_T_SECTION,
+     .offset = offsetof(otlpexp_cfg, compression_params),
+     .sub = &compression_params_table,
+     .doc = "compression settings",
+     .flags = CFG_F_NULLABLE},
     {.key = "headers",
      .type = CFG_T_STRMAP,
      .offset = offsetof(otlpexp_cfg, headers),
@@ -191,6 +206,16 @@ static void validate(void *obj, const cfg_node *node, const char *path, cfg_diag
     if (cfg->endpoint && otlpexp_client_opts(cfg, &ep, &o, err, sizeof(err)) != GB_OK) {
         const cfg_node *n = node ? cfg_node_get(node, "endpoint") : NULL;
         cfg_diag_add(d, CFG_ERROR, n ? n->mark : mark, path, "%s", err);
+    }
+    int64_t lvl = cfg->compression_params.level;
+    if (lvl != 0 && lvl != -1) {
+        int64_t hi = cfg->compression == OTLPEXP_COMPRESSION_GZIP   ? 9
+                     : cfg->compression == OTLPEXP_COMPRESSION_ZSTD ? 22
+                                                                    : 0;
+        if (lvl < 1 || lvl > hi)
+            cfg_diag_add(d, CFG_ERROR, mark, path,
+                         "compression_params.level %lld is not valid for compression %s",
+                         (long long)lvl, compression_names[cfg->compression]);
     }
     bool cert = cfg->tls.cert_file && *cfg->tls.cert_file;
     bool key = cfg->tls.key_file && *cfg->tls.key_file;

@@ -46,6 +46,9 @@ typedef struct otlpexp_cfg {
     char *endpoint;
     otlpexp_tls_cfg tls;
     int compression;
+    struct {
+        int64_t level; /* 0 or -1 = default */
+    } compression_params;
     cfg_strmap headers;
     int64_t timeout;
     otlpexp_keepalive_cfg keepalive;

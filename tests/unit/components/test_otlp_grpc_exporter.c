@@ -82,6 +82,13 @@ static void test_compression_and_keepalive(void **state)
         assert_int_equal(otlpexp_client_opts(&cfg, &ep, &o, err, sizeof(err)), GB_OK);
         assert_int_equal(o.compression, cases[i].want);
     }
+    cfg.compression = OTLPEXP_COMPRESSION_GZIP;
+    cfg.compression_params.level = 9;
+    assert_int_equal(otlpexp_client_opts(&cfg, &ep, &o, err, sizeof(err)), GB_OK);
+    assert_int_equal(o.compression_level, 9);
+    cfg.compression_params.level = -1; /* Go's "default compression" */
+    assert_int_equal(otlpexp_client_opts(&cfg, &ep, &o, err, sizeof(err)), GB_OK);
+    assert_int_equal(o.compression_level, 0);
     cfg.keepalive.time = 1000000; /* 1ms is raised to grpc-go's 10s floor */
     cfg.keepalive.timeout = 3000000000LL;
     cfg.keepalive.permit_without_stream = true;

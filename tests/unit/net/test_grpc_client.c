@@ -235,7 +235,7 @@ static void test_frame_roundtrip(void **state)
         gb_sbuf f, m;
         gb_sbuf_init(&f, 0);
         gb_sbuf_init(&m, 0);
-        assert_int_equal(net_grpc_frame((net_grpc_compression)c, msg, len, &f), GB_OK);
+        assert_int_equal(net_grpc_frame((net_grpc_compression)c, 0, msg, len, &f), GB_OK);
         uint8_t *p = (uint8_t *)f.data;
         assert_int_equal(p[0], c == NET_GRPC_COMP_NONE ? 0 : 1);
         size_t body = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
@@ -270,13 +270,46 @@ static void test_frame_roundtrip(void **state)
     free(msg);
 }
 
+static void test_frame_levels(void **state)
+{
+    (void)state;
+    uint8_t msg[20000];
+    for (size_t i = 0; i < sizeof(msg); i++)
+        msg[i] = (uint8_t)("abcabcxyz"[i % 9] + i % 7);
+    gb_sbuf f, m;
+    gb_sbuf_init(&f, 0);
+    gb_sbuf_init(&m, 0);
+    const struct {
+        net_grpc_compression c;
+        const char *enc;
+        int lo, hi;
+    } cases[] = {{NET_GRPC_COMP_GZIP, "gzip", 1, 9}, {NET_GRPC_COMP_ZSTD, "zstd", 1, 19}};
+    for (size_t k = 0; k < 2; k++) {
+        for (int lvl = cases[k].lo; lvl <= cases[k].hi; lvl += cases[k].hi - cases[k].lo) {
+            gb_sbuf_reset(&f);
+            assert_int_equal(net_grpc_frame(cases[k].c, lvl, msg, sizeof(msg), &f), GB_OK);
+            assert_int_equal(
+                net_grpc_unframe((uint8_t *)f.data, f.len, cases[k].enc, sizeof(msg), &m), GB_OK);
+            assert_int_equal(m.len, sizeof(msg));
+            assert_memory_equal(m.data, msg, sizeof(msg));
+        }
+        /* an invalid level fails and leaves the buffer as it was */
+        gb_sbuf_reset(&f);
+        gb_sbuf_puts(&f, "keep");
+        assert_int_equal(net_grpc_frame(cases[k].c, 99, msg, sizeof(msg), &f), GB_ERR_INVALID);
+        assert_int_equal(f.len, 4);
+    }
+    gb_sbuf_free(&f);
+    gb_sbuf_free(&m);
+}
+
 static void test_frame_empty_and_flags(void **state)
 {
     (void)state;
     gb_sbuf f, m;
     gb_sbuf_init(&f, 0);
     gb_sbuf_init(&m, 0);
-    assert_int_equal(net_grpc_frame(NET_GRPC_COMP_NONE, (const uint8_t *)"", 0, &f), GB_OK);
+    assert_int_equal(net_grpc_frame(NET_GRPC_COMP_NONE, 0, (const uint8_t *)"", 0, &f), GB_OK);
     assert_int_equal(f.len, 5);
     assert_memory_equal(f.data, "\0\0\0\0\0", 5);
     assert_int_equal(net_grpc_unframe((uint8_t *)f.data, f.len, NULL, 10, &m), GB_OK);
@@ -291,7 +324,7 @@ static void test_frame_empty_and_flags(void **state)
     /* gzip frame that a standard zlib can read back: real gzip framing */
     gb_sbuf_reset(&f);
     assert_int_equal(
-        net_grpc_frame(NET_GRPC_COMP_GZIP, (const uint8_t *)"hello hello hello", 17, &f), GB_OK);
+        net_grpc_frame(NET_GRPC_COMP_GZIP, 0, (const uint8_t *)"hello hello hello", 17, &f), GB_OK);
     uint8_t out[64];
     uLongf outlen = sizeof(out);
     z_stream z;
@@ -354,15 +387,11 @@ static void test_call_refused_and_deadline(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_endpoint_forms),
-        cmocka_unit_test(test_endpoint_errors),
-        cmocka_unit_test(test_timeout_format),
-        cmocka_unit_test(test_percent_decode),
-        cmocka_unit_test(test_retry_info),
-        cmocka_unit_test(test_base64),
-        cmocka_unit_test(test_frame_roundtrip),
-        cmocka_unit_test(test_frame_empty_and_flags),
-        cmocka_unit_test(test_call_refused_and_deadline),
+        cmocka_unit_test(test_endpoint_forms),  cmocka_unit_test(test_endpoint_errors),
+        cmocka_unit_test(test_timeout_format),  cmocka_unit_test(test_percent_decode),
+        cmocka_unit_test(test_retry_info),      cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_frame_roundtrip), cmocka_unit_test(test_frame_empty_and_flags),
+        cmocka_unit_test(test_frame_levels),    cmocka_unit_test(test_call_refused_and_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
