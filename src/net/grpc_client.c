@@ -179,7 +179,7 @@ static int hexval(int ch)
     return -1;
 }
 
-size_t net_grpc_percent_decode(const char *in, size_t len, char *out, size_t size)
+size_t net_grpc_percent_decode_buf(const char *in, size_t len, char *out, size_t size)
 {
     size_t o = 0;
     if (size == 0) return 0;
@@ -1122,7 +1122,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8
         }
         c->grpc_status = ok ? v : ST_UNKNOWN;
     } else if (HNAME("grpc-message")) {
-        net_grpc_percent_decode((const char *)value, valuelen, c->grpc_message,
+        net_grpc_percent_decode_buf((const char *)value, valuelen, c->grpc_message,
                                 sizeof(c->grpc_message));
     } else if (HNAME("grpc-encoding")) {
         snprintf(c->encoding, sizeof(c->encoding), "%.*s", (int)valuelen, (const char *)value);

@@ -112,7 +112,7 @@ gb_status net_grpc_parse_endpoint(const char *endpoint, net_grpc_endpoint *out, 
 void net_grpc_format_timeout(int64_t ns, char *buf, size_t size);
 /* Percent-decodes a grpc-message value into out (NUL-terminated, truncated to size-1). Invalid
  * escapes are copied as is. Returns the decoded length. */
-size_t net_grpc_percent_decode(const char *in, size_t len, char *out, size_t size);
+size_t net_grpc_percent_decode_buf(const char *in, size_t len, char *out, size_t size);
 /* Parses a google.rpc.Status (the binary grpc-status-details-bin, already base64-decoded) and
  * looks for a google.rpc.RetryInfo detail. Returns GB_OK with *delay_ns set when found,
  * GB_ERR_NOTFOUND when the status is well-formed but has none, GB_ERR_INVALID when malformed. */

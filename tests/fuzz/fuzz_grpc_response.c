@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         net_grpc_parse_retry_info(bin, n, &delay);
 
     char msg[256];
-    net_grpc_percent_decode((const char *)data, size, msg, sizeof(msg));
+    net_grpc_percent_decode_buf((const char *)data, size, msg, sizeof(msg));
 
     if (size > 0) {
         gb_sbuf out;

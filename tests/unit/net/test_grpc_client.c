@@ -109,19 +109,19 @@ static void test_percent_decode(void **state)
     (void)state;
     char out[64];
     const char *in = "bad%20request%3A%20%E2%9C%93 done";
-    size_t n = net_grpc_percent_decode(in, strlen(in), out, sizeof(out));
+    size_t n = net_grpc_percent_decode_buf(in, strlen(in), out, sizeof(out));
     assert_string_equal(out, "bad request: \xE2\x9C\x93 done");
     assert_int_equal(n, strlen(out));
     /* invalid and truncated escapes are kept as is */
     in = "100%zz %4";
-    net_grpc_percent_decode(in, strlen(in), out, sizeof(out));
+    net_grpc_percent_decode_buf(in, strlen(in), out, sizeof(out));
     assert_string_equal(out, "100%zz %4");
     in = "%";
-    net_grpc_percent_decode(in, 1, out, sizeof(out));
+    net_grpc_percent_decode_buf(in, 1, out, sizeof(out));
     assert_string_equal(out, "%");
     /* truncation to the output size */
     in = "abcdefgh";
-    n = net_grpc_percent_decode(in, strlen(in), out, 4);
+    n = net_grpc_percent_decode_buf(in, strlen(in), out, 4);
     assert_string_equal(out, "abc");
     assert_int_equal(n, 3);
 }
