@@ -35,8 +35,8 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-void cfg_diag_addv(cfg_diags *d, cfg_severity sev, cfg_mark mark, const char *path,
-                   const char *fmt, va_list ap)
+void cfg_diag_addv(cfg_diags *d, cfg_severity sev, cfg_mark mark, const char *path, const char *fmt,
+                   va_list ap)
 {
     if (sev == CFG_ERROR)
         d->errors++;
@@ -91,7 +91,8 @@ void cfg_diags_render(const cfg_diags *d, gb_sbuf *out)
         gb_sbuf_puts(out, "error: out of memory rendering diagnostics\n");
         return;
     }
-    for (uint32_t i = 0; i < d->n; i++) idx[i] = i;
+    for (uint32_t i = 0; i < d->n; i++)
+        idx[i] = i;
     sort_ctx = d;
     if (d->n > 1) qsort(idx, d->n, sizeof *idx, diag_cmp);
     sort_ctx = NULL;
@@ -119,7 +120,8 @@ static unsigned osa_distance(const char *a, size_t la, const char *b, size_t lb)
 {
     unsigned rows[3][DYM_MAX + 1];
     unsigned *pp = rows[0], *prev = rows[1], *cur = rows[2];
-    for (size_t j = 0; j <= lb; j++) prev[j] = (unsigned)j;
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = (unsigned)j;
     for (size_t i = 1; i <= la; i++) {
         cur[0] = (unsigned)i;
         for (size_t j = 1; j <= lb; j++) {

@@ -107,11 +107,11 @@ static void test_duplicate_keys(void **state)
     tdoc_parse(&t, "exporters:\n  otlp:\n    endpoint: a\n    timeout: 1s\n    endpoint: b\n"
                    "exporters: {}\n");
     assert_int_equal(t.st, GB_ERR_INVALID);
-    assert_string_equal(t.diags,
-                        "config.yaml:5:5: error: exporters.otlp: duplicate key \"endpoint\" (first "
-                        "defined at line 3, column 5)\n"
-                        "config.yaml:6:1: error: duplicate key \"exporters\" (first defined at line "
-                        "1, column 1)\n");
+    assert_string_equal(
+        t.diags, "config.yaml:5:5: error: exporters.otlp: duplicate key \"endpoint\" (first "
+                 "defined at line 3, column 5)\n"
+                 "config.yaml:6:1: error: duplicate key \"exporters\" (first defined at line "
+                 "1, column 1)\n");
     /* the first definition is kept */
     assert_string_equal(cfg_node_scalar(cfg_node_find(t.doc.root, "exporters.otlp.endpoint", ".")),
                         "a");
@@ -123,7 +123,8 @@ static void test_duplicate_keys_large_map(void **state)
     (void)state;
     gb_sbuf b;
     gb_sbuf_init(&b, 0);
-    for (int i = 0; i < 2000; i++) gb_sbuf_printf(&b, "k%d: %d\n", i, i);
+    for (int i = 0; i < 2000; i++)
+        gb_sbuf_printf(&b, "k%d: %d\n", i, i);
     gb_sbuf_puts(&b, "k1500: again\n");
     tdoc t;
     tdoc_parse(&t, b.data);
@@ -158,7 +159,8 @@ static void test_anchors_aliases_and_merge(void **state)
     cfg_node *c = cfg_node_find(t.doc.root, "exporters.c", ".");
     assert_string_equal(cfg_node_scalar(cfg_node_get(c, "x")), "1"); /* earlier map wins */
     assert_string_equal(cfg_node_scalar(cfg_node_get(c, "y")), "2");
-    assert_true(cfg_node_equal(cfg_node_get(t.doc.root, "list"), cfg_node_get(t.doc.root, "again")));
+    assert_true(
+        cfg_node_equal(cfg_node_get(t.doc.root, "list"), cfg_node_get(t.doc.root, "again")));
     tdoc_free(&t);
 }
 
@@ -183,7 +185,8 @@ static void test_alias_bomb_refused(void **state)
     gb_sbuf_puts(&b, "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for (int i = 1; i < 9; i++) {
         gb_sbuf_printf(&b, "a%d: &a%d [", i, i);
-        for (int k = 0; k < 9; k++) gb_sbuf_printf(&b, "%s*a%d", k ? ", " : "", i - 1);
+        for (int k = 0; k < 9; k++)
+            gb_sbuf_printf(&b, "%s*a%d", k ? ", " : "", i - 1);
         gb_sbuf_puts(&b, "]\n");
     }
     tdoc t;
@@ -254,8 +257,10 @@ static void test_depth_limit(void **state)
     gb_sbuf b;
     gb_sbuf_init(&b, 0);
     gb_sbuf_puts(&b, "a: ");
-    for (int i = 0; i < 100; i++) gb_sbuf_putc(&b, '[');
-    for (int i = 0; i < 100; i++) gb_sbuf_putc(&b, ']');
+    for (int i = 0; i < 100; i++)
+        gb_sbuf_putc(&b, '[');
+    for (int i = 0; i < 100; i++)
+        gb_sbuf_putc(&b, ']');
     gb_sbuf_putc(&b, '\n');
     tdoc t;
     tdoc_parse(&t, b.data);
