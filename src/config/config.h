@@ -108,14 +108,19 @@ typedef struct cfg_doc {
 } cfg_doc;
 
 /* Parses YAML text. name is used in marks. Parse errors and env problems go to d; returns
- * GB_ERR_INVALID when the document cannot be used. */
+ * GB_ERR_INVALID when the document cannot be used (root is then still a valid, possibly empty
+ * map). ${...} references in values are expanded here, once; see docs/internals/config.md. The
+ * doc must have been initialized with cfg_doc_init; a second parse replaces root. */
 gb_status cfg_doc_parse(cfg_doc *doc, const char *name, const char *text, size_t len, cfg_diags *d);
 /* Reads and parses a file; GB_ERR_IO (with a diagnostic) when it cannot be read. */
 gb_status cfg_doc_load_file(cfg_doc *doc, const char *path, cfg_diags *d);
 /* Deep-merges src into dst: maps merge key by key, everything else (lists too) is replaced.
- * src nodes are copied into dst's arena. */
+ * src nodes are copied into dst's arena (src may be freed after); marks keep their file. */
 gb_status cfg_doc_merge(cfg_doc *dst, const cfg_doc *src);
-/* Applies one --set: "a::b::c=value" (otelcol form) or "a.b.c=value"; value parsed as YAML. */
+/* Applies one --set: "a::b::c=value" (otelcol form) or "a.b.c=value" when no "::" appears;
+ * value parsed as YAML (scalar or flow; empty = null) and merged like one more file. Marks are on
+ * the file "--set", line 1, column of the text inside the assignment. GB_ERR_INVALID (with a
+ * diagnostic) leaves the doc unchanged. */
 gb_status cfg_doc_set(cfg_doc *doc, const char *assignment, cfg_diags *d);
 void cfg_doc_init(cfg_doc *doc);
 void cfg_doc_free(cfg_doc *doc);
