@@ -407,6 +407,24 @@ static void test_file_provider(void **state)
     unlink(path);
 }
 
+static void test_positions_utf8_crlf_bom(void **state)
+{
+    (void)state;
+    tdoc t;
+    tdoc_parse(&t, "\xef\xbb\xbf"
+                   "a: 1\r\nb: \"\xc3\xa9\xc3\xa9 ${}\"\r\nc:\r\n  - 'x ${env:}'\r\n");
+    assert_int_equal(t.st, GB_ERR_INVALID);
+    assert_string_equal(t.diags, "config.yaml:2:8: error: b: empty \"${}\" reference\n"
+                                 "config.yaml:4:8: error: c[0]: invalid environment variable name "
+                                 "\"\" in \"${env:}\"\n");
+    tdoc_free(&t);
+    /* escapes shift the text: the error falls back to the value's start */
+    tdoc_parse(&t, "k: \"\\t${x\"\n");
+    assert_string_equal(t.diags, "config.yaml:1:4: error: k: unterminated \"${\" (write \"$$\" "
+                                 "for a literal \"$\")\n");
+    tdoc_free(&t);
+}
+
 static void test_load_file(void **state)
 {
     (void)state;
@@ -453,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_env_typed_values),
         cmocka_unit_test(test_expansion_errors),
         cmocka_unit_test(test_file_provider),
+        cmocka_unit_test(test_positions_utf8_crlf_bom),
         cmocka_unit_test(test_load_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
