@@ -455,7 +455,8 @@ def check_run(exp, blocks):
     sig = exp["signal"]
     rblocks = run_blocks(blocks, exp["runId"], sig)
     if not rblocks:
-        raise Mismatch(f"no {RESOURCE_KEY[sig]} with resource attribute {RUN_ID_ATTR}={exp['runId']!r} in the output")
+        raise Mismatch(f"no {RESOURCE_KEY[sig]} with resource attribute {RUN_ID_ATTR}={exp['runId']!r} in the "
+                       f"output ({len(blocks)} {RESOURCE_KEY[sig]} blocks in {sig}.jsonl in all)")
     items = check_resource_and_scopes(exp, rblocks, sig)
     return CHECKS[sig](exp, items)
 
@@ -524,7 +525,7 @@ def main():
             wait_port(http_port, proc, min(deadline, time.monotonic() + 15))
         if not up:
             state = f"exited with {proc.returncode}" if proc.poll() is not None else "still not listening"
-            fail("collector start", f"ports {grpc_port}/{http_port} not open ({state}); log:\n{tail(clog)}")
+            fail("collector start", f"ports {grpc_port}/{http_port} not open ({state})")
             return 1
         log(f"collector up: grpc 127.0.0.1:{grpc_port}, http 127.0.0.1:{http_port}")
 
@@ -561,10 +562,15 @@ def main():
         try:
             rc = proc.wait(timeout=max(1.0, min(15.0, deadline - time.monotonic())))
         except subprocess.TimeoutExpired:
-            fail("collector shutdown", f"did not exit within 15 s of SIGTERM; log:\n{tail(clog)}")
+            fail("collector shutdown", "did not exit within 15 s of SIGTERM")
             rc = None
         if rc is not None and rc != 0:
-            fail("collector shutdown", f"exited with {rc} after SIGTERM; log:\n{tail(clog)}")
+            fail("collector shutdown", f"exited with {rc} after SIGTERM")
+        with open(clog, errors="replace") as f:
+            for line in f:
+                if "Sanitizer" in line or "runtime error:" in line:
+                    fail("collector health", f"sanitizer report in the collector log: {line.strip()}")
+                    break
 
         blocks = {}
         for sig in SIGNALS:
