@@ -530,8 +530,10 @@ def main():
         log(f"collector up: grpc 127.0.0.1:{grpc_port}, http 127.0.0.1:{http_port}")
 
         expected = []
+        sent_ids = {}
         for sig, proto in runs:
             run_id = f"{sig}-{proto.replace('/', '-')}-{tag}"
+            sent_ids.setdefault(sig, set()).add(run_id)
             name = f"{sig} over {proto}"
             endpoint = f"http://127.0.0.1:{grpc_port if proto == 'grpc' else http_port}"
             budget = deadline - time.monotonic() - 20  # keep time for the drain and the checks
@@ -576,6 +578,11 @@ def main():
         for sig in SIGNALS:
             try:
                 blocks[sig] = read_output(os.path.join(outdir, sig + ".jsonl"), sig)
+                stray = [i for i, rb in enumerate(blocks[sig])
+                         if not any(run_blocks([rb], rid, sig) for rid in sent_ids.get(sig, ()))]
+                if stray:
+                    fail(f"{sig} output", f"{RESOURCE_KEY[sig]}{stray[:5]} carry no run id of this test "
+                                          f"(resource attributes changed or data invented)")
             except Mismatch as e:
                 blocks[sig] = None
                 fail(f"{sig} output", str(e))
