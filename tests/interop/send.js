@@ -5,7 +5,7 @@
 // prints what the collector must have received as one JSON document on stdout.
 //
 // Usage: node send.js --protocol http/json|http/protobuf|grpc --endpoint URL
-//                     --signal traces|metrics|logs --run-id ID
+//                     --signal traces|metrics|logs --run-id ID [--compression none|gzip]
 //
 // The endpoint is the base URL: http exporters post to URL/v1/<signal>, grpc dials URL.
 // Ids are derived from the run id (custom IdGenerator), span and log times are explicit with
@@ -58,7 +58,7 @@ function usage(msg) {
   process.stderr.write(`send.js: ${msg}\n`);
   process.stderr.write(
     'usage: node send.js --protocol http/json|http/protobuf|grpc --endpoint URL ' +
-      '--signal traces|metrics|logs --run-id ID\n'
+      '--signal traces|metrics|logs --run-id ID [--compression none|gzip]\n'
   );
   process.exit(2);
 }
@@ -67,7 +67,7 @@ function parseArgs(argv) {
   const out = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const m = /^--(protocol|endpoint|signal|run-id)(?:=(.*))?$/.exec(a);
+    const m = /^--(protocol|endpoint|signal|run-id|compression)(?:=(.*))?$/.exec(a);
     if (!m) usage(`unknown argument ${a}`);
     let v = m[2];
     if (v === undefined) {
@@ -82,6 +82,8 @@ function parseArgs(argv) {
   if (!EXPORTERS[out.protocol]) usage(`bad --protocol ${out.protocol}`);
   if (!['traces', 'metrics', 'logs'].includes(out.signal)) usage(`bad --signal ${out.signal}`);
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(out['run-id'])) usage('--run-id must be [A-Za-z0-9._-]{1,64}');
+  out.compression = out.compression || 'none';
+  if (!['none', 'gzip'].includes(out.compression)) usage(`bad --compression ${out.compression}`);
   return out;
 }
 
@@ -188,7 +190,7 @@ function makeExporter(args) {
   const Ctor = EXPORTERS[args.protocol][args.signal]();
   const base = args.endpoint.replace(/\/+$/, '');
   const url = args.protocol === 'grpc' ? base : `${base}/v1/${args.signal}`;
-  return new Ctor({ url, timeoutMillis: EXPORT_TIMEOUT_MS });
+  return new Ctor({ url, timeoutMillis: EXPORT_TIMEOUT_MS, compression: args.compression });
 }
 
 function makeResource(args) {

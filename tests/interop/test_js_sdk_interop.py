@@ -13,7 +13,8 @@ mismatch, with the path of the field. Total time is bounded (GENOPS_INTEROP_TIME
 
 Only the Python standard library is used. Environment: GENOPS_BIN (directory of the binaries),
 GENOPS_SRC (repo root), CI, GENOPS_INTEROP_KEEP=1 keeps the temp dir, GENOPS_INTEROP_ONLY=
-"traces:grpc,logs:http/json" restricts the runs (for debugging)."""
+"traces:grpc,logs:http/json" restricts the runs (for debugging), GENOPS_INTEROP_COMPRESSION=gzip
+makes every exporter compress (HTTP Content-Encoding / grpc-encoding)."""
 
 import json
 import math
@@ -491,6 +492,11 @@ def main():
         log("0 passed, 1 failed")
         return 1
 
+    compression = os.environ.get("GENOPS_INTEROP_COMPRESSION", "none")
+    if compression not in ("none", "gzip"):
+        log(f"FAIL: GENOPS_INTEROP_COMPRESSION must be none or gzip, not {compression!r}")
+        log("0 passed, 1 failed")
+        return 1
     only = os.environ.get("GENOPS_INTEROP_ONLY")
     runs = [(s, p) for s in SIGNALS for p in PROTOCOLS]
     if only:
@@ -541,7 +547,7 @@ def main():
                 fail(name, "out of time before sending")
                 continue
             cmd = [node, os.path.join(interop, "send.js"), "--protocol", proto, "--endpoint", endpoint,
-                   "--signal", sig, "--run-id", run_id]
+                   "--signal", sig, "--run-id", run_id, "--compression", compression]
             try:
                 r = subprocess.run(cmd, cwd=interop, capture_output=True, text=True, timeout=min(30, budget))
             except subprocess.TimeoutExpired:
