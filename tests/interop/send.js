@@ -141,13 +141,7 @@ function keyValues(obj) {
 
 function resourceJson(resource) {
   // Only synchronous attributes are used here, so the resource is settled.
-  const out = { attributes: keyValues(resource.attributes) };
-  return out;
-}
-function scopeJson(scope) {
-  const out = { name: scope.name };
-  if (scope.version) out.version = scope.version;
-  return out;
+  return { attributes: keyValues(resource.attributes) };
 }
 
 // ---------------------------------------------------------------------------------------------
