@@ -566,14 +566,17 @@ def main():
             expected.append((name, exp))
 
         # SIGTERM: the collector must flush the batch processor and the file exporter, then exit 0.
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=max(1.0, min(15.0, deadline - time.monotonic())))
-        except subprocess.TimeoutExpired:
-            fail("collector shutdown", "did not exit within 15 s of SIGTERM")
-            rc = None
-        if rc is not None and rc != 0:
-            fail("collector shutdown", f"exited with {rc} after SIGTERM")
+        if proc.poll() is not None:
+            fail("collector", f"exited by itself with {proc.returncode} while the runs were sent")
+        else:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=max(1.0, min(15.0, deadline - time.monotonic())))
+            except subprocess.TimeoutExpired:
+                fail("collector shutdown", "did not exit within 15 s of SIGTERM")
+                rc = None
+            if rc is not None and rc != 0:
+                fail("collector shutdown", f"exited with {rc} after SIGTERM")
         with open(clog, errors="replace") as f:
             for line in f:
                 if "Sanitizer" in line or "runtime error:" in line:
