@@ -429,7 +429,7 @@ def main():
                 if opts.corpus and i < 4 and data:
                     os.makedirs(opts.corpus, exist_ok=True)
                     with open(os.path.join(opts.corpus, f"{signal}_{i}.bin"), "wb") as fh:
-                        fh.write(bytes([{"traces": 0, "metrics": 1, "logs": 2}[signal]]) + data)
+                        fh.write(data)
             # protoc reads our encoding of the largest message with no unknown fields.
             res = run_tool(signal, biggest or b"")
             pkg = {"traces": "trace", "metrics": "metrics", "logs": "logs"}[signal]
