@@ -403,7 +403,21 @@ static gb_status dec_kv(dctx *c, const uint8_t *p, const uint8_t *end, pd_kv *kv
 static inline gb_status add_attr(dctx *c, const char *where, const pw_field *fp, pd_attrs *a)
 {
     if (fp->wt != PW_LEN) return wt_fail(c, where, fp);
-    return dec_kv(c, fp->p, fp->p + fp->len, &a->v[a->n++], 0);
+    pd_kv *kv = &a->v[a->n++];
+    const uint8_t *p = fp->p, *end = fp->p + fp->len;
+    /* Inline fast path for the most common attribute: short key, short string value, i.e.
+     * 0a <klen> key 12 <alen> 0a <slen> str with all lengths < 128. */
+    if (end - p >= 6 && p[0] == 0x0a && p[1] < 0x80 && end - (p + 2) >= p[1] + 4) {
+        const uint8_t *q = p + 2 + p[1];
+        if (q[0] == 0x12 && q[1] < 0x80 && q + 2 + q[1] == end && q[2] == 0x0a && q[3] < 0x80 &&
+            q + 4 + q[3] == end) {
+            kv->key = gb_str_n(p + 2, p[1]);
+            kv->value.type = PD_ANY_STR;
+            kv->value.u.str = gb_str_n(q + 4, q[3]);
+            return GB_OK;
+        }
+    }
+    return dec_kv(c, p, end, kv, 0);
 }
 
 static gb_status alloc_attrs(dctx *c, const char *where, pd_attrs *a, uint32_t n)

@@ -360,6 +360,22 @@ def run_tool(signal, data, mode=""):
     return subprocess.run(args, input=data, capture_output=True, timeout=30)
 
 
+def parse_stream(buf):
+    out = []
+    pos = 0
+    while pos < len(buf):
+        st, n = struct.unpack_from("<II", buf, pos)
+        pos += 8
+        direct = buf[pos:pos + n]
+        pos += n
+        (m,) = struct.unpack_from("<I", buf, pos)
+        pos += 4
+        cloned = buf[pos:pos + m]
+        pos += m
+        out.append((st, direct, cloned))
+    return out
+
+
 def unknown_fields_blob(rnd):
     """Unknown fields (numbers >= 1000) of every wire type, incl. a nested group."""
     out = b""
@@ -373,7 +389,7 @@ def unknown_fields_blob(rnd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=150)
+    ap.add_argument("--count", type=int, default=400)
     ap.add_argument("--seed", type=int, default=20240601)
     ap.add_argument("--corpus")
     opts = ap.parse_args()
@@ -401,29 +417,40 @@ def main():
         nbytes = 0
         for signal, gen, mod, full_name in signals:
             biggest = None
-            for i in range(opts.count):
-                msg = gen(g, mod)
-                data = msg.SerializeToString()
+            msgs = [gen(g, mod) for _ in range(opts.count)]
+            datas = [m.SerializeToString() for m in msgs]
+            # Each message twice: as is, and with unknown fields of every wire type appended.
+            inputs = []
+            for data in datas:
+                inputs += [data, data + unknown_fields_blob(rnd)]
+            frames = b"".join(struct.pack("<I", len(d)) + d for d in inputs)
+            res = run_tool(signal, frames, "stream")
+            if res.returncode != 0:
+                failures.append(f"{signal}: tool exit {res.returncode}: "
+                                f"{res.stderr.decode(errors='replace').strip()}")
+                continue
+            outs = parse_stream(res.stdout)
+            if len(outs) != len(inputs):
+                failures.append(f"{signal}: {len(outs)} answers for {len(inputs)} inputs")
+                continue
+            for i, msg in enumerate(msgs):
+                data = datas[i]
                 total += 1
                 nbytes += len(data)
-                for mode in ("", "clone"):
-                    res = run_tool(signal, data, mode)
-                    if res.returncode != 0:
-                        failures.append(f"{signal}#{i} {mode or 'direct'}: exit {res.returncode}: "
-                                        f"{res.stderr.decode(errors='replace').strip()}")
+                for k, what in ((2 * i, "direct"), (2 * i + 1, "with unknown fields")):
+                    st, direct, cloned = outs[k]
+                    if st != 0:
+                        failures.append(f"{signal}#{i} {what}: decode error {st}: "
+                                        f"{direct.decode(errors='replace')}")
                         continue
-                    if res.stdout != data:
-                        failures.append(f"{signal}#{i} {mode or 'direct'}: bytes differ "
-                                        f"(python {len(data)} B, ours {len(res.stdout)} B)")
-                        continue
-                    back = mod.__dict__[full_name.rsplit(".", 1)[1]]()
-                    back.ParseFromString(res.stdout)
-                    if back != msg and not has_nan(msg):
-                        failures.append(f"{signal}#{i}: parsed message differs")
-                # Unknown fields appended at the top level are skipped.
-                res = run_tool(signal, data + unknown_fields_blob(rnd))
-                if res.returncode != 0 or res.stdout != data:
-                    failures.append(f"{signal}#{i}: unknown fields not skipped cleanly")
+                    for mode, ours in (("direct", direct), ("clone", cloned)):
+                        if ours != data:
+                            failures.append(f"{signal}#{i} {what} {mode}: bytes differ "
+                                            f"(python {len(data)} B, ours {len(ours)} B)")
+                back = mod.__dict__[full_name.rsplit(".", 1)[1]]()
+                back.ParseFromString(outs[2 * i][1])
+                if back != msg and not has_nan(msg):
+                    failures.append(f"{signal}#{i}: parsed message differs")
                 if biggest is None or len(data) > len(biggest):
                     biggest = data
                 if opts.corpus and i < 4 and data:
