@@ -29,9 +29,17 @@
 
 #define OTLP_MAX_ANY_DEPTH 32
 
+/* Decoded data may take at most this many times the message size (plus 1 MiB) in the arena
+ * when the caller set no arena limit: hostile input such as millions of empty spans ("12 00",
+ * 2 bytes each, ~200 bytes decoded) is rejected instead of exhausting memory. Real requests
+ * stay far below (attribute-heavy spans take ~1.3x). */
+#define OTLP_MAX_EXPANSION 32
+
 typedef struct dctx {
     gb_arena *a;
     otlp_error *err;
+    bool own_limit;     /* the arena limit was set by otlp_decode_proto */
+    size_t failed_size; /* size of the last failed allocation */
 } dctx;
 
 static gb_status fail(dctx *c, const char *where, const char *fmt, ...)
@@ -189,14 +197,27 @@ count_fields(dctx *c, const char *where, const uint8_t *p, const uint8_t *end, c
     return GB_OK;
 }
 
+static void *dec_alloc(dctx *c, size_t size)
+{
+    void *p = gb_arena_alloc(c->a, size);
+    if (!p) c->failed_size = size;
+    return p;
+}
+
 static void *arr_alloc(dctx *c, uint32_t n, size_t elem)
 {
     if (n == 0) return NULL;
-    return gb_arena_calloc(c->a, n, elem);
+    void *p = dec_alloc(c, (size_t)n * elem);
+    if (p) memset(p, 0, (size_t)n * elem);
+    return p;
 }
 
 static gb_status nomem(dctx *c, const char *where)
 {
+    /* Our own expansion bound, not a real allocation failure: the input is at fault. */
+    if (c->own_limit && c->a->total + c->failed_size + (2u << 20) > c->a->limit)
+        return fail(c, where, "message expands to more than %dx its size in memory",
+                    OTLP_MAX_EXPANSION);
     fail(c, where, "out of memory");
     return GB_ERR_NOMEM;
 }
@@ -425,7 +446,7 @@ static gb_status alloc_attrs(dctx *c, const char *where, pd_attrs *a, uint32_t n
     a->v = NULL;
     a->n = 0;
     a->cap = n;
-    if (n && !(a->v = gb_arena_alloc(c->a, (size_t)n * sizeof(pd_kv)))) return nomem(c, where);
+    if (n && !(a->v = dec_alloc(c, (size_t)n * sizeof(pd_kv)))) return nomem(c, where);
     return GB_OK;
 }
 
@@ -1353,21 +1374,35 @@ static gb_status dec_resource_logs(dctx *c, const uint8_t *p, const uint8_t *end
 
 /* ---- request ---------------------------------------------------------------------------- */
 
+static gb_status decode_request(dctx *c, pd_batch *b, gb_buf *buf, const uint8_t *data, size_t len);
+
 gb_status otlp_decode_proto(pd_batch *b, gb_buf *buf, const uint8_t *data, size_t len,
                             otlp_error *err)
+{
+    dctx cc = {&b->arena, err, false, 0};
+    size_t saved = b->arena.limit;
+    if (err) err->msg[0] = '\0';
+    if (saved == 0 && len <= UINT32_MAX) {
+        cc.own_limit = true;
+        b->arena.limit = b->arena.total + (1u << 20) + OTLP_MAX_EXPANSION * len;
+    }
+    gb_status st = decode_request(&cc, b, buf, data, len);
+    b->arena.limit = saved;
+    return st;
+}
+
+static gb_status decode_request(dctx *c, pd_batch *b, gb_buf *buf, const uint8_t *data, size_t len)
 {
     static const cnt_spec spec[] = {{1, CK_MSG}};
     static const size_t res_size[] = {sizeof(pd_resource_spans), sizeof(pd_resource_metrics),
                                       sizeof(pd_resource_logs)};
     static const char *const names[] = {"export_trace_request", "export_metrics_request",
                                         "export_logs_request"};
-    dctx cc = {&b->arena, err}, *c = &cc;
     const char *where = (unsigned)b->signal < 3 ? names[b->signal] : "request";
     pw_field f;
     pw_err pe_;
     uint32_t n;
     gb_status st;
-    if (err) err->msg[0] = '\0';
     if ((unsigned)b->signal >= 3) return fail(c, where, "unknown signal");
     if (b->read_only) return fail(c, where, "batch is read-only");
     if (len > UINT32_MAX) return fail(c, where, "message larger than 4 GiB");
@@ -1381,7 +1416,7 @@ gb_status otlp_decode_proto(pd_batch *b, gb_buf *buf, const uint8_t *data, size_
     if (n > UINT32_MAX - old_n) return fail(c, where, "too many resources");
     void *arr = (void *)b->u.traces.v;
     if (n) {
-        arr = gb_arena_alloc(&b->arena, (size_t)(old_n + n) * esz);
+        arr = dec_alloc(c, (size_t)(old_n + n) * esz);
         if (!arr) return nomem(c, where);
         if (old_n) memcpy(arr, (const void *)b->u.traces.v, (size_t)old_n * esz);
         memset((char *)arr + (size_t)old_n * esz, 0, (size_t)n * esz);
