@@ -6,7 +6,7 @@ ServiceRequest messages of each signal covering every field kind, pipes their se
 through build/tests/otlp_roundtrip (decode then re-encode, directly and through pd_batch_clone)
 and asserts that our bytes equal python's SerializeToString() and parse back to an equal message.
 Also checks that `protoc --decode` reads our output with no unknown fields, and that unknown
-fields of every wire type appended to a request are skipped.
+fields of every wire type (groups included) inserted into every nested message are skipped.
 
 Usage: test_otlp_proto_diff.py [--count N] [--seed S] [--corpus DIR]
   --corpus DIR writes a few of the generated messages as fuzz seeds."""
@@ -378,6 +378,75 @@ def parse_stream(buf):
     return out
 
 
+def read_varint(buf, pos):
+    v = shift = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return v, pos
+
+
+def write_varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def inject_unknown(buf, desc, rnd):
+    """Re-serializes buf (a message of type desc) with unknown fields of a random wire type
+    inserted before and after the fields of every nested message, lengths fixed up."""
+    out = bytearray(unknown_field(rnd))
+    pos = 0
+    while pos < len(buf):
+        tag, pos = read_varint(buf, pos)
+        num, wt = tag >> 3, tag & 7
+        if wt == 0:
+            _, end = read_varint(buf, pos)
+            out += write_varint(tag) + buf[pos:end]
+            pos = end
+        elif wt == 1:
+            out += write_varint(tag) + buf[pos:pos + 8]
+            pos += 8
+        elif wt == 5:
+            out += write_varint(tag) + buf[pos:pos + 4]
+            pos += 4
+        elif wt == 2:
+            n, pos = read_varint(buf, pos)
+            payload = buf[pos:pos + n]
+            pos += n
+            field = desc.fields_by_number.get(num)
+            if field is not None and field.message_type is not None:
+                payload = inject_unknown(payload, field.message_type, rnd)
+            out += write_varint(tag) + write_varint(len(payload)) + payload
+        else:
+            raise ValueError("unexpected wire type")
+    out += unknown_field(rnd)
+    return bytes(out)
+
+
+def unknown_field(rnd):
+    """One unknown field (number 900..999) of a random wire type, sometimes nothing."""
+    num = rnd.randint(900, 999)
+    k = rnd.randint(0, 5)
+    if k == 0:
+        return write_varint(num << 3) + write_varint(rnd.getrandbits(rnd.choice([7, 64])))
+    if k == 1:
+        return write_varint(num << 3 | 1) + struct.pack("<Q", rnd.getrandbits(64))
+    if k == 2:
+        return write_varint(num << 3 | 2) + write_varint(3) + b"\x08\x96\x01"
+    if k == 3:
+        return write_varint(num << 3 | 3) + b"\x08\x01" + write_varint(num << 3 | 4)
+    if k == 4:
+        return write_varint(num << 3 | 5) + struct.pack("<I", rnd.getrandbits(32))
+    return b""
+
+
 def unknown_fields_blob(rnd):
     """Unknown fields (numbers >= 1000) of every wire type, incl. a nested group."""
     out = b""
@@ -421,10 +490,11 @@ def main():
             biggest = None
             msgs = [gen(g, mod) for _ in range(opts.count)]
             datas = [m.SerializeToString() for m in msgs]
-            # Each message twice: as is, and with unknown fields of every wire type appended.
+            # Each message twice: as is, and with unknown fields inserted at every level.
             inputs = []
-            for data in datas:
-                inputs += [data, data + unknown_fields_blob(rnd)]
+            for msg, data in zip(msgs, datas):
+                inputs += [data, inject_unknown(data, msg.DESCRIPTOR, rnd)
+                           + unknown_fields_blob(rnd)]
             frames = b"".join(struct.pack("<I", len(d)) + d for d in inputs)
             res = run_tool(signal, frames, "stream")
             if res.returncode != 0:
