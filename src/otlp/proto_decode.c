@@ -168,7 +168,17 @@ count_fields(dctx *c, const char *where, const uint8_t *p, const uint8_t *end, c
             if (spec[i].num != f.num) continue;
             switch (spec[i].kind) {
             case CK_MSG:
-                if (f.wt == PW_LEN) counts[i]++;
+                if (f.wt != PW_LEN) break;
+                counts[i]++;
+                /* Repeated elements are usually contiguous: skip the rest of the run here. */
+                if (f.num < 16) {
+                    const uint8_t tag = (uint8_t)PW_TAG(f.num, PW_LEN);
+                    while (q_ + 1 < end && q_[0] == tag && q_[1] < 0x80 &&
+                           end - (q_ + 2) >= q_[1]) {
+                        q_ += 2 + q_[1];
+                        counts[i]++;
+                    }
+                }
                 break;
             case CK_FIX64:
                 if (f.wt == PW_I64) {
@@ -441,6 +451,38 @@ static inline gb_status add_attr(dctx *c, const char *where, const pw_field *fp,
     return dec_kv(c, p, end, kv, 0);
 }
 
+/* After one attribute field, decodes the directly following fields with the same one-byte tag
+ * (attributes are written contiguously) without going through the generic field loop. The
+ * count pass counted these, so the array has room. Stops at the first other byte. */
+static inline gb_status attr_run(dctx *c, const char *where, const uint8_t **qp, const uint8_t *end,
+                                 uint8_t tag, pd_attrs *a)
+{
+    const uint8_t *q = *qp;
+    while (q + 1 < end && q[0] == tag && q[1] < 0x80 && end - (q + 2) >= q[1]) {
+        pw_field g;
+        g.num = (uint32_t)(tag >> 3);
+        g.wt = PW_LEN;
+        g.v = 0;
+        g.p = q + 2;
+        g.len = q[1];
+        gb_status st = add_attr(c, where, &g, a);
+        if (st) return st;
+        q += 2 + q[1];
+    }
+    *qp = q;
+    return GB_OK;
+}
+
+/* One attribute field and the run of the same field that directly follows it. */
+static inline gb_status add_attrs(dctx *c, const char *where, const pw_field *fp,
+                                  const uint8_t **qp, const uint8_t *end, pd_attrs *a)
+{
+    gb_status st = add_attr(c, where, fp, a);
+    if (st == GB_OK && fp->num < 16)
+        st = attr_run(c, where, qp, end, (uint8_t)PW_TAG(fp->num, PW_LEN), a);
+    return st;
+}
+
 static gb_status alloc_attrs(dctx *c, const char *where, pd_attrs *a, uint32_t n)
 {
     a->v = NULL;
@@ -478,7 +520,7 @@ static gb_status dec_resource(dctx *c, const uint8_t *p, const uint8_t *end, pd_
     {
         switch (f.num) {
         case 1:
-            if ((st = add_attr(c, where, &f, &r->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &r->attrs))) return st;
             break;
         case 2:
             GET_U32(r->dropped_attributes_count);
@@ -510,7 +552,7 @@ static gb_status dec_scope(dctx *c, const uint8_t *p, const uint8_t *end, pd_sco
             GET_STR(s->version);
             break;
         case 3:
-            if ((st = add_attr(c, where, &f, &s->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &s->attrs))) return st;
             break;
         case 4:
             GET_U32(s->dropped_attributes_count);
@@ -544,7 +586,7 @@ static gb_status dec_event(dctx *c, const uint8_t *p, const uint8_t *end, pd_eve
             GET_STR(e->name);
             break;
         case 3:
-            if ((st = add_attr(c, where, &f, &e->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &e->attrs))) return st;
             break;
         case 4:
             GET_U32(e->dropped_attributes_count);
@@ -579,7 +621,7 @@ static gb_status dec_link(dctx *c, const uint8_t *p, const uint8_t *end, pd_link
             GET_STR(l->trace_state);
             break;
         case 4:
-            if ((st = add_attr(c, where, &f, &l->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &l->attrs))) return st;
             break;
         case 5:
             GET_U32(l->dropped_attributes_count);
@@ -655,7 +697,7 @@ static gb_status dec_span(dctx *c, const uint8_t *p, const uint8_t *end, pd_span
             GET_FIX64(s->end_time_unix_nano);
             break;
         case 9:
-            if ((st = add_attr(c, where, &f, &s->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &s->attrs))) return st;
             break;
         case 10:
             GET_U32(s->dropped_attributes_count);
@@ -785,7 +827,7 @@ static gb_status dec_exemplar(dctx *c, const uint8_t *p, const uint8_t *end, pd_
             e->value_type = PD_NUM_INT;
             break;
         case 7:
-            if ((st = add_attr(c, where, &f, &e->filtered_attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &e->filtered_attrs))) return st;
             break;
         default:
             break;
@@ -833,7 +875,7 @@ static gb_status dec_number_dp(dctx *c, const uint8_t *p, const uint8_t *end, pd
             d->value_type = PD_NUM_INT;
             break;
         case 7:
-            if ((st = add_attr(c, where, &f, &d->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &d->attrs))) return st;
             break;
         case 8:
             GET_U32(d->flags);
@@ -887,7 +929,7 @@ static gb_status dec_histogram_dp(dctx *c, const uint8_t *p, const uint8_t *end,
             ADD_EXEMPLAR(d->exemplars, d->n_exemplars);
             break;
         case 9:
-            if ((st = add_attr(c, where, &f, &d->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &d->attrs))) return st;
             break;
         case 10:
             GET_U32(d->flags);
@@ -953,7 +995,7 @@ static gb_status dec_exp_histogram_dp(dctx *c, const uint8_t *p, const uint8_t *
     {
         switch (f.num) {
         case 1:
-            if ((st = add_attr(c, where, &f, &d->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &d->attrs))) return st;
             break;
         case 2:
             GET_FIX64(d->start_time_unix_nano);
@@ -1058,7 +1100,7 @@ static gb_status dec_summary_dp(dctx *c, const uint8_t *p, const uint8_t *end, p
             if ((st = dec_quantile(c, SUB(f), &d->quantiles[d->n_quantiles++]))) return st;
             break;
         case 7:
-            if ((st = add_attr(c, where, &f, &d->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &d->attrs))) return st;
             break;
         case 8:
             GET_U32(d->flags);
@@ -1174,7 +1216,7 @@ static gb_status dec_metric(dctx *c, const uint8_t *p, const uint8_t *end, pd_me
             type = PD_METRIC_SUMMARY;
             break;
         case 12:
-            if ((st = add_attr(c, where, &f, &m->metadata))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &m->metadata))) return st;
             break;
         default:
             break;
@@ -1282,7 +1324,7 @@ static gb_status dec_log(dctx *c, const uint8_t *p, const uint8_t *end, pd_log *
             if ((st = dec_any(c, SUB(f), &l->body, 0))) return st;
             break;
         case 6:
-            if ((st = add_attr(c, where, &f, &l->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &l->attrs))) return st;
             break;
         case 7:
             GET_U32(l->dropped_attributes_count);
