@@ -36,6 +36,12 @@ foreach(kind integration interop config component)
   endforeach()
 endforeach()
 
+if(GENOPS_FUZZ)
+  # Instrument the library as well, so libFuzzer sees coverage inside the code under test; every
+  # executable of this build then links the sanitizer runtimes.
+  target_compile_options(genops_core PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+  target_link_options(genops_core INTERFACE -fsanitize=address,undefined)
+endif()
 file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
 foreach(src ${FUZZ_TARGETS})
   get_filename_component(name ${src} NAME_WE)
