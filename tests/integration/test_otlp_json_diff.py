@@ -21,6 +21,7 @@ import json
 import os
 import random
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -82,13 +83,25 @@ def hex_to_b64(s):
     return base64.b64encode(bytes.fromhex(s)).decode()
 
 
-def run_tool(signal, mode, data):
-    return subprocess.run([TOOL, signal, mode], input=data, capture_output=True, timeout=30)
+def run_tool(signal, mode, inputs):
+    """Converts every input with one otlp_json_tool process; returns [(status, bytes)]."""
+    stream = b"".join(struct.pack(">I", len(d)) + d for d in inputs)
+    res = subprocess.run([TOOL, signal, mode, "framed"], input=stream, capture_output=True,
+                         timeout=240)
+    if res.returncode != 0:
+        raise RuntimeError(f"otlp_json_tool {signal} {mode}: exit {res.returncode}: "
+                           f"{res.stderr.decode(errors='replace').strip()}")
+    out, pos = [], 0
+    for _ in inputs:
+        status, n = struct.unpack(">BI", res.stdout[pos:pos + 5])
+        out.append((status, res.stdout[pos + 5:pos + 5 + n]))
+        pos += 5 + n
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=80)
+    ap.add_argument("--count", type=int, default=150)
     ap.add_argument("--seed", type=int, default=20261125)
     opts = ap.parse_args()
     if not os.access(TOOL, os.X_OK):
@@ -116,21 +129,20 @@ def main():
         failures = []
         total = 0
         for signal, gen, cls in signals:
-            for i in range(opts.count):
-                msg = gen(g, mod_for[signal])
-                data = msg.SerializeToString()
-                total += 1
-                tag = f"{signal}#{i}"
+            msgs = [gen(g, mod_for[signal]) for _ in range(opts.count)]
+            datas = [m.SerializeToString() for m in msgs]
+            total += len(msgs)
 
-                # (a) our JSON -> json_format.Parse
-                res = run_tool(signal, "proto2json", data)
-                if res.returncode != 0:
-                    failures.append(f"{tag} proto2json: exit {res.returncode}: "
-                                    f"{res.stderr.decode(errors='replace').strip()}")
+            # (a) our JSON -> json_format.Parse
+            ours = run_tool(signal, "proto2json", datas)
+            for i, (msg, (status, out)) in enumerate(zip(msgs, ours)):
+                tag = f"{signal}#{i}"
+                if status != 0:
+                    failures.append(f"{tag} proto2json: status {status}: "
+                                    f"{out.decode(errors='replace')}")
                     continue
-                ours = res.stdout
                 try:
-                    doc = json.loads(ours)
+                    doc = json.loads(out)
                 except ValueError as e:
                     failures.append(f"{tag}: our JSON does not parse: {e}")
                     continue
@@ -147,31 +159,37 @@ def main():
                     failures.append(f"{tag}: json_format.Parse(our JSON) differs from the "
                                     f"original")
 
-                # (b) json_format.MessageToJson -> our decode -> protobuf
-                text = json_format.MessageToJson(
+            # (b) json_format.MessageToJson -> our decode -> protobuf
+            texts = []
+            for msg in msgs:
+                doc = json.loads(json_format.MessageToJson(
                     msg, preserving_proto_field_name=rnd.random() < 0.4,
-                    use_integers_for_enums=rnd.random() < 0.5)
-                doc = json.loads(text)
+                    use_integers_for_enums=rnd.random() < 0.5))
                 upper = rnd.random() < 0.3
-                map_ids(doc, lambda s: base64.b64decode(s).hex().upper() if upper
+                map_ids(doc, lambda s, u=upper: base64.b64decode(s).hex().upper() if u
                         else base64.b64decode(s).hex())
-                res = run_tool(signal, "json2proto", json.dumps(doc).encode())
-                if res.returncode != 0:
-                    failures.append(f"{tag} json2proto: exit {res.returncode}: "
-                                    f"{res.stderr.decode(errors='replace').strip()}")
+                texts.append(json.dumps(doc).encode())
+            for i, (msg, data, (status, out)) in enumerate(
+                    zip(msgs, datas, run_tool(signal, "json2proto", texts))):
+                tag = f"{signal}#{i}"
+                if status != 0:
+                    failures.append(f"{tag} json2proto: status {status}: "
+                                    f"{out.decode(errors='replace')}")
                     continue
                 back = cls()
-                back.ParseFromString(res.stdout)
+                back.ParseFromString(out)
                 if back != msg:
                     failures.append(f"{tag}: our decode of MessageToJson differs from the "
                                     f"original")
-                elif res.stdout != data:
+                elif out != data:
                     failures.append(f"{tag}: protobuf bytes differ after the JSON trip")
 
-                # (c) fixed point
-                res = run_tool(signal, "json", ours)
-                if res.returncode != 0 or res.stdout != ours:
-                    failures.append(f"{tag}: our JSON is not a fixed point of decode + encode")
+            # (c) our JSON is a fixed point of decode + encode
+            good = [out for status, out in ours if status == 0]
+            for i, (inp, (status, out)) in enumerate(zip(good, run_tool(signal, "json", good))):
+                if status != 0 or out != inp:
+                    failures.append(f"{signal}#{i}: our JSON is not a fixed point of decode + "
+                                    f"encode")
         for f in failures[:20]:
             print(f)
         status = "FAIL" if failures else "ok"
