@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1412,6 +1413,44 @@ static void test_double_printing(void **state)
     pd_batch_unref(b);
 }
 
+/* The parse scratch is per thread: concurrent decodes on several threads (which then exit and
+ * release their spare chunks), and jansson objects made outside a decode stay ordinary heap
+ * blocks that can be freed at any time. */
+static void *decode_loop(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 40; i++) {
+        pd_batch *b = decode_ok(PD_LOGS, spec_logs);
+        char *out = encode(b);
+        pd_batch *back = decode_ok(PD_LOGS, out);
+        if (!eq_batch(b, back)) abort();
+        free(out);
+        pd_batch_unref(back);
+        pd_batch_unref(b);
+    }
+    return NULL;
+}
+
+static void test_threads_and_outside_objects(void **state)
+{
+    (void)state;
+    json_t *outside = json_pack("{s:[i,s]}", "a", 1, "text");
+    assert_non_null(outside);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, decode_loop, NULL), 0);
+    decode_loop(NULL);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    json_t *more = json_pack("{s:s}", "b", "c");
+    assert_int_equal(json_object_update(outside, more), 0);
+    json_decref(more);
+    char *dump = json_dumps(outside, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(dump, "{\"a\":[1,\"text\"],\"b\":\"c\"}");
+    free(dump);
+    json_decref(outside);
+}
+
 /* ---- responses and status ------------------------------------------------------------------ */
 
 static void test_response_json(void **state)
@@ -1522,6 +1561,7 @@ int main(void)
         cmocka_unit_test(test_encode_empty_and_limit),
         cmocka_unit_test(test_random_round_trips),
         cmocka_unit_test(test_double_printing),
+        cmocka_unit_test(test_threads_and_outside_objects),
         cmocka_unit_test(test_response_json),
         cmocka_unit_test(test_status_json),
     };
