@@ -1801,7 +1801,10 @@ gb_status otlp_decode_json(pd_batch *b, const char *data, size_t len, otlp_error
         {sizeof(pd_resource_logs), jd_resource_logs},
     };
     if (err) err->msg[0] = '\0';
-    if ((unsigned)b->signal >= PD_SIGNAL_COUNT) return GB_ERR_INVALID;
+    if ((unsigned)b->signal >= PD_SIGNAL_COUNT) {
+        if (err) snprintf(err->msg, sizeof err->msg, "json: unknown signal %d", (int)b->signal);
+        return GB_ERR_INVALID;
+    }
     json_t *root = NULL;
     gb_status st = jd_load(data, len, err, &root);
     if (st) goto out;
