@@ -742,7 +742,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     g_conn *c = arg;
     net_grpc_server *s = c->srv;
-    int64_t now = gb_mono_ns();
+    /* ticks come once a second, a little late or early: allow 50 ms so a 1 s setting does
+     * not turn into 2 s */
+    int64_t now = gb_mono_ns() + 50 * GB_NS_PER_MS;
     if (!c->got_frame && now - c->created_ns > PREFACE_TIMEOUT_NS) {
         conn_free(c);
         return;
