@@ -48,21 +48,13 @@ foreach(src ${FUZZ_TARGETS})
   endif()
 endforeach()
 
-# Component harnesses: tests/component/*_harness.c -> build/tests/<name>. While a layer the
-# harness needs has no implementation yet, a stand-in from tests/component/stubs/ is linked.
-file(GLOB COMPONENT_HARNESSES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/component/*_harness.c)
-file(GLOB _otlp_impl ${CMAKE_SOURCE_DIR}/src/otlp/*.c)
-file(GLOB _config_impl ${CMAKE_SOURCE_DIR}/src/config/*.c)
-set(_harness_stubs "")
-if(NOT _otlp_impl)
-  list(APPEND _harness_stubs ${CMAKE_SOURCE_DIR}/tests/component/stubs/otlp_stub.c)
-endif()
-if(NOT _config_impl)
-  list(APPEND _harness_stubs ${CMAKE_SOURCE_DIR}/tests/component/stubs/config_stub.c)
-endif()
-foreach(src ${COMPONENT_HARNESSES})
+# Test tools driven by integration tests (tests/tools/*.c) and component harnesses
+# (tests/component/*_harness.c) -> build/tests/<name>.
+file(GLOB TEST_TOOLS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/tools/*.c
+                                       ${CMAKE_SOURCE_DIR}/tests/component/*_harness.c)
+foreach(src ${TEST_TOOLS})
   get_filename_component(name ${src} NAME_WE)
-  add_executable(${name} ${src} ${_harness_stubs})
+  add_executable(${name} ${src})
   target_link_libraries(${name} PRIVATE genops_core)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 endforeach()
