@@ -195,6 +195,7 @@ struct g_stream {
     g_conn *conn;
     g_stream *prev, *next;
     int64_t started_ns;
+    bool rst_after_response;
     gb_sbuf store; /* header names and values */
     g_hdr hdr[GRPC_MAX_HEADERS];
     uint32_t n_hdr;
@@ -588,13 +589,23 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
     return 0;
 }
 
-/* After an early answer, tell the client to stop sending the rest of the request (RST_STREAM
- * NO_ERROR, queued after the response, as RFC 9113 8.1 allows). */
+/* A request answered before it was fully received (limit exceeded, stalled): reset the stream
+ * once the answer has gone out (RFC 9113 8.1) so the client stops sending and the stream stops
+ * counting against max_concurrent_streams; see on_frame_send. */
 static void stop_request(g_stream *st)
 {
-    nghttp2_session *ng = st->conn->ng;
-    if (nghttp2_session_get_stream_remote_close(ng, st->id) == 0)
+    st->rst_after_response = true;
+}
+
+static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *user)
+{
+    (void)user;
+    if (!(f->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
+    if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) return 0;
+    g_stream *st = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+    if (st && st->rst_after_response && nghttp2_session_get_stream_remote_close(ng, st->id) == 0)
         nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+    return 0;
 }
 
 static void data_chunk(nghttp2_session *ng, int32_t id, const uint8_t *data, size_t len, g_conn *c);
@@ -605,6 +616,9 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
     (void)flags;
     g_stream *st = nghttp2_session_get_stream_user_data(ng, id);
     if (!st || st->done) return 0;
+    /* After an early answer (limit exceeded) the client is told to stop uploading, with a
+     * RST_STREAM(NO_ERROR) sent only after our trailers: sent earlier, gRPC C-core clients
+     * report the reset instead of our status. */
     data_chunk(ng, id, data, len, user);
     if (st->done) stop_request(st);
     return 0;
@@ -900,6 +914,7 @@ gb_status net_grpc_server_new(net_pool *pool, const net_grpc_server_cfg *cfg,
     nghttp2_session_callbacks_set_on_frame_recv_callback(s->cbs, on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(s->cbs, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(s->cbs, on_stream_close);
+    nghttp2_session_callbacks_set_on_frame_send_callback(s->cbs, on_frame_send);
     nghttp2_option_set_max_deflate_dynamic_table_size(s->opt, 4096);
     if (cfg->tls) {
         SSL_CTX_up_ref(cfg->tls);
