@@ -42,7 +42,7 @@ wrk.headers["Content-Type"] = "application/x-protobuf"
 LUA
 
 mkfifo "$TMP/in"
-"$BUILD/tests/otlp_receiver_harness" --http --workers 1 < "$TMP/in" > "$TMP/out" 2>/dev/null &
+"$BUILD/tests/otlp_receiver_harness" --http --workers "${WORKERS:-1}" < "$TMP/in" > "$TMP/out" 2>/dev/null &
 HP=$!
 exec 3> "$TMP/in"
 for _ in $(seq 50); do grep -q READY "$TMP/out" && break; sleep 0.1; done
