@@ -425,7 +425,7 @@ static bool body_take(http_conn *c, struct evbuffer *in, size_t n)
 {
     net_http_server *s = c->srv;
     if (!c->body) {
-        size_t first = c->chunked ? 4096 : n;
+        size_t first = c->chunked ? 4096 : c->remaining; /* whole Content-Length at once */
         if (s->max_body && first > s->max_body) first = s->max_body;
         if (gb_buf_new(first, &c->body) != GB_OK) return false;
     }
