@@ -37,6 +37,7 @@
 
 #define GRPC_MAX_HEADERS   64
 #define PREFACE_TIMEOUT_NS (10 * GB_NS_PER_S)
+#define STREAM_TIMEOUT_NS  (60 * GB_NS_PER_S) /* a request must be received within this */
 #define STREAM_WINDOW      (1 << 20)
 #define CONN_WINDOW        (16 << 20)
 
@@ -193,6 +194,8 @@ struct g_stream {
     int32_t id;
     g_conn *conn;
     g_stream *prev, *next;
+    int64_t started_ns;
+    bool rst_after_response;
     gb_sbuf store; /* header names and values */
     g_hdr hdr[GRPC_MAX_HEADERS];
     uint32_t n_hdr;
@@ -452,6 +455,7 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
     if (!st) return NGHTTP2_ERR_CALLBACK_FAILURE;
     st->id = f->hd.stream_id;
     st->conn = c;
+    st->started_ns = gb_mono_ns();
     gb_sbuf_init(&st->store, 32 * 1024);
     nghttp2_session_set_stream_user_data(ng, st->id, st);
     st->next = c->streams;
@@ -585,29 +589,61 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
     return 0;
 }
 
+/* A request answered before it was fully received (limit exceeded, stalled): reset the stream
+ * once the answer has gone out (RFC 9113 8.1) so the client stops sending and the stream stops
+ * counting against max_concurrent_streams; see on_frame_send. */
+static void stop_request(g_stream *st)
+{
+    st->rst_after_response = true;
+}
+
+static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *user)
+{
+    (void)user;
+    if (!(f->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
+    if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) return 0;
+    g_stream *st = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+    if (st && st->rst_after_response && nghttp2_session_get_stream_remote_close(ng, st->id) == 0)
+        nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+    return 0;
+}
+
+static void data_chunk(nghttp2_session *ng, int32_t id, const uint8_t *data, size_t len, g_conn *c);
+
 static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
                          size_t len, void *user)
 {
     (void)flags;
-    g_conn *c = user;
-    net_grpc_server *s = c->srv;
     g_stream *st = nghttp2_session_get_stream_user_data(ng, id);
     if (!st || st->done) return 0;
+    /* After an early answer (limit exceeded) the client is told to stop uploading, with a
+     * RST_STREAM(NO_ERROR) sent only after our trailers: sent earlier, gRPC C-core clients
+     * report the reset instead of our status. */
+    data_chunk(ng, id, data, len, user);
+    if (st->done) stop_request(st);
+    return 0;
+}
+
+static void data_chunk(nghttp2_session *ng, int32_t id, const uint8_t *data, size_t len, g_conn *c)
+{
+    net_grpc_server *s = c->srv;
+    g_stream *st = nghttp2_session_get_stream_user_data(ng, id);
+    if (!st || st->done) return;
     if (!st->data) {
         size_t first = len < 5 ? 64 : len;
         if (gb_buf_new(first, &st->data) != GB_OK) {
             respond_error(st, 8, "grpc: out of memory");
-            return 0;
+            return;
         }
     }
     size_t cur = st->data->len;
     if (c->buffered + len > s->conn_buffer_cap) {
         respond_error(st, 8, "grpc: too much request data buffered on this connection");
-        return 0;
+        return;
     }
     if (st->prefix_checked && cur + len > 5 + (size_t)st->msg_len) {
         respond_error(st, 13, "grpc: more than one request message on a unary call");
-        return 0;
+        return;
     }
     if (!st->prefix_checked && cur + len >= 5) {
         /* the prefix is complete: refuse an oversized message before its body arrives and
@@ -624,25 +660,25 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
         if (mlen > s->max_msg) {
             respond_error(st, 8, "grpc: received message larger than max (%u vs. %zu)", mlen,
                           s->max_msg);
-            return 0;
+            return;
         }
         st->prefix_checked = true;
         st->msg_len = mlen;
         if (cur + len > 5 + (size_t)mlen) {
             respond_error(st, 13, "grpc: more than one request message on a unary call");
-            return 0;
+            return;
         }
         if (gb_buf_reserve(&st->data, 5 + (size_t)mlen) != GB_OK) {
             respond_error(st, 8, "grpc: out of memory");
-            return 0;
+            return;
         }
     }
     if (gb_buf_append(&st->data, data, len) != GB_OK) {
         respond_error(st, 8, "grpc: out of memory");
-        return 0;
+        return;
     }
     c->buffered += len;
-    return 0;
+    return;
 }
 
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *user)
@@ -742,7 +778,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     g_conn *c = arg;
     net_grpc_server *s = c->srv;
-    int64_t now = gb_mono_ns();
+    /* ticks come once a second, a little late or early: allow 50 ms so a 1 s setting does
+     * not turn into 2 s */
+    int64_t now = gb_mono_ns() + 50 * GB_NS_PER_MS;
     if (!c->got_frame && now - c->created_ns > PREFACE_TIMEOUT_NS) {
         conn_free(c);
         return;
@@ -760,6 +798,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             return;
         }
     }
+    for (g_stream *st = c->streams; st; st = st->next)
+        if (!st->done && now - st->started_ns > STREAM_TIMEOUT_NS) {
+            respond_error(st, 4, "grpc: request message not received within %llds",
+                          (long long)(STREAM_TIMEOUT_NS / GB_NS_PER_S));
+            stop_request(st);
+        }
     if (c->goaway_sent && c->n_streams == 0) c->closing = true;
     if (c->ping_outstanding && now - c->ping_sent_ns > s->ka.timeout) {
         conn_free(c);
@@ -870,6 +914,7 @@ gb_status net_grpc_server_new(net_pool *pool, const net_grpc_server_cfg *cfg,
     nghttp2_session_callbacks_set_on_frame_recv_callback(s->cbs, on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(s->cbs, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(s->cbs, on_stream_close);
+    nghttp2_session_callbacks_set_on_frame_send_callback(s->cbs, on_frame_send);
     nghttp2_option_set_max_deflate_dynamic_table_size(s->opt, 4096);
     if (cfg->tls) {
         SSL_CTX_up_ref(cfg->tls);

@@ -347,7 +347,18 @@ static int parse_head(http_conn *c, const char **why)
     c->req.method = gb_str_n(p, (size_t)(sp1 - p));
     c->req.target = gb_str_n(tgt, (size_t)(sp2 - tgt));
     char *qm = memchr(tgt, '?', (size_t)(sp2 - tgt));
-    c->req.path = gb_str_n(tgt, (size_t)((qm ? qm : sp2) - tgt));
+    char *pstart = tgt;
+    /* absolute-form ("POST http://host:4318/v1/traces"): the path starts after the authority */
+    size_t tl = (size_t)(sp2 - tgt);
+    size_t skip = tl > 7 && strncasecmp(tgt, "http://", 7) == 0    ? 7
+                  : tl > 8 && strncasecmp(tgt, "https://", 8) == 0 ? 8
+                                                                   : 0;
+    if (skip) {
+        char *slash = memchr(tgt + skip, '/', tl - skip);
+        char *tend = qm ? qm : sp2;
+        pstart = slash && slash < tend ? slash : tend;
+    }
+    c->req.path = gb_str_n(pstart, (size_t)((qm ? qm : sp2) - pstart));
     c->req.query = qm ? gb_str_n(qm + 1, (size_t)(sp2 - qm - 1)) : GB_STR_NULL;
     c->req.version_minor = ver[7] - '0';
     c->keep_alive = c->req.version_minor == 1;
@@ -425,7 +436,7 @@ static bool body_take(http_conn *c, struct evbuffer *in, size_t n)
 {
     net_http_server *s = c->srv;
     if (!c->body) {
-        size_t first = c->chunked ? 4096 : n;
+        size_t first = c->chunked ? 4096 : c->remaining; /* whole Content-Length at once */
         if (s->max_body && first > s->max_body) first = s->max_body;
         if (gb_buf_new(first, &c->body) != GB_OK) return false;
     }

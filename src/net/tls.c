@@ -177,7 +177,10 @@ gb_status net_tls_server_ctx_new(const net_tls_server_cfg *c, net_alpn alpn, SSL
         goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1) {
-        ssl_err(err, err_size, "failed to load TLS key_file", c->key_file);
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+            ssl_err(err, err_size, "TLS key_file does not match cert_file:", c->key_file);
+        else
+            ssl_err(err, err_size, "failed to load TLS key_file", c->key_file);
         st = GB_ERR_INVALID;
         goto fail;
     }

@@ -417,6 +417,7 @@ static gb_status register_counters(otlp_recv *r, int t)
     for (int s = 0; s < PD_SIGNAL_COUNT; s++) {
         char name[128];
         gb_status st;
+        if (!r->c->next[s]) continue; /* only signals with a pipeline, as otelcol */
         snprintf(name, sizeof(name), "otelcol_receiver_accepted_%s", pd_signal_item((pd_signal)s));
         st = gb_tm_counter(name, "Number of items successfully pushed into the pipeline.", labels,
                            &r->ctr[t][s].accepted);

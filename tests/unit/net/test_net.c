@@ -439,6 +439,10 @@ static void test_http_server(void **state)
     assert_non_null(strstr(out, "GET /b q= len=0"));
     assert_true(strstr(out, "POST /a") < strstr(out, "GET /b"));
     assert_null(strstr(out, "Injected"));
+    /* absolute-form target */
+    const char *absf = "GET http://h:1/abs/p?q=2 HTTP/1.1\r\nHost: h\r\n\r\n";
+    exchange(fd, absf, strlen(absf), out, sizeof(out), 300);
+    assert_non_null(strstr(out, "GET /abs/p q=q=2 len=0"));
     /* chunked body on the same connection */
     const char *ch = "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                      "3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\n\r\n";
