@@ -47,3 +47,14 @@ foreach(src ${FUZZ_TARGETS})
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
   endif()
 endforeach()
+
+# Test tools driven by integration tests (tests/tools/*.c) and component harnesses
+# (tests/component/*_harness.c) -> build/tests/<name>.
+file(GLOB TEST_TOOLS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/tools/*.c
+                                       ${CMAKE_SOURCE_DIR}/tests/component/*_harness.c)
+foreach(src ${TEST_TOOLS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE genops_core)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+endforeach()
