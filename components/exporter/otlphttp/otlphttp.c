@@ -492,7 +492,11 @@ static gb_status thread_init(oh_signal *s, oh_thread *t)
             SET(CURLOPT_SSL_VERIFYPEER, 0L);
             SET(CURLOPT_SSL_VERIFYHOST, 0L);
         }
-        if (tls->ca_file && *tls->ca_file) SET(CURLOPT_CAINFO, tls->ca_file);
+        if (tls->ca_file && *tls->ca_file) {
+            SET(CURLOPT_CAINFO, tls->ca_file);
+            /* the system directory is searched as well when asked to (OpenSSL loads both) */
+            if (tls->include_system_ca_certs_pool) SET(CURLOPT_CAPATH, "/etc/ssl/certs");
+        }
         if (tls->ca_pem && *tls->ca_pem) {
             struct curl_blob blob = {tls->ca_pem, strlen(tls->ca_pem), CURL_BLOB_COPY};
             SET(CURLOPT_CAINFO_BLOB, &blob);

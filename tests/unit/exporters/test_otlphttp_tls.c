@@ -156,6 +156,10 @@ static void test_verified_with_ca_file(void **state)
     assert_int_equal(send_one(f, "ca"), GB_OK);
     assert_int_equal(sink_count(&f->s), 1);
     assert_string_equal(f->s.req[0].path, "/v1/traces");
+    /* adding the system pool keeps the configured CA trusted */
+    f->cfg.tls.include_system_ca_certs_pool = true;
+    assert_int_equal(send_one(f, "ca_sys"), GB_OK);
+    assert_int_equal(sink_count(&f->s), 2);
 }
 
 static void test_unknown_ca_is_retryable_error(void **state)
