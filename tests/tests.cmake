@@ -48,10 +48,11 @@ foreach(src ${FUZZ_TARGETS})
   endif()
 endforeach()
 
-# Component-test drivers: tests/component/*_driver.c -> build/tests/<name>, used by the
-# component scripts through GENOPS_BUILD.
-file(GLOB COMPONENT_DRIVERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/component/*_driver.c)
-foreach(src ${COMPONENT_DRIVERS})
+# Test tools driven by integration tests (tests/tools/*.c) and component harnesses
+# (tests/component/*_harness.c) -> build/tests/<name>.
+file(GLOB TEST_TOOLS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/tools/*.c
+                                       ${CMAKE_SOURCE_DIR}/tests/component/*_harness.c)
+foreach(src ${TEST_TOOLS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
   target_link_libraries(${name} PRIVATE genops_core)

@@ -45,6 +45,8 @@
 #include <zstd.h>
 
 #include "base/timeutil.h"
+#include "net/decompress.h"
+#include "net/grpc_server.h"
 
 #ifndef GENOPS_VERSION
 #define GENOPS_VERSION "0"
@@ -103,6 +105,7 @@ struct net_grpc_client {
     size_t req_off;
     gb_sbuf raw;
     gb_sbuf msg;
+    gb_sbuf scratch; /* grpc-message decoding */
     size_t max_resp;
     bool closed;
     uint32_t stream_err;
@@ -169,34 +172,6 @@ void net_grpc_format_timeout(int64_t ns, char *buf, size_t size)
         }
     }
     snprintf(buf, size, "99999999H");
-}
-
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
-size_t net_grpc_percent_decode(const char *in, size_t len, char *out, size_t size)
-{
-    size_t o = 0;
-    if (size == 0) return 0;
-    for (size_t i = 0; i < len && o + 1 < size; i++) {
-        int ch = (unsigned char)in[i];
-        if (ch == '%' && i + 2 < len) {
-            int h = hexval((unsigned char)in[i + 1]), l = hexval((unsigned char)in[i + 2]);
-            if (h >= 0 && l >= 0) {
-                out[o++] = (char)(h * 16 + l);
-                i += 2;
-                continue;
-            }
-        }
-        out[o++] = (char)ch;
-    }
-    out[o] = '\0';
-    return o;
 }
 
 gb_status net_grpc_base64_decode(const char *in, size_t len, uint8_t *out, size_t size,
@@ -514,12 +489,7 @@ static gb_status frame_with(grpc_compressor *k, net_grpc_compression c, int leve
         out->len = start;
         return GB_ERR_LIMIT;
     }
-    uint8_t *p = (uint8_t *)out->data + start;
-    p[0] = c == NET_GRPC_COMP_NONE ? 0 : 1;
-    p[1] = (uint8_t)(body >> 24);
-    p[2] = (uint8_t)(body >> 16);
-    p[3] = (uint8_t)(body >> 8);
-    p[4] = (uint8_t)body;
+    net_grpc_frame_write((uint8_t *)out->data + start, c != NET_GRPC_COMP_NONE, (uint32_t)body);
     return GB_OK;
 }
 
@@ -530,78 +500,6 @@ gb_status net_grpc_frame(net_grpc_compression c, int level, const uint8_t *msg, 
     memset(&k, 0, sizeof(k));
     gb_status st = frame_with(&k, c, level, msg, len, out);
     compressor_free(&k);
-    return st;
-}
-
-static gb_status inflate_gzip(const uint8_t *p, size_t len, size_t max, gb_sbuf *out)
-{
-    z_stream z;
-    memset(&z, 0, sizeof(z));
-    if (inflateInit2(&z, 47) != Z_OK) return GB_ERR_NOMEM;
-    gb_status st = GB_OK;
-    z.next_in = (Bytef *)(uintptr_t)p;
-    z.avail_in = (uInt)len;
-    for (;;) {
-        if (out->len >= max + 1) {
-            st = GB_ERR_LIMIT;
-            goto out;
-        }
-        size_t room = max + 1 - out->len;
-        if (room > 65536) room = 65536;
-        if ((st = gb_sbuf_reserve(out, room + 1)) != GB_OK) goto out;
-        z.next_out = (Bytef *)out->data + out->len;
-        z.avail_out = (uInt)room;
-        int rc = inflate(&z, Z_NO_FLUSH);
-        out->len += room - z.avail_out;
-        out->data[out->len] = '\0';
-        if (rc == Z_STREAM_END) break;
-        if (rc != Z_OK && !(rc == Z_BUF_ERROR && z.avail_out == 0)) {
-            st = GB_ERR_INVALID;
-            goto out;
-        }
-        if (z.avail_in == 0 && z.avail_out != 0) {
-            st = GB_ERR_INVALID; /* truncated */
-            goto out;
-        }
-    }
-    if (out->len > max) st = GB_ERR_LIMIT;
-out:
-    inflateEnd(&z);
-    return st;
-}
-
-static gb_status inflate_zstd(const uint8_t *p, size_t len, size_t max, gb_sbuf *out)
-{
-    ZSTD_DStream *ds = ZSTD_createDStream();
-    if (!ds) return GB_ERR_NOMEM;
-    gb_status st = GB_OK;
-    ZSTD_inBuffer in = {p, len, 0};
-    size_t rc = 1;
-    while (in.pos < in.size || rc != 0) {
-        if (out->len >= max + 1) {
-            st = GB_ERR_LIMIT;
-            goto out;
-        }
-        size_t room = max + 1 - out->len;
-        if (room > 65536) room = 65536;
-        if ((st = gb_sbuf_reserve(out, room + 1)) != GB_OK) goto out;
-        ZSTD_outBuffer ob = {out->data + out->len, room, 0};
-        size_t before = in.pos;
-        rc = ZSTD_decompressStream(ds, &ob, &in);
-        if (ZSTD_isError(rc)) {
-            st = GB_ERR_INVALID;
-            goto out;
-        }
-        out->len += ob.pos;
-        out->data[out->len] = '\0';
-        if (rc != 0 && in.pos == in.size && ob.pos < room && before == in.pos) {
-            st = GB_ERR_INVALID; /* truncated frame */
-            goto out;
-        }
-    }
-    if (out->len > max) st = GB_ERR_LIMIT;
-out:
-    ZSTD_freeDStream(ds);
     return st;
 }
 
@@ -655,20 +553,28 @@ gb_status net_grpc_unframe(const uint8_t *p, size_t len, const char *encoding, s
                            gb_sbuf *out)
 {
     gb_sbuf_reset(out);
-    if (len < 5) return GB_ERR_INVALID;
-    uint8_t flag = p[0];
-    size_t n = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | (size_t)p[4];
-    if (flag > 1 || n != len - 5) return GB_ERR_INVALID;
+    if (len < 5 || p[0] > 1) return GB_ERR_INVALID;
+    bool compressed;
+    uint32_t n;
+    net_grpc_frame_header(p, &compressed, &n);
+    if (n != len - 5) return GB_ERR_INVALID;
     p += 5;
-    if (flag == 0) {
+    if (!compressed) {
         if (n > max) return GB_ERR_LIMIT;
         return gb_sbuf_append(out, p, n);
     }
     if (!encoding || !*encoding || strcmp(encoding, "identity") == 0) return GB_ERR_INVALID;
-    if (strcmp(encoding, "gzip") == 0) return inflate_gzip(p, n, max, out);
-    if (strcmp(encoding, "zstd") == 0) return inflate_zstd(p, n, max, out);
+    /* gRPC's snappy is the framing format; the shared decompressor knows the block format */
     if (strcmp(encoding, "snappy") == 0) return inflate_snappy(p, n, max, out);
-    return GB_ERR_UNSUPPORTED;
+    net_encoding enc = net_encoding_parse(gb_str_c(encoding));
+    if (enc != NET_ENC_GZIP && enc != NET_ENC_ZSTD && enc != NET_ENC_DEFLATE)
+        return GB_ERR_UNSUPPORTED;
+    gb_buf *b = NULL;
+    char err[128];
+    gb_status st = net_decompress(enc, p, n, max, &b, err, sizeof(err));
+    if (st == GB_OK) st = gb_sbuf_append(out, b->data, b->len);
+    gb_buf_unref(b);
+    return st;
 }
 
 /* ---- endpoint ------------------------------------------------------------------------------- */
@@ -897,6 +803,7 @@ gb_status net_grpc_client_new(const net_grpc_client_opts *opts, net_grpc_client 
     gb_sbuf_init(&c->req, 0);
     gb_sbuf_init(&c->raw, 0);
     gb_sbuf_init(&c->msg, 0);
+    gb_sbuf_init(&c->scratch, 64 * 1024);
     *out = c;
     return GB_OK;
 fail:
@@ -936,6 +843,7 @@ void net_grpc_client_free(net_grpc_client *c)
     gb_sbuf_free(&c->req);
     gb_sbuf_free(&c->raw);
     gb_sbuf_free(&c->msg);
+    gb_sbuf_free(&c->scratch);
     for (size_t i = 0; i < 8; i++)
         free(c->strs[i]);
     free(c);
@@ -1122,8 +1030,12 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8
         }
         c->grpc_status = ok ? v : ST_UNKNOWN;
     } else if (HNAME("grpc-message")) {
-        net_grpc_percent_decode((const char *)value, valuelen, c->grpc_message,
-                                sizeof(c->grpc_message));
+        gb_sbuf_reset(&c->scratch);
+        net_grpc_percent_decode((const char *)value, valuelen, &c->scratch);
+        snprintf(c->grpc_message, sizeof(c->grpc_message), "%.*s",
+                 (int)(c->scratch.len < sizeof(c->grpc_message) ? c->scratch.len
+                                                                : sizeof(c->grpc_message) - 1),
+                 c->scratch.data ? c->scratch.data : "");
     } else if (HNAME("grpc-encoding")) {
         snprintf(c->encoding, sizeof(c->encoding), "%.*s", (int)valuelen, (const char *)value);
     } else if (HNAME("content-type")) {
@@ -1740,9 +1652,9 @@ static void finish_response(net_grpc_client *c, net_grpc_result *res)
     }
 }
 
-gb_status net_grpc_call(net_grpc_client *c, const char *path, const uint8_t *req, size_t len,
-                        const net_grpc_header *hdrs, size_t n_hdrs, int64_t deadline_ns,
-                        net_grpc_result *res)
+gb_status net_grpc_client_call(net_grpc_client *c, const char *path, const uint8_t *req, size_t len,
+                               const net_grpc_header *hdrs, size_t n_hdrs, int64_t deadline_ns,
+                               net_grpc_result *res)
 {
     memset(res, 0, sizeof(*res));
     int64_t now = gb_mono_ns();

@@ -4,7 +4,7 @@
 The server exposes the three OTLP Export methods through a generic handler that records the raw
 request bytes and metadata and answers scripted outcomes (OK with a response, a status code with
 an optional google.rpc.RetryInfo in grpc-status-details-bin, or a sleep). The client side is
-tests/component/otlp_grpc_driver (built next to the unit tests), which applies the exporter's
+tests/component/otlp_grpc_exporter_harness.c (built next to the unit tests), which applies the exporter's
 config rules and result mapping and keeps one connection across the calls it is given.
 
 Covers: every signal, gzip / zstd / snappy / none, headers as metadata, grpc-message decoding,
@@ -29,7 +29,7 @@ import grpc
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("GENOPS_SRC", os.path.dirname(os.path.dirname(HERE)))
 BUILD = os.environ.get("GENOPS_BUILD", os.path.join(SRC, "build"))
-DRIVER = os.path.join(BUILD, "tests", "otlp_grpc_driver")
+DRIVER = os.path.join(BUILD, "tests", "otlp_grpc_exporter_harness")
 
 PATHS = {
     "traces": "/opentelemetry.proto.collector.trace.v1.TraceService/Export",

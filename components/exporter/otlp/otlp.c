@@ -7,7 +7,7 @@
  * data path allocates nothing per batch once the buffers have grown.
  *
  * How: the batch is encoded with otlp_encode_proto straight into the slot buffer, sent with
- * net_grpc_call to /opentelemetry.proto.collector.<signal>.v1.<Signal>Service/Export with the
+ * net_grpc_client_call to /opentelemetry.proto.collector.<signal>.v1.<Signal>Service/Export with the
  * configured headers as metadata, and the result is mapped by otlpexp_map_result (retryable
  * codes, RESOURCE_EXHAUSTED with RetryInfo). An OK answer with partial_success is logged and its
  * rejected count reported to the helper.
@@ -295,8 +295,8 @@ static gb_status export_fn(void *ctx, unsigned thread, pd_batch *b, int64_t dead
         goto out;
     }
     net_grpc_result r;
-    net_grpc_call(s->client, otlpexp_export_path(ss->signal), (const uint8_t *)s->enc.data,
-                  s->enc.len, x->hdrs, x->n_hdrs, deadline_ns, &r);
+    net_grpc_client_call(s->client, otlpexp_export_path(ss->signal), (const uint8_t *)s->enc.data,
+                         s->enc.len, x->hdrs, x->n_hdrs, deadline_ns, &r);
     st = otlpexp_map_result(&r, res);
     if (st == GB_OK && r.response_len > 0) {
         int64_t rejected = 0;

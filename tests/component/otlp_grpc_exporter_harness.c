@@ -140,8 +140,8 @@ int main(int argc, char **argv)
         pl_export_result er;
         memset(&er, 0, sizeof(er));
         int64_t t0 = gb_mono_ns();
-        net_grpc_call(c, otlpexp_export_path(s), (const uint8_t *)payload.data, payload.len, hdrs,
-                      n_hdrs, t0 + timeout_ms * GB_NS_PER_MS, &r);
+        net_grpc_client_call(c, otlpexp_export_path(s), (const uint8_t *)payload.data, payload.len,
+                             hdrs, n_hdrs, t0 + timeout_ms * GB_NS_PER_MS, &r);
         int64_t elapsed = gb_mono_ns() - t0;
         gb_status st = otlpexp_map_result(&r, &er);
         gb_sbuf_reset(&out);
