@@ -38,6 +38,7 @@
 
 #include <nghttp2/nghttp2.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <snappy-c.h>
@@ -47,6 +48,7 @@
 #include "base/timeutil.h"
 #include "net/decompress.h"
 #include "net/grpc_server.h"
+#include "net/tls.h"
 
 #ifndef GENOPS_VERSION
 #define GENOPS_VERSION "0"
@@ -82,7 +84,7 @@ typedef struct grpc_compressor {
 
 struct net_grpc_client {
     net_grpc_client_opts o;
-    char *strs[8]; /* owned copies of the option strings */
+    char *strs[12]; /* owned copies of the option strings */
     char authority[300];
     char user_agent[96];
     SSL_CTX *ssl_ctx;
@@ -696,54 +698,120 @@ static void ssl_errstr(char *buf, size_t size, const char *what)
     ERR_clear_error();
 }
 
+static bool has(const char *s)
+{
+    return s && *s;
+}
+
+/* Adds every certificate of a PEM text to the context's trust store. */
+static bool load_ca_pem(SSL_CTX *ctx, const char *pem)
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+    int n = 0;
+    X509 *x;
+    if (!bio) return false;
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if (X509_STORE_add_cert(store, x) == 1) n++;
+        X509_free(x);
+    }
+    ERR_clear_error(); /* the end-of-input "no start line" */
+    BIO_free(bio);
+    return n > 0;
+}
+
+/* Certificate chain from PEM text: the first is the leaf, the rest are chain certificates. */
+static bool load_cert_pem(SSL_CTX *ctx, const char *pem)
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    bool ok = false;
+    X509 *x;
+    if (!bio) return false;
+    if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        ok = SSL_CTX_use_certificate(ctx, x) == 1;
+        X509_free(x);
+        SSL_CTX_clear_extra_chain_certs(ctx);
+        while (ok && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+            if (SSL_CTX_add_extra_chain_cert(ctx, x) != 1) { /* takes x on success */
+                X509_free(x);
+                ok = false;
+            }
+        }
+        if (ok) ERR_clear_error();
+    }
+    BIO_free(bio);
+    return ok;
+}
+
+static bool load_key_pem(SSL_CTX *ctx, const char *pem)
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    bool ok = false;
+    if (!bio) return false;
+    EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    if (k) {
+        ok = SSL_CTX_use_PrivateKey(ctx, k) == 1;
+        EVP_PKEY_free(k);
+    }
+    BIO_free(bio);
+    return ok;
+}
+
 static gb_status make_ssl_ctx(net_grpc_client *c, char *err, size_t err_size)
 {
     const net_grpc_tls_opts *t = &c->o.tls;
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     gb_status st = GB_ERR_INVALID;
+    int minv = 0, maxv = 0;
     if (!ctx) {
         ssl_errstr(err, err_size, "tls");
         return GB_ERR_NOMEM;
     }
-    int minv = TLS1_2_VERSION;
-    if (t->min_version && *t->min_version) {
-        if (strcmp(t->min_version, "1.0") == 0)
-            minv = TLS1_VERSION;
-        else if (strcmp(t->min_version, "1.1") == 0)
-            minv = TLS1_1_VERSION;
-        else if (strcmp(t->min_version, "1.2") == 0)
-            minv = TLS1_2_VERSION;
-        else if (strcmp(t->min_version, "1.3") == 0)
-            minv = TLS1_3_VERSION;
-        else {
-            set_err(err, err_size, "tls: invalid min_version \"%s\"", t->min_version);
-            goto fail;
-        }
+    if (net_tls_parse_version(t->min_version ? t->min_version : "", &minv) != GB_OK) {
+        set_err(err, err_size, "tls: invalid min_version \"%s\"", t->min_version);
+        goto fail;
     }
-    SSL_CTX_set_min_proto_version(ctx, minv);
-    if (t->ca_file && *t->ca_file) {
-        if (SSL_CTX_load_verify_locations(ctx, t->ca_file, NULL) != 1) {
-            ssl_errstr(err, err_size, "tls: cannot load ca_file");
-            goto fail;
-        }
-    } else {
-        SSL_CTX_set_default_verify_paths(ctx);
+    if (net_tls_parse_version(t->max_version ? t->max_version : "", &maxv) != GB_OK) {
+        set_err(err, err_size, "tls: invalid max_version \"%s\"", t->max_version);
+        goto fail;
     }
-    bool has_cert = t->cert_file && *t->cert_file, has_key = t->key_file && *t->key_file;
+    SSL_CTX_set_min_proto_version(ctx, minv ? minv : TLS1_2_VERSION);
+    if (maxv) SSL_CTX_set_max_proto_version(ctx, maxv);
+    bool custom_ca = has(t->ca_file) || has(t->ca_pem);
+    if (!custom_ca || t->include_system_ca_certs_pool) SSL_CTX_set_default_verify_paths(ctx);
+    if (has(t->ca_file) && SSL_CTX_load_verify_locations(ctx, t->ca_file, NULL) != 1) {
+        ssl_errstr(err, err_size, "tls: cannot load ca_file");
+        goto fail;
+    }
+    if (has(t->ca_pem) && !load_ca_pem(ctx, t->ca_pem)) {
+        ssl_errstr(err, err_size, "tls: cannot load ca_pem");
+        goto fail;
+    }
+    bool has_cert = has(t->cert_file) || has(t->cert_pem);
+    bool has_key = has(t->key_file) || has(t->key_pem);
     if (has_cert != has_key) {
         set_err(err, err_size, "tls: cert_file and key_file must be set together");
         goto fail;
     }
-    if (has_cert) {
-        if (SSL_CTX_use_certificate_chain_file(ctx, t->cert_file) != 1) {
-            ssl_errstr(err, err_size, "tls: cannot load cert_file");
-            goto fail;
-        }
-        if (SSL_CTX_use_PrivateKey_file(ctx, t->key_file, SSL_FILETYPE_PEM) != 1 ||
-            SSL_CTX_check_private_key(ctx) != 1) {
-            ssl_errstr(err, err_size, "tls: cannot load key_file");
-            goto fail;
-        }
+    if (has(t->cert_file) && SSL_CTX_use_certificate_chain_file(ctx, t->cert_file) != 1) {
+        ssl_errstr(err, err_size, "tls: cannot load cert_file");
+        goto fail;
+    }
+    if (!has(t->cert_file) && has(t->cert_pem) && !load_cert_pem(ctx, t->cert_pem)) {
+        ssl_errstr(err, err_size, "tls: cannot load cert_pem");
+        goto fail;
+    }
+    if (has(t->key_file) && SSL_CTX_use_PrivateKey_file(ctx, t->key_file, SSL_FILETYPE_PEM) != 1) {
+        ssl_errstr(err, err_size, "tls: cannot load key_file");
+        goto fail;
+    }
+    if (!has(t->key_file) && has(t->key_pem) && !load_key_pem(ctx, t->key_pem)) {
+        ssl_errstr(err, err_size, "tls: cannot load key_pem");
+        goto fail;
+    }
+    if (has_cert && SSL_CTX_check_private_key(ctx) != 1) {
+        ssl_errstr(err, err_size, "tls: key does not match the certificate");
+        goto fail;
     }
     static const unsigned char alpn[] = {2, 'h', '2'};
     if (SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn)) != 0) {
@@ -779,7 +847,11 @@ gb_status net_grpc_client_new(const net_grpc_client_opts *opts, net_grpc_client 
                              &c->o.tls.server_name_override,
                              &c->o.tls.min_version,
                              &c->o.user_agent,
-                             &c->o.authority};
+                             &c->o.authority,
+                             &c->o.tls.max_version,
+                             &c->o.tls.ca_pem,
+                             &c->o.tls.cert_pem,
+                             &c->o.tls.key_pem};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         if (!*fields[i]) continue;
         c->strs[i] = dupstr(*fields[i]);
@@ -807,7 +879,7 @@ gb_status net_grpc_client_new(const net_grpc_client_opts *opts, net_grpc_client 
     *out = c;
     return GB_OK;
 fail:
-    for (size_t i = 0; i < 8; i++)
+    for (size_t i = 0; i < 12; i++)
         free(c->strs[i]);
     free(c);
     return st;
@@ -844,7 +916,7 @@ void net_grpc_client_free(net_grpc_client *c)
     gb_sbuf_free(&c->raw);
     gb_sbuf_free(&c->msg);
     gb_sbuf_free(&c->scratch);
-    for (size_t i = 0; i < 8; i++)
+    for (size_t i = 0; i < 12; i++)
         free(c->strs[i]);
     free(c);
 }

@@ -41,6 +41,11 @@ typedef struct net_grpc_tls_opts {
     const char *key_file;
     const char *server_name_override; /* SNI and verified name; NULL = endpoint host */
     const char *min_version;          /* "1.0", "1.1", "1.2" (default), "1.3" */
+    const char *max_version;          /* "" = newest */
+    const char *ca_pem;               /* PEM text alternatives to the files */
+    const char *cert_pem;
+    const char *key_pem;
+    bool include_system_ca_certs_pool; /* system roots as well as ca_file / ca_pem */
 } net_grpc_tls_opts;
 
 typedef struct net_grpc_client_opts {

@@ -577,6 +577,20 @@ def tls_suite(d):
         r = drv.call("logs")
         check(r["result"] == "OK", "mTLS with cert_file/key_file: OK")
         drv.close()
+        drv = Driver("--endpoint", ep, "--ca-pem-file", ca_file, "--cert-pem-file",
+                     os.path.join(d, "client.crt"), "--key-pem-file",
+                     os.path.join(d, "client.key"), "--max-version", "1.2")
+        r = drv.call("metrics")
+        check(r["result"] == "OK", "mTLS with ca_pem/cert_pem/key_pem, max_version 1.2: OK (%s)"
+              % r["message"])
+        drv.close()
+        drv = Driver("--endpoint", ep, "--ca", ca_file, "--cert", os.path.join(d, "client.crt"),
+                     "--key", os.path.join(d, "client.key"), "--min-version", "1.3",
+                     "--max-version", "1.2")
+        r = drv.call("metrics", timeout_ms=1000)
+        check(r["result"] == "RETRY" and r["transport"],
+              "min_version above max_version fails the handshake (%s)" % r["message"])
+        drv.close()
     finally:
         srv.stop()
     # a bad key file is refused when the client is made
