@@ -108,6 +108,7 @@ struct net_grpc_client {
     gb_sbuf raw;
     gb_sbuf msg;
     gb_sbuf scratch; /* grpc-message decoding */
+    gb_sbuf names;   /* lower-cased metadata names of the current call */
     size_t max_resp;
     bool closed;
     uint32_t stream_err;
@@ -876,6 +877,7 @@ gb_status net_grpc_client_new(const net_grpc_client_opts *opts, net_grpc_client 
     gb_sbuf_init(&c->raw, 0);
     gb_sbuf_init(&c->msg, 0);
     gb_sbuf_init(&c->scratch, 64 * 1024);
+    gb_sbuf_init(&c->names, 0);
     *out = c;
     return GB_OK;
 fail:
@@ -916,6 +918,7 @@ void net_grpc_client_free(net_grpc_client *c)
     gb_sbuf_free(&c->raw);
     gb_sbuf_free(&c->msg);
     gb_sbuf_free(&c->scratch);
+    gb_sbuf_free(&c->names);
     for (size_t i = 0; i < 12; i++)
         free(c->strs[i]);
     free(c);
@@ -1552,11 +1555,13 @@ static attempt_result attempt(net_grpc_client *c, const char *path, const net_gr
     }
     for (size_t i = 0; i < n_hdrs; i++)
         if (hdrs[i].name) lower_len += strlen(hdrs[i].name) + 1;
-    lower = malloc(lower_len + 1);
-    if (!lower) {
+    /* lower-cased names live in a buffer the client keeps across calls */
+    gb_sbuf_reset(&c->names);
+    if (gb_sbuf_reserve(&c->names, lower_len + 1) != GB_OK) {
         snprintf(c->errbuf, sizeof(c->errbuf), "out of memory");
         goto out;
     }
+    lower = c->names.data;
     add_nv(nv, &nn, ":method", 7, "POST");
     add_nv(nv, &nn, ":scheme", 7, c->ssl_ctx ? "https" : "http");
     add_nv(nv, &nn, ":path", 5, path);
@@ -1665,7 +1670,6 @@ static attempt_result attempt(net_grpc_client *c, const char *path, const net_gr
     ar = ATT_DONE;
 out:
     if (nv != stackv) free(nv);
-    free(lower);
     return ar;
 }
 
