@@ -105,6 +105,8 @@ struct net_grpc_client {
     int32_t stream_id;
     gb_sbuf req;
     size_t req_off;
+    const uint8_t *body; /* uncompressed message sent after c->req (NULL when compressed) */
+    size_t body_len;
     gb_sbuf raw;
     gb_sbuf msg;
     gb_sbuf scratch; /* grpc-message decoding */
@@ -1195,12 +1197,26 @@ static ssize_t req_read(nghttp2_session *s, int32_t stream_id, uint8_t *buf, siz
     (void)stream_id;
     (void)source;
     net_grpc_client *c = ud;
-    size_t left = c->req.len - c->req_off;
-    size_t n = left < length ? left : length;
-    if (n) memcpy(buf, c->req.data + c->req_off, n);
-    c->req_off += n;
-    if (c->req_off == c->req.len) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-    return (ssize_t)n;
+    /* the body is c->req (prefix, or prefix + compressed message) then, uncompressed, the
+     * caller's message itself: no copy of the message when it is not compressed */
+    size_t total = c->req.len + c->body_len, done = 0;
+    while (done < length && c->req_off < total) {
+        const uint8_t *src;
+        size_t avail;
+        if (c->req_off < c->req.len) {
+            src = (const uint8_t *)c->req.data + c->req_off;
+            avail = c->req.len - c->req_off;
+        } else {
+            src = c->body + (c->req_off - c->req.len);
+            avail = total - c->req_off;
+        }
+        size_t n = avail < length - done ? avail : length - done;
+        memcpy(buf + done, src, n);
+        done += n;
+        c->req_off += n;
+    }
+    if (c->req_off == total) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)done;
 }
 
 /* ---- connect -------------------------------------------------------------------------------- */
@@ -1744,8 +1760,21 @@ gb_status net_grpc_client_call(net_grpc_client *c, const char *path, const uint8
         snprintf(res->message, sizeof(res->message), "deadline exceeded before the call");
         return GB_ERR_TIMEOUT;
     }
-    if ((st = frame_with(&c->comp, c->o.compression, c->o.compression_level, req, len, &c->req)) !=
-        GB_OK) {
+    c->body = NULL;
+    c->body_len = 0;
+    if (c->o.compression == NET_GRPC_COMP_NONE) {
+        if (len > 0xFFFFFFFFu) {
+            st = GB_ERR_LIMIT;
+        } else if ((st = gb_sbuf_reserve(&c->req, 5)) == GB_OK) {
+            net_grpc_frame_write((uint8_t *)c->req.data, false, (uint32_t)len);
+            c->req.len = 5;
+            c->body = req;
+            c->body_len = len;
+        }
+    } else {
+        st = frame_with(&c->comp, c->o.compression, c->o.compression_level, req, len, &c->req);
+    }
+    if (st != GB_OK) {
         res->status = ST_INTERNAL;
         res->transport_error = true;
         snprintf(res->message, sizeof(res->message), "cannot frame request: %s", gb_status_str(st));

@@ -302,6 +302,11 @@ def plaintext_suite():
             r = big.call("traces")
             check(r["result"] == "OK" and r["response_hex"] == (b"y" * 10).hex(),
                   "small response after that, compression none")
+            size = 2 * 1024 * 1024 + 3
+            r = big.callgen("logs", size)
+            want = bytes((i * 31) % 251 for i in range(size))
+            check(r["result"] == "OK" and script.received[-1][1] == want,
+                  "2 MiB uncompressed request delivered intact (%s)" % r["message"])
         finally:
             big.close()
 
