@@ -37,7 +37,7 @@ asan: deps $(ASAN_BUILD)/CMakeCache.txt
 test-asan: asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j$(JOBS) --timeout 600 -L 'unit|integration|fuzz|config'
+	  ctest --output-on-failure -j$(JOBS) --timeout 600
 
 fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DGENOPS_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null

@@ -3,6 +3,11 @@
 # directory in GENOPS_BIN. Fuzz targets: tests/fuzz/fuzz_*.c, replayed over their corpus by a
 # plain driver (and built for libFuzzer when GENOPS_FUZZ=ON with clang).
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+if(GENOPS_SANITIZE)
+  set(GENOPS_TEST_SANITIZED 1)
+else()
+  set(GENOPS_TEST_SANITIZED 0)
+endif()
 
 file(GLOB_RECURSE UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
 foreach(src ${UNIT_TESTS})
@@ -27,10 +32,16 @@ foreach(kind integration interop config component)
       add_test(NAME ${kind}/${name} COMMAND bash ${script})
     endif()
     set_tests_properties(${kind}/${name} PROPERTIES LABELS ${kind} TIMEOUT 300
-      ENVIRONMENT "GENOPS_SRC=${CMAKE_SOURCE_DIR};GENOPS_BIN=${CMAKE_BINARY_DIR}/bin;GENOPS_BUILD=${CMAKE_BINARY_DIR}")
+      ENVIRONMENT "GENOPS_SRC=${CMAKE_SOURCE_DIR};GENOPS_BIN=${CMAKE_BINARY_DIR}/bin;GENOPS_BUILD=${CMAKE_BINARY_DIR};GENOPS_SANITIZED=${GENOPS_TEST_SANITIZED}")
   endforeach()
 endforeach()
 
+if(GENOPS_FUZZ)
+  # Instrument the library as well, so libFuzzer sees coverage inside the code under test; every
+  # executable of this build then links the sanitizer runtimes.
+  target_compile_options(genops_core PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+  target_link_options(genops_core INTERFACE -fsanitize=address,undefined)
+endif()
 file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
 foreach(src ${FUZZ_TARGETS})
   get_filename_component(name ${src} NAME_WE)

@@ -3,6 +3,8 @@
  * codec round-trips every field of the data model) and keeps a single walker of the model;
  * rejected: a field-by-field copier, a second walker to keep in sync with pdata.h. Client
  * metadata is copied into the new arena; `transport` points to static strings and is shared. */
+#include <stdint.h>
+
 #include "otlp.h"
 
 gb_status pd_batch_clone(const pd_batch *src, pd_batch **out)
@@ -22,7 +24,11 @@ gb_status pd_batch_clone(const pd_batch *src, pd_batch **out)
     gb_sbuf_free(&sb);
     st = pd_batch_new(src->signal, buf->len + 4096, &b);
     if (st) goto out;
+    /* Trusted input: lift the decoder's expansion bound (a batch of many empty items is
+     * legitimate here), then leave the clone's arena unbounded like any new batch. */
+    b->arena.limit = SIZE_MAX;
     st = otlp_decode_proto(b, buf, buf->data, buf->len, NULL);
+    b->arena.limit = 0;
     if (st) goto out;
     b->transport = src->transport;
     if (src->meta.n) {

@@ -72,6 +72,20 @@ static inline void jw_close(gb_sbuf *b, char sep)
 
 static void jw_string(gb_sbuf *b, gb_str s)
 {
+    /* Plain printable ASCII (the common case) is copied as is; anything else goes through the
+     * escaper, which also replaces invalid UTF-8. */
+    const unsigned char *p = (const unsigned char *)s.ptr;
+    uint32_t i = 0;
+    while (i < s.len && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+        i++;
+    char *o = jw_room(b, (size_t)s.len + 2);
+    if (i == s.len && o) {
+        *o++ = '"';
+        if (s.len) memcpy(o, s.ptr, s.len);
+        o[s.len] = '"';
+        b->len += (size_t)s.len + 2;
+        return;
+    }
     jw_putc(b, '"');
     gb_sbuf_json_escape(b, s.ptr, s.len);
     jw_putc(b, '"');
@@ -127,6 +141,34 @@ static void jw_double(gb_sbuf *b, double d)
     if (fabs(d) < 9007199254740992.0 && d == trunc(d)) {
         jw_i64(b, (int64_t)d);
         return;
+    }
+    /* Short decimals (0.125, 12.5, 0.1): the smallest k for which m = d * 10^k is an integer
+     * below 2^53 and m / 10^k gives d back. IEEE division rounds correctly, as strtod does, so
+     * "m with k decimals" reads back as exactly d. */
+    static const double p10[] = {1e0, 1e1, 1e2, 1e3,  1e4,  1e5, 1e6,
+                                 1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
+    double ad = fabs(d);
+    if (ad >= 1e-6 && ad < 1e9) {
+        for (int k = 1; k <= 12; k++) {
+            double m = nearbyint(ad * p10[k]);
+            if (m >= 9007199254740992.0) break;
+            if (m / p10[k] != ad) continue;
+            char tmp[40];
+            char *e = tmp + sizeof tmp, *q = e;
+            uint64_t u = (uint64_t)m;
+            for (int j = 0; j < k; j++) {
+                *--q = (char)('0' + u % 10);
+                u /= 10;
+            }
+            *--q = '.';
+            do {
+                *--q = (char)('0' + u % 10);
+                u /= 10;
+            } while (u);
+            if (d < 0) *--q = '-';
+            jw_put(b, q, (size_t)(e - q));
+            return;
+        }
     }
     char tmp[40];
     int n = snprintf(tmp, sizeof tmp, "%.15g", d);

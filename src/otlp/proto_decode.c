@@ -29,9 +29,17 @@
 
 #define OTLP_MAX_ANY_DEPTH 32
 
+/* Decoded data may take at most this many times the message size (plus 1 MiB) in the arena
+ * when the caller set no arena limit: hostile input such as millions of empty spans ("12 00",
+ * 2 bytes each, ~200 bytes decoded) is rejected instead of exhausting memory. Real requests
+ * stay far below (attribute-heavy spans take ~1.3x). */
+#define OTLP_MAX_EXPANSION 32
+
 typedef struct dctx {
     gb_arena *a;
     otlp_error *err;
+    bool own_limit;     /* the arena limit was set by otlp_decode_proto */
+    size_t failed_size; /* size of the last failed allocation */
 } dctx;
 
 static gb_status fail(dctx *c, const char *where, const char *fmt, ...)
@@ -160,7 +168,17 @@ count_fields(dctx *c, const char *where, const uint8_t *p, const uint8_t *end, c
             if (spec[i].num != f.num) continue;
             switch (spec[i].kind) {
             case CK_MSG:
-                if (f.wt == PW_LEN) counts[i]++;
+                if (f.wt != PW_LEN) break;
+                counts[i]++;
+                /* Repeated elements are usually contiguous: skip the rest of the run here. */
+                if (f.num < 16) {
+                    const uint8_t tag = (uint8_t)PW_TAG(f.num, PW_LEN);
+                    while (q_ + 1 < end && q_[0] == tag && q_[1] < 0x80 &&
+                           end - (q_ + 2) >= q_[1]) {
+                        q_ += 2 + q_[1];
+                        counts[i]++;
+                    }
+                }
                 break;
             case CK_FIX64:
                 if (f.wt == PW_I64) {
@@ -189,14 +207,27 @@ count_fields(dctx *c, const char *where, const uint8_t *p, const uint8_t *end, c
     return GB_OK;
 }
 
+static void *dec_alloc(dctx *c, size_t size)
+{
+    void *p = gb_arena_alloc(c->a, size);
+    if (!p) c->failed_size = size;
+    return p;
+}
+
 static void *arr_alloc(dctx *c, uint32_t n, size_t elem)
 {
     if (n == 0) return NULL;
-    return gb_arena_calloc(c->a, n, elem);
+    void *p = dec_alloc(c, (size_t)n * elem);
+    if (p) memset(p, 0, (size_t)n * elem);
+    return p;
 }
 
 static gb_status nomem(dctx *c, const char *where)
 {
+    /* Our own expansion bound, not a real allocation failure: the input is at fault. */
+    if (c->own_limit && c->a->total + c->failed_size + (2u << 20) > c->a->limit)
+        return fail(c, where, "message expands to more than %dx its size in memory",
+                    OTLP_MAX_EXPANSION);
     fail(c, where, "out of memory");
     return GB_ERR_NOMEM;
 }
@@ -403,7 +434,53 @@ static gb_status dec_kv(dctx *c, const uint8_t *p, const uint8_t *end, pd_kv *kv
 static inline gb_status add_attr(dctx *c, const char *where, const pw_field *fp, pd_attrs *a)
 {
     if (fp->wt != PW_LEN) return wt_fail(c, where, fp);
-    return dec_kv(c, fp->p, fp->p + fp->len, &a->v[a->n++], 0);
+    pd_kv *kv = &a->v[a->n++];
+    const uint8_t *p = fp->p, *end = fp->p + fp->len;
+    /* Inline fast path for the most common attribute: short key, short string value, i.e.
+     * 0a <klen> key 12 <alen> 0a <slen> str with all lengths < 128. */
+    if (end - p >= 6 && p[0] == 0x0a && p[1] < 0x80 && end - (p + 2) >= p[1] + 4) {
+        const uint8_t *q = p + 2 + p[1];
+        if (q[0] == 0x12 && q[1] < 0x80 && q + 2 + q[1] == end && q[2] == 0x0a && q[3] < 0x80 &&
+            q + 4 + q[3] == end) {
+            kv->key = gb_str_n(p + 2, p[1]);
+            kv->value.type = PD_ANY_STR;
+            kv->value.u.str = gb_str_n(q + 4, q[3]);
+            return GB_OK;
+        }
+    }
+    return dec_kv(c, p, end, kv, 0);
+}
+
+/* After one attribute field, decodes the directly following fields with the same one-byte tag
+ * (attributes are written contiguously) without going through the generic field loop. The
+ * count pass counted these, so the array has room. Stops at the first other byte. */
+static inline gb_status attr_run(dctx *c, const char *where, const uint8_t **qp, const uint8_t *end,
+                                 uint8_t tag, pd_attrs *a)
+{
+    const uint8_t *q = *qp;
+    while (q + 1 < end && q[0] == tag && q[1] < 0x80 && end - (q + 2) >= q[1]) {
+        pw_field g;
+        g.num = (uint32_t)(tag >> 3);
+        g.wt = PW_LEN;
+        g.v = 0;
+        g.p = q + 2;
+        g.len = q[1];
+        gb_status st = add_attr(c, where, &g, a);
+        if (st) return st;
+        q += 2 + q[1];
+    }
+    *qp = q;
+    return GB_OK;
+}
+
+/* One attribute field and the run of the same field that directly follows it. */
+static inline gb_status add_attrs(dctx *c, const char *where, const pw_field *fp,
+                                  const uint8_t **qp, const uint8_t *end, pd_attrs *a)
+{
+    gb_status st = add_attr(c, where, fp, a);
+    if (st == GB_OK && fp->num < 16)
+        st = attr_run(c, where, qp, end, (uint8_t)PW_TAG(fp->num, PW_LEN), a);
+    return st;
 }
 
 static gb_status alloc_attrs(dctx *c, const char *where, pd_attrs *a, uint32_t n)
@@ -411,7 +488,7 @@ static gb_status alloc_attrs(dctx *c, const char *where, pd_attrs *a, uint32_t n
     a->v = NULL;
     a->n = 0;
     a->cap = n;
-    if (n && !(a->v = gb_arena_alloc(c->a, (size_t)n * sizeof(pd_kv)))) return nomem(c, where);
+    if (n && !(a->v = dec_alloc(c, (size_t)n * sizeof(pd_kv)))) return nomem(c, where);
     return GB_OK;
 }
 
@@ -443,7 +520,7 @@ static gb_status dec_resource(dctx *c, const uint8_t *p, const uint8_t *end, pd_
     {
         switch (f.num) {
         case 1:
-            if ((st = add_attr(c, where, &f, &r->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &r->attrs))) return st;
             break;
         case 2:
             GET_U32(r->dropped_attributes_count);
@@ -475,7 +552,7 @@ static gb_status dec_scope(dctx *c, const uint8_t *p, const uint8_t *end, pd_sco
             GET_STR(s->version);
             break;
         case 3:
-            if ((st = add_attr(c, where, &f, &s->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &s->attrs))) return st;
             break;
         case 4:
             GET_U32(s->dropped_attributes_count);
@@ -509,7 +586,7 @@ static gb_status dec_event(dctx *c, const uint8_t *p, const uint8_t *end, pd_eve
             GET_STR(e->name);
             break;
         case 3:
-            if ((st = add_attr(c, where, &f, &e->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &e->attrs))) return st;
             break;
         case 4:
             GET_U32(e->dropped_attributes_count);
@@ -544,7 +621,7 @@ static gb_status dec_link(dctx *c, const uint8_t *p, const uint8_t *end, pd_link
             GET_STR(l->trace_state);
             break;
         case 4:
-            if ((st = add_attr(c, where, &f, &l->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &l->attrs))) return st;
             break;
         case 5:
             GET_U32(l->dropped_attributes_count);
@@ -620,7 +697,7 @@ static gb_status dec_span(dctx *c, const uint8_t *p, const uint8_t *end, pd_span
             GET_FIX64(s->end_time_unix_nano);
             break;
         case 9:
-            if ((st = add_attr(c, where, &f, &s->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &s->attrs))) return st;
             break;
         case 10:
             GET_U32(s->dropped_attributes_count);
@@ -750,7 +827,7 @@ static gb_status dec_exemplar(dctx *c, const uint8_t *p, const uint8_t *end, pd_
             e->value_type = PD_NUM_INT;
             break;
         case 7:
-            if ((st = add_attr(c, where, &f, &e->filtered_attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &e->filtered_attrs))) return st;
             break;
         default:
             break;
@@ -798,7 +875,7 @@ static gb_status dec_number_dp(dctx *c, const uint8_t *p, const uint8_t *end, pd
             d->value_type = PD_NUM_INT;
             break;
         case 7:
-            if ((st = add_attr(c, where, &f, &d->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &d->attrs))) return st;
             break;
         case 8:
             GET_U32(d->flags);
@@ -852,7 +929,7 @@ static gb_status dec_histogram_dp(dctx *c, const uint8_t *p, const uint8_t *end,
             ADD_EXEMPLAR(d->exemplars, d->n_exemplars);
             break;
         case 9:
-            if ((st = add_attr(c, where, &f, &d->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &d->attrs))) return st;
             break;
         case 10:
             GET_U32(d->flags);
@@ -918,7 +995,7 @@ static gb_status dec_exp_histogram_dp(dctx *c, const uint8_t *p, const uint8_t *
     {
         switch (f.num) {
         case 1:
-            if ((st = add_attr(c, where, &f, &d->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &d->attrs))) return st;
             break;
         case 2:
             GET_FIX64(d->start_time_unix_nano);
@@ -1023,7 +1100,7 @@ static gb_status dec_summary_dp(dctx *c, const uint8_t *p, const uint8_t *end, p
             if ((st = dec_quantile(c, SUB(f), &d->quantiles[d->n_quantiles++]))) return st;
             break;
         case 7:
-            if ((st = add_attr(c, where, &f, &d->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &d->attrs))) return st;
             break;
         case 8:
             GET_U32(d->flags);
@@ -1139,7 +1216,7 @@ static gb_status dec_metric(dctx *c, const uint8_t *p, const uint8_t *end, pd_me
             type = PD_METRIC_SUMMARY;
             break;
         case 12:
-            if ((st = add_attr(c, where, &f, &m->metadata))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &m->metadata))) return st;
             break;
         default:
             break;
@@ -1247,7 +1324,7 @@ static gb_status dec_log(dctx *c, const uint8_t *p, const uint8_t *end, pd_log *
             if ((st = dec_any(c, SUB(f), &l->body, 0))) return st;
             break;
         case 6:
-            if ((st = add_attr(c, where, &f, &l->attrs))) return st;
+            if ((st = add_attrs(c, where, &f, &q_, end, &l->attrs))) return st;
             break;
         case 7:
             GET_U32(l->dropped_attributes_count);
@@ -1339,21 +1416,35 @@ static gb_status dec_resource_logs(dctx *c, const uint8_t *p, const uint8_t *end
 
 /* ---- request ---------------------------------------------------------------------------- */
 
+static gb_status decode_request(dctx *c, pd_batch *b, gb_buf *buf, const uint8_t *data, size_t len);
+
 gb_status otlp_decode_proto(pd_batch *b, gb_buf *buf, const uint8_t *data, size_t len,
                             otlp_error *err)
+{
+    dctx cc = {&b->arena, err, false, 0};
+    size_t saved = b->arena.limit;
+    if (err) err->msg[0] = '\0';
+    if (saved == 0 && len <= UINT32_MAX) {
+        cc.own_limit = true;
+        b->arena.limit = b->arena.total + (1u << 20) + OTLP_MAX_EXPANSION * len;
+    }
+    gb_status st = decode_request(&cc, b, buf, data, len);
+    b->arena.limit = saved;
+    return st;
+}
+
+static gb_status decode_request(dctx *c, pd_batch *b, gb_buf *buf, const uint8_t *data, size_t len)
 {
     static const cnt_spec spec[] = {{1, CK_MSG}};
     static const size_t res_size[] = {sizeof(pd_resource_spans), sizeof(pd_resource_metrics),
                                       sizeof(pd_resource_logs)};
     static const char *const names[] = {"export_trace_request", "export_metrics_request",
                                         "export_logs_request"};
-    dctx cc = {&b->arena, err}, *c = &cc;
     const char *where = (unsigned)b->signal < 3 ? names[b->signal] : "request";
     pw_field f;
     pw_err pe_;
     uint32_t n;
     gb_status st;
-    if (err) err->msg[0] = '\0';
     if ((unsigned)b->signal >= 3) return fail(c, where, "unknown signal");
     if (b->read_only) return fail(c, where, "batch is read-only");
     if (len > UINT32_MAX) return fail(c, where, "message larger than 4 GiB");
@@ -1367,7 +1458,7 @@ gb_status otlp_decode_proto(pd_batch *b, gb_buf *buf, const uint8_t *data, size_
     if (n > UINT32_MAX - old_n) return fail(c, where, "too many resources");
     void *arr = (void *)b->u.traces.v;
     if (n) {
-        arr = gb_arena_alloc(&b->arena, (size_t)(old_n + n) * esz);
+        arr = dec_alloc(c, (size_t)(old_n + n) * esz);
         if (!arr) return nomem(c, where);
         if (old_n) memcpy(arr, (const void *)b->u.traces.v, (size_t)old_n * esz);
         memset((char *)arr + (size_t)old_n * esz, 0, (size_t)n * esz);

@@ -82,17 +82,20 @@ static inline void enc_id(pw_writer *w, uint32_t num, const uint8_t *id, size_t 
     }
 }
 
-/* KeyValue payload. Scalar and string values take a fast path: sizes are known up front, so one
- * room check covers the whole element. */
-static void enc_kv(pw_writer *w, const pd_kv *kv)
+/* One KeyValue element of a repeated field (tag = one-byte tag of that field: every attribute
+ * field number is < 16). Scalar and string values take a fast path: the element's size is known
+ * up front, so one room check covers it and its header. */
+static void enc_attr(pw_writer *w, uint8_t tag, const pd_kv *kv)
 {
     const pd_any *v = &kv->value;
     size_t key_sz = kv->key.len ? str_field_size(kv->key.len) : 0;
+    size_t val_sz; /* the KeyValue.value field: tag, length, AnyValue */
     switch (v->type) {
     case PD_ANY_STR:
     case PD_ANY_BYTES: {
         size_t any_sz = str_field_size(v->u.str.len);
-        if (!pw_room(w, any_sz + key_sz + 12)) return;
+        val_sz = 1 + pw_varint_size(any_sz) + any_sz;
+        if (!pw_room(w, val_sz + key_sz + 6)) return;
         put_str_u(w, v->type == PD_ANY_STR ? 0x0a : 0x3a, v->u.str);
         pw_put_varint_u(w, any_sz);
         *--w->p = 0x12;
@@ -101,7 +104,8 @@ static void enc_kv(pw_writer *w, const pd_kv *kv)
     case PD_ANY_INT: {
         uint64_t u = (uint64_t)v->u.i;
         size_t any_sz = 1 + pw_varint_size(u);
-        if (!pw_room(w, any_sz + key_sz + 12)) return;
+        val_sz = 2 + any_sz;
+        if (!pw_room(w, val_sz + key_sz + 6)) return;
         pw_put_varint_u(w, u);
         *--w->p = 0x18;
         *--w->p = (uint8_t)any_sz;
@@ -109,14 +113,16 @@ static void enc_kv(pw_writer *w, const pd_kv *kv)
         break;
     }
     case PD_ANY_BOOL:
-        if (!pw_room(w, key_sz + 4)) return;
+        val_sz = 4;
+        if (!pw_room(w, val_sz + key_sz + 6)) return;
         *--w->p = v->u.b ? 1 : 0;
         *--w->p = 0x10;
         *--w->p = 2;
         *--w->p = 0x12;
         break;
     case PD_ANY_DOUBLE:
-        if (!pw_room(w, key_sz + 11)) return;
+        val_sz = 11;
+        if (!pw_room(w, val_sz + key_sz + 6)) return;
         w->p -= 8;
         pw_store64(w->p, pw_d2u(v->u.d));
         *--w->p = 0x21;
@@ -127,20 +133,21 @@ static void enc_kv(pw_writer *w, const pd_kv *kv)
         size_t m = pw_written(w);
         enc_any(w, v);
         pw_close(w, 2, m);
-        if (!pw_room(w, key_sz)) return;
+        if (!pw_room(w, key_sz + 6)) return;
+        val_sz = pw_written(w) - m;
         break;
     }
     }
     if (key_sz) put_str_u(w, 0x0a, kv->key);
+    pw_put_varint_u(w, key_sz + val_sz);
+    *--w->p = tag;
 }
 
 static void enc_attrs(pw_writer *w, uint32_t num, const pd_kv *v, uint32_t n)
 {
-    for (uint32_t i = n; i-- > 0;) {
-        size_t m = pw_written(w);
-        enc_kv(w, &v[i]);
-        pw_close(w, num, m);
-    }
+    uint8_t tag = (uint8_t)PW_TAG(num, PW_LEN);
+    for (uint32_t i = n; i-- > 0;)
+        enc_attr(w, tag, &v[i]);
 }
 
 static void enc_any(pw_writer *w, const pd_any *v)

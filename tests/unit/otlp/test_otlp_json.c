@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1358,6 +1359,98 @@ static void test_random_round_trips(void **state)
     }
 }
 
+/* Doubles: short decimals print short, every value reads back bit for bit. */
+static void test_double_printing(void **state)
+{
+    (void)state;
+    static const struct {
+        double d;
+        const char *text;
+    } cases[] = {
+        {0.1, "0.1"},
+        {0.125, "0.125"},
+        {-12.5, "-12.5"},
+        {1e-6, "0.000001"},
+        {123.456, "123.456"},
+        {1e21, "1e+21"},
+        {3.0, "3"},
+        {-0.0, "-0.0"},
+        {1.0 / 3, "0.33333333333333331"},
+        {5e-324, "4.94065645841247e-324"},
+        {9007199254740993.0, "9007199254740992"},
+        {1e300, "1e+300"},
+    };
+    pd_batch *b = decode_ok(PD_LOGS, LOG_JSON("\"body\":{\"doubleValue\":1}"));
+    pd_any *body = &b->u.logs.v[0].scope_logs[0].logs[0].body;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        body->u.d = cases[i].d;
+        char *out = encode(b);
+        char want[256];
+        snprintf(want, sizeof want, LOG_JSON("\"body\":{\"doubleValue\":%s}"), cases[i].text);
+        assert_string_equal(out, want);
+        free(out);
+    }
+    rng_state = 12345;
+    for (int i = 0; i < 20000; i++) {
+        double d;
+        if (i % 2) {
+            uint64_t bits = rnd();
+            memcpy(&d, &bits, sizeof d);
+            if (isnan(d)) continue;
+        } else {
+            d = (double)(int64_t)(rnd() % 2000000001) / (double)(1ULL << rndn(40)) /
+                (rndn(2) ? 1.0 : 1000.0);
+        }
+        body->u.d = d;
+        char *out = encode(b);
+        pd_batch *back = decode_ok(PD_LOGS, out);
+        double got = back->u.logs.v[0].scope_logs[0].logs[0].body.u.d;
+        if (memcmp(&got, &d, sizeof d) != 0) fprintf(stderr, "%.17g -> %s\n", d, out);
+        assert_memory_equal(&got, &d, sizeof d);
+        pd_batch_unref(back);
+        free(out);
+    }
+    pd_batch_unref(b);
+}
+
+/* The parse scratch is per thread: concurrent decodes on several threads (which then exit and
+ * release their spare chunks), and jansson objects made outside a decode stay ordinary heap
+ * blocks that can be freed at any time. */
+static void *decode_loop(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 40; i++) {
+        pd_batch *b = decode_ok(PD_LOGS, spec_logs);
+        char *out = encode(b);
+        pd_batch *back = decode_ok(PD_LOGS, out);
+        if (!eq_batch(b, back)) abort();
+        free(out);
+        pd_batch_unref(back);
+        pd_batch_unref(b);
+    }
+    return NULL;
+}
+
+static void test_threads_and_outside_objects(void **state)
+{
+    (void)state;
+    json_t *outside = json_pack("{s:[i,s]}", "a", 1, "text");
+    assert_non_null(outside);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, decode_loop, NULL), 0);
+    decode_loop(NULL);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    json_t *more = json_pack("{s:s}", "b", "c");
+    assert_int_equal(json_object_update(outside, more), 0);
+    json_decref(more);
+    char *dump = json_dumps(outside, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(dump, "{\"a\":[1,\"text\"],\"b\":\"c\"}");
+    free(dump);
+    json_decref(outside);
+}
+
 /* ---- responses and status ------------------------------------------------------------------ */
 
 static void test_response_json(void **state)
@@ -1447,17 +1540,30 @@ static void test_status_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_trace_example),     cmocka_unit_test(test_spec_metrics_example),
-        cmocka_unit_test(test_spec_logs_example),      cmocka_unit_test(test_spec_events_example),
-        cmocka_unit_test(test_decode_full_trace),      cmocka_unit_test(test_decode_full_metrics),
-        cmocka_unit_test(test_decode_full_log),        cmocka_unit_test(test_number_forms),
-        cmocka_unit_test(test_base64_forms),           cmocka_unit_test(test_strings_are_copied),
-        cmocka_unit_test(test_decode_appends),         cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_deep_nesting),           cmocka_unit_test(test_encode_trace_exact),
-        cmocka_unit_test(test_encode_metrics_exact),   cmocka_unit_test(test_encode_logs_exact),
-        cmocka_unit_test(test_encode_canonicalizes),   cmocka_unit_test(test_encode_invalid_utf8),
-        cmocka_unit_test(test_encode_empty_and_limit), cmocka_unit_test(test_random_round_trips),
-        cmocka_unit_test(test_response_json),          cmocka_unit_test(test_status_json),
+        cmocka_unit_test(test_spec_trace_example),
+        cmocka_unit_test(test_spec_metrics_example),
+        cmocka_unit_test(test_spec_logs_example),
+        cmocka_unit_test(test_spec_events_example),
+        cmocka_unit_test(test_decode_full_trace),
+        cmocka_unit_test(test_decode_full_metrics),
+        cmocka_unit_test(test_decode_full_log),
+        cmocka_unit_test(test_number_forms),
+        cmocka_unit_test(test_base64_forms),
+        cmocka_unit_test(test_strings_are_copied),
+        cmocka_unit_test(test_decode_appends),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_encode_trace_exact),
+        cmocka_unit_test(test_encode_metrics_exact),
+        cmocka_unit_test(test_encode_logs_exact),
+        cmocka_unit_test(test_encode_canonicalizes),
+        cmocka_unit_test(test_encode_invalid_utf8),
+        cmocka_unit_test(test_encode_empty_and_limit),
+        cmocka_unit_test(test_random_round_trips),
+        cmocka_unit_test(test_double_printing),
+        cmocka_unit_test(test_threads_and_outside_objects),
+        cmocka_unit_test(test_response_json),
+        cmocka_unit_test(test_status_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

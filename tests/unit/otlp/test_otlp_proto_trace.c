@@ -536,6 +536,56 @@ static void test_large_batch_roundtrip(void **state)
     free(req);
 }
 
+/* 200k empty spans: 400 KB on the wire but ~200 bytes each decoded. */
+static uint8_t *empty_spans_request(size_t *len)
+{
+    const size_t spans = 200000, inner = spans * 2;
+    uint8_t *d = malloc(inner + 32), *p = d;
+    assert_non_null(d);
+    size_t ss_len = inner, rs_len = 1 + 3 + ss_len; /* 0x12 + 3-byte varint + payload */
+    *p++ = 0x0a;                                    /* request.resource_spans */
+    *p++ = (uint8_t)(rs_len | 0x80);
+    *p++ = (uint8_t)((rs_len >> 7) | 0x80);
+    *p++ = (uint8_t)(rs_len >> 14);
+    *p++ = 0x12; /* resource_spans.scope_spans */
+    *p++ = (uint8_t)(ss_len | 0x80);
+    *p++ = (uint8_t)((ss_len >> 7) | 0x80);
+    *p++ = (uint8_t)(ss_len >> 14);
+    for (size_t i = 0; i < spans; i++) {
+        *p++ = 0x12; /* scope_spans.spans, empty */
+        *p++ = 0x00;
+    }
+    *len = (size_t)(p - d);
+    return d;
+}
+
+static void test_expansion_bound(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *d = empty_spans_request(&len);
+    otlp_error err;
+    pd_batch *b;
+    assert_int_equal(pd_batch_new(PD_TRACES, 0, &b), GB_OK);
+    assert_int_equal(otlp_decode_proto(b, NULL, d, len, &err), GB_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "expands to more than 32x"));
+    assert_int_equal(b->arena.limit, 0); /* restored */
+    assert_int_equal(b->u.traces.n, 0);
+    /* a caller-set arena limit is honoured and reported as out of memory */
+    b->arena.limit = b->arena.total + 65536;
+    assert_int_equal(otlp_decode_proto(b, NULL, d, len, &err), GB_ERR_NOMEM);
+    assert_non_null(strstr(err.msg, "out of memory"));
+    /* and a generous one lets it through */
+    b->arena.limit = 0;
+    pd_batch_unref(b);
+    assert_int_equal(pd_batch_new(PD_TRACES, 0, &b), GB_OK);
+    b->arena.limit = (size_t)1 << 30;
+    assert_int_equal(otlp_decode_proto(b, NULL, d, len, &err), GB_OK);
+    assert_int_equal(pd_batch_count(b), 200000);
+    pd_batch_unref(b);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -551,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_decode_appends),
         cmocka_unit_test(test_encode_limit_and_append),
         cmocka_unit_test(test_large_batch_roundtrip),
+        cmocka_unit_test(test_expansion_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
