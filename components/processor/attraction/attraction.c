@@ -712,15 +712,14 @@ static gb_status hash_value(gb_arena *arena, pd_any *v)
     return GB_OK;
 }
 
-/* Go's strconv.FormatFloat(d, 'f', -1, 64): shortest digits that round-trip, no exponent. */
-static gb_status format_double(gb_arena *arena, double d, gb_str *out)
+/* Go's strconv.FormatFloat(d, 'f', -1, 64): shortest digits that round-trip, no exponent.
+ * Writes at most ATTRACTION_TEXT_MAX bytes into tmp; returns the length. */
+static size_t format_double(double d, char *tmp)
 {
-    char tmp[400];
-    if (isnan(d)) return gb_arena_dup(arena, "NaN", 3, out);
-    if (isinf(d)) return gb_arena_dup(arena, d > 0 ? "+Inf" : "-Inf", 4, out);
+    if (isnan(d)) return (size_t)snprintf(tmp, ATTRACTION_TEXT_MAX, "NaN");
+    if (isinf(d)) return (size_t)snprintf(tmp, ATTRACTION_TEXT_MAX, "%s", d > 0 ? "+Inf" : "-Inf");
     char e[40];
-    int prec = 1;
-    for (; prec <= 17; prec++) {
+    for (int prec = 1; prec <= 17; prec++) {
         snprintf(e, sizeof e, "%.*e", prec - 1, d);
         if (strtod(e, NULL) == d) break;
     }
@@ -756,7 +755,27 @@ static gb_status format_double(gb_arena *arena, double d, gb_str *out)
         memcpy(tmp + len, dig, (size_t)nd);
         len += (size_t)nd;
     }
-    return gb_arena_dup(arena, tmp, len, out);
+    return len;
+}
+
+bool attraction_scalar_text(const pd_any *v, char *buf, gb_str *out)
+{
+    switch (v->type) {
+    case PD_ANY_STR:
+        *out = v->u.str;
+        return true;
+    case PD_ANY_BOOL:
+        *out = v->u.b ? GB_STR_LIT("true") : GB_STR_LIT("false");
+        return true;
+    case PD_ANY_INT:
+        *out = gb_str_n(buf, (size_t)snprintf(buf, ATTRACTION_TEXT_MAX, "%lld", (long long)v->u.i));
+        return true;
+    case PD_ANY_DOUBLE:
+        *out = gb_str_n(buf, format_double(v->u.d, buf));
+        return true;
+    default:
+        return false;
+    }
 }
 
 static bool parse_int(gb_str s, int64_t *out)
@@ -815,24 +834,17 @@ static gb_status convert_value(gb_arena *arena, pd_any *v, pd_any_type to)
         }
         return GB_OK;
     case PD_ANY_STR: {
+        char buf[ATTRACTION_TEXT_MAX];
         gb_str s;
-        gb_status st = GB_OK;
-        switch (v->type) {
-        case PD_ANY_INT:
-            st = gb_arena_printf(arena, &s, "%lld", (long long)v->u.i);
-            break;
-        case PD_ANY_DOUBLE:
-            st = format_double(arena, v->u.d, &s);
-            break;
-        case PD_ANY_BOOL:
-            s = v->u.b ? GB_STR_LIT("true") : GB_STR_LIT("false");
-            break;
-        case PD_ANY_EMPTY:
-            s = GB_STR_LIT("");
-            break;
-        default:
-            return GB_OK; /* strings stay; lists, maps and bytes are left unchanged */
+        if (v->type == PD_ANY_STR) return GB_OK;
+        if (v->type == PD_ANY_EMPTY) {
+            *v = pd_any_str(GB_STR_LIT(""));
+            return GB_OK;
         }
+        /* lists, maps and bytes are left unchanged */
+        if (!attraction_scalar_text(v, buf, &s)) return GB_OK;
+        gb_status st = GB_OK;
+        if (s.ptr == buf) st = gb_arena_dup(arena, s.ptr, s.len, &s);
         if (st == GB_OK) *v = pd_any_str(s);
         return st;
     }
