@@ -227,6 +227,20 @@ static void test_attributes_config(void **state)
     assert_int_equal(processor_attributes_descriptor.create(&comp), GB_ERR_INVALID);
     bound_free(&b);
 
+    bind_yaml(&b, &processor_attributes_descriptor,
+              "p:\n  exclude:\n    match_type: strict\n"
+              "    log_severity_number: {min: INFO2, match_undefined: true}\n"
+              "  actions:\n    - {key: a, action: delete}\n");
+    if (b.st) fail_msg("%s", b.text);
+    c = b.obj;
+    assert_true(c->exclude.log_severity_number_set);
+    assert_string_equal(c->exclude.log_severity_number.min, "INFO2");
+    assert_true(c->exclude.log_severity_number.match_undefined);
+    comp_init(&comp, &processor_attributes_descriptor, "attributes", c, PD_LOGS, NULL);
+    assert_int_equal(processor_attributes_descriptor.create(&comp), GB_OK);
+    processor_attributes_descriptor.destroy(&comp);
+    bound_free(&b);
+
     expect_error(&processor_attributes_descriptor,
                  "p:\n  include:\n    match_type: strict\n    span_name: [a]\n  actions:\n"
                  "    - {key: a, action: delete}\n",

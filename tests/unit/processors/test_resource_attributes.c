@@ -308,6 +308,26 @@ static void test_attributes_logs(void **state)
     assert_null(attr(&sl->logs[2].attrs, "marked"));
     assert_null(attr(&sl->logs[3].attrs, "marked")); /* ERROR but body l-3 */
     run_free(&r);
+
+    /* severity number: min WARN2 (14); records 0 (undefined), 9, 14, 21 */
+    memset(&cfg.include, 0, sizeof cfg.include);
+    cfg.include.match_type = "strict";
+    cfg.include.log_severity_number_set = true;
+    cfg.include.log_severity_number.min = "Warn2";
+    for (int undef = 0; undef < 2; undef++) {
+        cfg.include.log_severity_number.match_undefined = undef;
+        pd_batch *b = mk_logs("s", 1, 1, 4);
+        const int32_t sevn[] = {0, 9, 14, 21};
+        for (int i = 0; i < 4; i++)
+            b->u.logs.v[0].scope_logs[0].logs[i].severity_number = sevn[i];
+        assert_int_equal(run_one(&r, &cfg, PD_LOGS, b), GB_OK);
+        sl = &r.k.got[0]->u.logs.v[0].scope_logs[0];
+        assert_int_equal(attr(&sl->logs[0].attrs, "marked") != NULL, undef);
+        assert_null(attr(&sl->logs[1].attrs, "marked"));
+        assert_non_null(attr(&sl->logs[2].attrs, "marked"));
+        assert_non_null(attr(&sl->logs[3].attrs, "marked"));
+        run_free(&r);
+    }
 }
 
 static void test_attributes_metrics(void **state)
@@ -379,10 +399,14 @@ static void test_attributes_config_errors(void **state)
     assert_int_equal(attributes_check(&cfg, PD_LOGS, err, sizeof err), GB_ERR_INVALID);
     assert_non_null(strstr(err, "span_kinds do not apply to log records"));
     cfg.include.span_kinds.n = 0;
-    cfg.include.log_severity_number = scalar("9", false);
-    cfg.include.log_bodies = (cfg_strings){x, 1};
+    cfg.include.log_severity_number_set = true;
+    cfg.include.log_severity_number.min = "NOTICE";
     assert_int_equal(attributes_check(&cfg, PD_LOGS, err, sizeof err), GB_ERR_INVALID);
-    assert_non_null(strstr(err, "\"log_severity_number\" is not supported"));
+    assert_non_null(strstr(err, "log_severity_number: invalid min \"NOTICE\""));
+    cfg.include.log_severity_number.min = "warn";
+    assert_int_equal(attributes_check(&cfg, PD_LOGS, err, sizeof err), GB_OK);
+    assert_int_equal(attributes_check(&cfg, PD_TRACES, err, sizeof err), GB_ERR_INVALID);
+    cfg.include.log_severity_number_set = false;
 
     memset(&cfg.include, 0, sizeof cfg.include);
     cfg.include_set = false;
