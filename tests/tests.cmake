@@ -48,10 +48,11 @@ foreach(src ${FUZZ_TARGETS})
   endif()
 endforeach()
 
-# Test tools driven by integration tests (tests/tools/*.c) and component harnesses
-# (tests/component/*_harness.c) -> build/tests/<name>.
+# Test tools driven by integration tests (tests/tools/*.c), component harnesses and drivers
+# (tests/component/*_harness.c, *_driver.c) -> build/tests/<name>.
 file(GLOB TEST_TOOLS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/tools/*.c
-                                       ${CMAKE_SOURCE_DIR}/tests/component/*_harness.c)
+                                       ${CMAKE_SOURCE_DIR}/tests/component/*_harness.c
+                                       ${CMAKE_SOURCE_DIR}/tests/component/*_driver.c)
 foreach(src ${TEST_TOOLS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})

@@ -43,6 +43,8 @@ bool cfg_is_null_word(const char *s);
 cfg_node *cfg_new_node(cfg_doc *doc, cfg_node_kind kind, cfg_mark mark);
 /* Interns a file name in the doc arena (small cache of names already copied). */
 const char *cfg_doc_file(cfg_doc *doc, const char *name);
+/* Deep-merges the map src into the map dst (both already in doc; src nodes are shared). */
+gb_status cfg_node_merge_map(cfg_doc *doc, cfg_node *dst, const cfg_node *src);
 /* Deep copy of n into doc. */
 gb_status cfg_node_copy(cfg_doc *doc, const cfg_node *n, cfg_node **out);
 

@@ -620,7 +620,19 @@ static gb_status finish_map(pctx *c, pvec *pv, cfg_node *n)
             if (st) goto out;
         }
         if (found) {
-            dup_error(c, &pv->v[old], &pv->v[i]);
+            /* Two maps under the same key (the guide repeats `telemetry:`): what was meant is
+             * unambiguous, so merge them with a warning; anything else stays an error. */
+            cfg_node *first = pv->v[old].value, *again = pv->v[i].value;
+            if (first && again && first->kind == CFG_NODE_MAP && again->kind == CFG_NODE_MAP) {
+                perr(c, CFG_WARNING, pv->v[i].key_mark,
+                     "duplicate key \"%s\" (first defined at line %u, column %u): both maps are "
+                     "merged; otelcol rejects this, write the key once",
+                     pv->v[i].key, pv->v[old].key_mark.line, pv->v[old].key_mark.col);
+                st = cfg_node_merge_map(c->doc, first, again);
+                if (st) goto out;
+            } else {
+                dup_error(c, &pv->v[old], &pv->v[i]);
+            }
             drop[i] = true;
         }
     }

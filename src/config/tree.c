@@ -109,6 +109,11 @@ out:
     return st;
 }
 
+gb_status cfg_node_merge_map(cfg_doc *doc, cfg_node *dst, const cfg_node *src)
+{
+    return merge_map(doc, dst, src, false);
+}
+
 gb_status cfg_doc_merge(cfg_doc *dst, const cfg_doc *src)
 {
     if (!src->root) return GB_OK;

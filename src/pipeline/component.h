@@ -130,5 +130,9 @@ struct pl_host {
 extern const pl_descriptor *const pl_registry[];
 /* Finds a type by kind and name or alias; *is_alias tells which (for deprecation warnings). */
 const pl_descriptor *pl_registry_find(pl_kind kind, const char *type, bool *is_alias);
+/* Replaces the list pl_registry_find searches (tests); NULL restores pl_registry. */
+void pl_registry_use(const pl_descriptor *const *list);
+/* The list in use (pl_registry unless replaced). */
+const pl_descriptor *const *pl_registry_list(void);
 
 #endif

@@ -38,7 +38,13 @@ typedef struct pl_queue_cfg {
     int64_t queue_size;    /* batches, default 1000 */
     bool block_on_overflow; /* otelcol key: wait for room (bounded by timeout) instead of refusing */
     bool drop_on_overflow;  /* ours: drop and count instead of pushing back */
+    int sizer;              /* otelcol `sizer`: 0 = requests (the only one supported) */
+    char *storage;          /* otelcol `storage` (persistent queue): refused in this build */
 } pl_queue_cfg;
+
+/* Defaults as documented above (what the cfg tables produce for an empty section). */
+void pl_retry_cfg_default(pl_retry_cfg *r);
+void pl_queue_cfg_default(pl_queue_cfg *q);
 
 /* Config tables, to embed in exporter config tables as sections:
  *   {"retry_on_failure", CFG_T_SECTION, offsetof(my_cfg, retry), .sub = &pl_retry_table}

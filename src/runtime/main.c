@@ -1,7 +1,6 @@
-#include <stdio.h>
+#include "runtime/runtime.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
-    puts("genops-collector " GENOPS_VERSION);
-    return 0;
+    return rt_main(argc, argv);
 }

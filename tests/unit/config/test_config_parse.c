@@ -110,8 +110,9 @@ static void test_duplicate_keys(void **state)
     assert_string_equal(t.diags,
                         "config.yaml:5:5: error: exporters.otlp: duplicate key \"endpoint\" (first "
                         "defined at line 3, column 5)\n"
-                        "config.yaml:6:1: error: duplicate key \"exporters\" (first defined at line "
-                        "1, column 1)\n");
+                        "config.yaml:6:1: warning: duplicate key \"exporters\" (first defined at "
+                        "line 1, column 1): both maps are merged; otelcol rejects this, write the "
+                        "key once\n");
     /* the first definition is kept */
     assert_string_equal(cfg_node_scalar(cfg_node_find(t.doc.root, "exporters.otlp.endpoint", ".")),
                         "a");
