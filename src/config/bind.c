@@ -26,7 +26,8 @@ static void *field_ptr(void *obj, size_t off)
     return (char *)obj + off;
 }
 
-/* ---- scalar converters -------------------------------------------------------------------------- */
+/* ---- scalar converters --------------------------------------------------------------------------
+ */
 
 static bool parse_bool(const char *s, bool *out)
 {
@@ -123,10 +124,11 @@ gb_status cfg_parse_duration(const char *s, int64_t *ns)
         if (!((*p >= '0' && *p <= '9') || *p == '.')) return GB_ERR_INVALID;
         for (; *p >= '0' && *p <= '9'; p++) {
             digits = true;
-            if (v > (lim - 9) / 10)
+            uint64_t dg = (uint64_t)(*p - '0');
+            if (v > (lim - dg) / 10)
                 over = true;
             else
-                v = v * 10 + (uint64_t)(*p - '0');
+                v = v * 10 + dg;
         }
         if (*p == '.') {
             p++;
@@ -140,7 +142,8 @@ gb_status cfg_parse_duration(const char *s, int64_t *ns)
         }
         if (!digits) return GB_ERR_INVALID;
         const char *u = p;
-        while (*p && !(*p >= '0' && *p <= '9') && *p != '.') p++;
+        while (*p && !(*p >= '0' && *p <= '9') && *p != '.')
+            p++;
         size_t ul = (size_t)(p - u);
         uint64_t mult;
         if (ul == 2 && !memcmp(u, "ns", 2))
@@ -169,8 +172,8 @@ gb_status cfg_parse_duration(const char *s, int64_t *ns)
     return GB_OK;
 }
 
-static void put_frac(char *out, size_t cap, const char *sign, uint64_t u, uint64_t unit,
-                     int width, const char *name)
+static void put_frac(char *out, size_t cap, const char *sign, uint64_t u, uint64_t unit, int width,
+                     const char *name)
 {
     uint64_t whole = u / unit, r = u % unit;
     if (!r) {
@@ -180,7 +183,8 @@ static void put_frac(char *out, size_t cap, const char *sign, uint64_t u, uint64
     char fr[32];
     snprintf(fr, sizeof fr, "%0*llu", width, (unsigned long long)r);
     size_t l = strlen(fr);
-    while (l > 0 && fr[l - 1] == '0') fr[--l] = '\0';
+    while (l > 0 && fr[l - 1] == '0')
+        fr[--l] = '\0';
     snprintf(out, cap, "%s%llu.%s%s", sign, (unsigned long long)whole, fr, name);
 }
 
@@ -214,7 +218,8 @@ void cfg_format_duration(int64_t ns, char *out, size_t cap)
     }
 }
 
-/* ---- binding ------------------------------------------------------------------------------------ */
+/* ---- binding ------------------------------------------------------------------------------------
+ */
 
 typedef struct bctx {
     cfg_doc *doc;
@@ -224,17 +229,28 @@ typedef struct bctx {
 static const char *type_name(cfg_type t)
 {
     switch (t) {
-    case CFG_T_BOOL: return "bool";
-    case CFG_T_INT: return "int";
-    case CFG_T_DOUBLE: return "double";
-    case CFG_T_STRING: return "string";
-    case CFG_T_DURATION: return "duration";
-    case CFG_T_ENUM: return "enum";
-    case CFG_T_STRINGS: return "list of strings";
-    case CFG_T_STRMAP: return "map of strings";
-    case CFG_T_SECTION: return "section";
-    case CFG_T_LIST: return "list";
-    case CFG_T_ANY: return "any";
+    case CFG_T_BOOL:
+        return "bool";
+    case CFG_T_INT:
+        return "int";
+    case CFG_T_DOUBLE:
+        return "double";
+    case CFG_T_STRING:
+        return "string";
+    case CFG_T_DURATION:
+        return "duration";
+    case CFG_T_ENUM:
+        return "enum";
+    case CFG_T_STRINGS:
+        return "list of strings";
+    case CFG_T_STRMAP:
+        return "map of strings";
+    case CFG_T_SECTION:
+        return "section";
+    case CFG_T_LIST:
+        return "list";
+    case CFG_T_ANY:
+        return "any";
     }
     return "?";
 }
@@ -242,17 +258,28 @@ static const char *type_name(cfg_type t)
 static const char *expect_text(cfg_type t)
 {
     switch (t) {
-    case CFG_T_BOOL: return "expected a bool (true or false)";
-    case CFG_T_INT: return "expected an integer";
-    case CFG_T_DOUBLE: return "expected a number";
-    case CFG_T_STRING: return "expected a string";
-    case CFG_T_DURATION: return "expected a duration (e.g. 5s, 250ms, 1h30m)";
-    case CFG_T_ENUM: return "expected one of the allowed values";
-    case CFG_T_STRINGS: return "expected a list of strings";
-    case CFG_T_STRMAP: return "expected a map of strings";
-    case CFG_T_SECTION: return "expected a map";
-    case CFG_T_LIST: return "expected a list of maps";
-    case CFG_T_ANY: return "expected a value";
+    case CFG_T_BOOL:
+        return "expected a bool (true or false)";
+    case CFG_T_INT:
+        return "expected an integer";
+    case CFG_T_DOUBLE:
+        return "expected a number";
+    case CFG_T_STRING:
+        return "expected a string";
+    case CFG_T_DURATION:
+        return "expected a duration (e.g. 5s, 250ms, 1h30m)";
+    case CFG_T_ENUM:
+        return "expected one of the allowed values";
+    case CFG_T_STRINGS:
+        return "expected a list of strings";
+    case CFG_T_STRMAP:
+        return "expected a map of strings";
+    case CFG_T_SECTION:
+        return "expected a map";
+    case CFG_T_LIST:
+        return "expected a list of maps";
+    case CFG_T_ANY:
+        return "expected a value";
     }
     return "invalid value";
 }
@@ -370,12 +397,17 @@ static bool convert(const cfg_field *f, const char *text, void *dst, char *probl
         size_t o = (size_t)snprintf(problem, cap, "expected one of ");
         for (size_t i = 0; i < n && o < cap; i++)
             o += (size_t)snprintf(problem + o, cap - o, "%s%s", i ? ", " : "", f->enum_names[i]);
-        const char *dym = (f->flags & CFG_F_SECRET) ? NULL : cfg_did_you_mean(text, f->enum_names, n);
+        const char *dym =
+            (f->flags & CFG_F_SECRET) ? NULL : cfg_did_you_mean(text, f->enum_names, n);
         if (dym) snprintf(hint, hcap, " (did you mean \"%s\"?)", dym);
         return false;
     }
-    case CFG_T_STRING: *(const char **)dst = text; return true;
-    default: snprintf(problem, cap, "not a scalar field"); return false;
+    case CFG_T_STRING:
+        *(const char **)dst = text;
+        return true;
+    default:
+        snprintf(problem, cap, "not a scalar field");
+        return false;
     }
 }
 
@@ -384,8 +416,7 @@ static bool scalar_type(cfg_type t)
     return t <= CFG_T_ENUM;
 }
 
-static void bind_field(bctx *b, const cfg_field *f, const cfg_node *v, void *obj,
-                       const char *path);
+static void bind_field(bctx *b, const cfg_field *f, const cfg_node *v, void *obj, const char *path);
 
 static gb_status bind_table(bctx *b, const cfg_table *t, const cfg_node *node, void *obj,
                             const char *path);
@@ -438,8 +469,7 @@ gb_status cfg_apply_defaults(const cfg_table *t, void *obj, cfg_doc *doc, cfg_di
     return apply_defaults(&b, t, obj, "");
 }
 
-static void bind_field(bctx *b, const cfg_field *f, const cfg_node *v, void *obj,
-                       const char *path)
+static void bind_field(bctx *b, const cfg_field *f, const cfg_node *v, void *obj, const char *path)
 {
     void *dst = field_ptr(obj, f->offset);
     bool null = cfg_node_is_null(v);
@@ -552,7 +582,8 @@ static void bind_field(bctx *b, const cfg_field *f, const cfg_node *v, void *obj
         *out = (cfg_list){arr, v->n_items};
         return;
     }
-    default: return;
+    default:
+        return;
     }
 }
 
@@ -577,14 +608,14 @@ static gb_status bind_table(bctx *b, const cfg_table *t, const cfg_node *node, v
                 }
             if (!f) {
                 const char **cands = nf ? malloc(nf * sizeof *cands) : NULL;
-                for (size_t k = 0; cands && k < nf; k++) cands[k] = t->fields[k].key;
+                for (size_t k = 0; cands && k < nf; k++)
+                    cands[k] = t->fields[k].key;
                 const char *dym = cands ? cfg_did_you_mean(p->key, cands, nf) : NULL;
                 if (dym)
                     cfg_diag_add(b->d, CFG_ERROR, p->key_mark, path,
                                  "unknown key \"%s\" (did you mean \"%s\"?)", p->key, dym);
                 else
-                    cfg_diag_add(b->d, CFG_ERROR, p->key_mark, path, "unknown key \"%s\"",
-                                 p->key);
+                    cfg_diag_add(b->d, CFG_ERROR, p->key_mark, path, "unknown key \"%s\"", p->key);
                 free(cands);
                 continue;
             }
@@ -632,7 +663,8 @@ gb_status cfg_bind_new(const cfg_table *t, size_t size, const cfg_node *node, co
     return st ? st : st2;
 }
 
-/* ---- describe ------------------------------------------------------------------------------------ */
+/* ---- describe
+ * ------------------------------------------------------------------------------------ */
 
 void cfg_table_describe(const cfg_table *t, int indent, gb_sbuf *out)
 {
@@ -650,8 +682,8 @@ void cfg_table_describe(const cfg_table *t, int indent, gb_sbuf *out)
         } else {
             gb_sbuf_puts(out, type_name(f->type));
         }
-        if (has_bounds(f) && (f->type == CFG_T_INT || f->type == CFG_T_DOUBLE ||
-                              f->type == CFG_T_DURATION)) {
+        if (has_bounds(f) &&
+            (f->type == CFG_T_INT || f->type == CFG_T_DOUBLE || f->type == CFG_T_DURATION)) {
             char lo[64], hi[64];
             fmt_bound(f, f->min, lo, sizeof lo);
             fmt_bound(f, f->max, hi, sizeof hi);

@@ -55,15 +55,15 @@ void cfg_diags_render(const cfg_diags *d, gb_sbuf *out);
 const char *cfg_did_you_mean(const char *word, const char *const *candidates, size_t n);
 
 /* Limits (bad input gets an error, never unbounded memory). */
-#define CFG_MAX_DEPTH       64u      /* nesting of maps and sequences */
-#define CFG_MAX_ALIAS_NODES 100000u  /* nodes created by expanding aliases, per document */
+#define CFG_MAX_DEPTH       64u         /* nesting of maps and sequences */
+#define CFG_MAX_ALIAS_NODES 100000u     /* nodes created by expanding aliases, per document */
 #define CFG_MAX_FILE_BYTES  (16u << 20) /* a config file */
 #define CFG_MAX_FILE_VALUE  (1u << 20)  /* one ${file:...} value */
-#define CFG_MAX_DIAGS       1000u    /* kept diagnostics; more are only counted */
+#define CFG_MAX_DIAGS       1000u       /* kept diagnostics; more are only counted */
 
 /* va_list form of cfg_diag_add. */
-void cfg_diag_addv(cfg_diags *d, cfg_severity sev, cfg_mark mark, const char *path,
-                   const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+void cfg_diag_addv(cfg_diags *d, cfg_severity sev, cfg_mark mark, const char *path, const char *fmt,
+                   va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* ---- node tree ----------------------------------------------------------------------------- */
 
@@ -87,8 +87,8 @@ struct cfg_node {
     cfg_node_kind kind;
     cfg_mark mark;
     /* SCALAR */
-    char *scalar; /* after ${...} expansion and $$ unescaping ("" for NULL nodes, never NULL) */
-    bool quoted;  /* written as a quoted scalar (so "true"/"null" stay strings) */
+    char *scalar;  /* after ${...} expansion and $$ unescaping ("" for NULL nodes, never NULL) */
+    bool quoted;   /* written as a quoted scalar (so "true"/"null" stay strings) */
     char *env_var; /* set when the whole or part of the value came from ${env:...}: the variable
                       names, comma-separated ("API_KEY" or "HOST,PORT") */
     /* MAP */
@@ -108,15 +108,19 @@ typedef struct cfg_doc {
 } cfg_doc;
 
 /* Parses YAML text. name is used in marks. Parse errors and env problems go to d; returns
- * GB_ERR_INVALID when the document cannot be used. */
-gb_status cfg_doc_parse(cfg_doc *doc, const char *name, const char *text, size_t len,
-                        cfg_diags *d);
+ * GB_ERR_INVALID when the document cannot be used (root is then still a valid, possibly empty
+ * map). ${...} references in values are expanded here, once; see docs/internals/config.md. The
+ * doc must have been initialized with cfg_doc_init; a second parse replaces root. */
+gb_status cfg_doc_parse(cfg_doc *doc, const char *name, const char *text, size_t len, cfg_diags *d);
 /* Reads and parses a file; GB_ERR_IO (with a diagnostic) when it cannot be read. */
 gb_status cfg_doc_load_file(cfg_doc *doc, const char *path, cfg_diags *d);
 /* Deep-merges src into dst: maps merge key by key, everything else (lists too) is replaced.
- * src nodes are copied into dst's arena. */
+ * src nodes are copied into dst's arena (src may be freed after); marks keep their file. */
 gb_status cfg_doc_merge(cfg_doc *dst, const cfg_doc *src);
-/* Applies one --set: "a::b::c=value" (otelcol form) or "a.b.c=value"; value parsed as YAML. */
+/* Applies one --set: "a::b::c=value" (otelcol form) or "a.b.c=value" when no "::" appears;
+ * value parsed as YAML (scalar or flow; empty = null) and merged like one more file. Marks are on
+ * the file "--set", line 1, column of the text inside the assignment. GB_ERR_INVALID (with a
+ * diagnostic) leaves the doc unchanged. */
 gb_status cfg_doc_set(cfg_doc *doc, const char *assignment, cfg_diags *d);
 void cfg_doc_init(cfg_doc *doc);
 void cfg_doc_free(cfg_doc *doc);
@@ -209,8 +213,8 @@ typedef struct cfg_field {
     const char *key;
     cfg_type type;
     size_t offset;
-    const char *def;               /* default as YAML scalar text, parsed by the same rules */
-    const char *doc;               /* one line, shown by `components` */
+    const char *def; /* default as YAML scalar text, parsed by the same rules */
+    const char *doc; /* one line, shown by `components` */
     unsigned flags;
     double min, max;               /* numeric bounds when min < max */
     const char *const *enum_names; /* NULL-terminated, CFG_T_ENUM */
@@ -228,7 +232,7 @@ struct cfg_table {
 };
 
 #define CFG_TABLE(name, fields_array, validate_fn)                                                 \
-    const cfg_table name = {fields_array, sizeof(fields_array) / sizeof(fields_array[0]),         \
+    const cfg_table name = {fields_array, sizeof(fields_array) / sizeof(fields_array[0]),          \
                             validate_fn}
 
 /* Applies every default of t to obj (the caller zeroes obj first; nested sections are filled

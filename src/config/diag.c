@@ -35,8 +35,8 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-void cfg_diag_addv(cfg_diags *d, cfg_severity sev, cfg_mark mark, const char *path,
-                   const char *fmt, va_list ap)
+void cfg_diag_addv(cfg_diags *d, cfg_severity sev, cfg_mark mark, const char *path, const char *fmt,
+                   va_list ap)
 {
     if (sev == CFG_ERROR)
         d->errors++;
@@ -70,12 +70,11 @@ void cfg_diag_add(cfg_diags *d, cfg_severity sev, cfg_mark mark, const char *pat
     va_end(ap);
 }
 
-static const cfg_diags *sort_ctx;
-
-static int diag_cmp(const void *pa, const void *pb)
+static int diag_cmp(const void *pa, const void *pb, void *ctx)
 {
+    const cfg_diags *dd = ctx;
     uint32_t ia = *(const uint32_t *)pa, ib = *(const uint32_t *)pb;
-    const cfg_diag *a = &sort_ctx->v[ia], *b = &sort_ctx->v[ib];
+    const cfg_diag *a = &dd->v[ia], *b = &dd->v[ib];
     const char *fa = a->mark.file ? a->mark.file : "", *fb = b->mark.file ? b->mark.file : "";
     int c = strcmp(fa, fb);
     if (c) return c;
@@ -91,10 +90,9 @@ void cfg_diags_render(const cfg_diags *d, gb_sbuf *out)
         gb_sbuf_puts(out, "error: out of memory rendering diagnostics\n");
         return;
     }
-    for (uint32_t i = 0; i < d->n; i++) idx[i] = i;
-    sort_ctx = d;
-    if (d->n > 1) qsort(idx, d->n, sizeof *idx, diag_cmp);
-    sort_ctx = NULL;
+    for (uint32_t i = 0; i < d->n; i++)
+        idx[i] = i;
+    if (d->n > 1) qsort_r(idx, d->n, sizeof *idx, diag_cmp, (void *)d);
     for (uint32_t k = 0; k < d->n; k++) {
         const cfg_diag *g = &d->v[idx[k]];
         if (g->mark.file && g->mark.file[0]) {
@@ -119,7 +117,8 @@ static unsigned osa_distance(const char *a, size_t la, const char *b, size_t lb)
 {
     unsigned rows[3][DYM_MAX + 1];
     unsigned *pp = rows[0], *prev = rows[1], *cur = rows[2];
-    for (size_t j = 0; j <= lb; j++) prev[j] = (unsigned)j;
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = (unsigned)j;
     for (size_t i = 1; i <= la; i++) {
         cur[0] = (unsigned)i;
         for (size_t j = 1; j <= lb; j++) {

@@ -58,7 +58,7 @@ typedef struct pctx {
     pseg path[CFG_MAX_DEPTH + 2];
     uint32_t depth;
     uint32_t errors_before;
-    bool stop; /* a syntax error or limit: stop consuming events */
+    bool stop;       /* a syntax error or limit: stop consuming events */
     uint32_t *lines; /* byte offset of each line start (lazy) */
     uint32_t n_lines;
 } pctx;
@@ -109,7 +109,8 @@ static void build_lines(pctx *c)
     if (c->lines) return;
     size_t n = 1;
     for (size_t i = 0; i < c->len; i++)
-        if (c->text[i] == '\n' || (c->text[i] == '\r' && (i + 1 >= c->len || c->text[i + 1] != '\n')))
+        if (c->text[i] == '\n' ||
+            (c->text[i] == '\r' && (i + 1 >= c->len || c->text[i + 1] != '\n')))
             n++;
     c->lines = malloc(n * sizeof *c->lines);
     if (!c->lines) return;
@@ -118,7 +119,8 @@ static void build_lines(pctx *c)
     if (c->len >= 3 && !memcmp(c->text, "\xEF\xBB\xBF", 3)) start = 3; /* BOM is not a column */
     c->lines[k++] = (uint32_t)start;
     for (size_t i = 0; i < c->len; i++)
-        if (c->text[i] == '\n' || (c->text[i] == '\r' && (i + 1 >= c->len || c->text[i + 1] != '\n')))
+        if (c->text[i] == '\n' ||
+            (c->text[i] == '\r' && (i + 1 >= c->len || c->text[i + 1] != '\n')))
             c->lines[k++] = (uint32_t)(i + 1);
     c->n_lines = (uint32_t)k;
 }
@@ -153,7 +155,8 @@ static cfg_mark value_mark(pctx *c, const vpos *v, size_t k)
     size_t off = c->lines[v->start.line];
     for (size_t col = 0; col < v->start.column && off < c->len; col++) {
         off++;
-        while (off < c->len && ((unsigned char)c->text[off] & 0xC0) == 0x80) off++;
+        while (off < c->len && ((unsigned char)c->text[off] & 0xC0) == 0x80)
+            off++;
     }
     if (v->style != YAML_PLAIN_SCALAR_STYLE) off++;
     if (off > c->len || c->len - off < v->vlen || memcmp(c->text + off, v->val, v->vlen))
@@ -266,8 +269,8 @@ static gb_status expand(pctx *c, const vpos *v, const char *s, size_t n, int dep
                         gb_sbuf *vars);
 
 /* One ${content}; at = offset of the "$" in the value. */
-static gb_status resolve_ref(pctx *c, const vpos *v, size_t at, const char *s, size_t n,
-                             int depth, gb_sbuf *out, gb_sbuf *vars)
+static gb_status resolve_ref(pctx *c, const vpos *v, size_t at, const char *s, size_t n, int depth,
+                             gb_sbuf *out, gb_sbuf *vars)
 {
     const char *name = s, *def = NULL;
     size_t name_len = n, def_len = 0;
@@ -510,7 +513,8 @@ static gb_status make_scalar(pctx *c, yaml_event_t *ev, cfg_node **out)
     size_t len = ev->data.scalar.length;
     cfg_mark m = ymark(c, &ev->start_mark);
     gb_status st = GB_OK;
-    bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.style == YAML_ANY_SCALAR_STYLE;
+    bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ||
+                 ev->data.scalar.style == YAML_ANY_SCALAR_STYLE;
     const yaml_char_t *tag = ev->data.scalar.tag;
     if (tag_is(tag, "str")) plain = false;
     if (memchr(text, 0, len)) {
@@ -588,8 +592,9 @@ static gb_status pvec_push(pvec *p, cfg_pair pair, bool merge)
 
 static void dup_error(pctx *c, const cfg_pair *first, const cfg_pair *again)
 {
-    perr(c, CFG_ERROR, again->key_mark, "duplicate key \"%s\" (first defined at line %u, column %u)",
-         again->key, first->key_mark.line, first->key_mark.col);
+    perr(c, CFG_ERROR, again->key_mark,
+         "duplicate key \"%s\" (first defined at line %u, column %u)", again->key,
+         first->key_mark.line, first->key_mark.col);
 }
 
 /* Duplicate check and merge-key resolution; result goes into the arena. */
@@ -599,7 +604,8 @@ static gb_status finish_map(pctx *c, pvec *pv, cfg_node *n)
     cfg_strtab seen = {0};
     pvec outv = {0};
     bool any_merge = false;
-    for (uint32_t i = 0; i < pv->n; i++) any_merge |= pv->merge[i];
+    for (uint32_t i = 0; i < pv->n; i++)
+        any_merge |= pv->merge[i];
     /* explicit keys: duplicates are errors (the later pair is dropped) */
     bool *drop = calloc(pv->n ? pv->n : 1, sizeof *drop);
     if (!drop) return GB_ERR_NOMEM;
@@ -941,13 +947,13 @@ static gb_status parse_text(cfg_doc *doc, const char *name, uint32_t line0, uint
     return st ? GB_ERR_INVALID : GB_OK;
 }
 
-gb_status cfg_doc_parse(cfg_doc *doc, const char *name, const char *text, size_t len,
-                        cfg_diags *d)
+gb_status cfg_doc_parse(cfg_doc *doc, const char *name, const char *text, size_t len, cfg_diags *d)
 {
     cfg_node *root = NULL;
     gb_status st = parse_text(doc, name, 1, 1, text, len, "", &root, d);
     if (root && root->kind != CFG_NODE_MAP && root->kind != CFG_NODE_NULL && !st) {
-        cfg_diag_add(d, CFG_ERROR, root->mark, "", "the top level of a configuration must be a map, got %s",
+        cfg_diag_add(d, CFG_ERROR, root->mark, "",
+                     "the top level of a configuration must be a map, got %s",
                      root->kind == CFG_NODE_SEQ ? "a sequence" : "a scalar");
         st = GB_ERR_INVALID;
     }

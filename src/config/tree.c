@@ -30,7 +30,8 @@ void cfg_doc_free(cfg_doc *doc)
     memset(doc, 0, sizeof *doc);
 }
 
-/* ---- merge ------------------------------------------------------------------------------------ */
+/* ---- merge ------------------------------------------------------------------------------------
+ */
 
 static gb_status merge_map(cfg_doc *dst, cfg_node *d, const cfg_node *s, bool copy);
 
@@ -126,7 +127,8 @@ gb_status cfg_doc_merge(cfg_doc *dst, const cfg_doc *src)
     return merge_map(dst, dst->root, src->root, true);
 }
 
-/* ---- --set ------------------------------------------------------------------------------------ */
+/* ---- --set ------------------------------------------------------------------------------------
+ */
 
 gb_status cfg_doc_set(cfg_doc *doc, const char *assignment, cfg_diags *d)
 {
@@ -176,8 +178,8 @@ gb_status cfg_doc_set(cfg_doc *doc, const char *assignment, cfg_diags *d)
     }
     cfg_node *val = NULL;
     const char *v = eq + 1;
-    st = cfg_doc_parse_value(doc, file, 1, (uint32_t)(v - assignment) + 1, v, strlen(v),
-                             path.data, &val, d);
+    st = cfg_doc_parse_value(doc, file, 1, (uint32_t)(v - assignment) + 1, v, strlen(v), path.data,
+                             &val, d);
     if (st) goto out;
     for (uint32_t i = nseg; i-- > 0;) {
         cfg_mark km = {file, 1, (uint32_t)(segs[i] - assignment) + 1};
@@ -204,7 +206,8 @@ out:
     return st;
 }
 
-/* ---- YAML emitter ------------------------------------------------------------------------------ */
+/* ---- YAML emitter ------------------------------------------------------------------------------
+ */
 
 /* Decodes one UTF-8 sequence; returns its length or 0 when invalid. */
 static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
@@ -360,7 +363,8 @@ static bool is_secret(const ectx *e, const char *key)
 
 static void indent(gb_sbuf *out, unsigned n)
 {
-    for (unsigned i = 0; i < n; i++) gb_sbuf_putc(out, ' ');
+    for (unsigned i = 0; i < n; i++)
+        gb_sbuf_putc(out, ' ');
 }
 
 static bool is_leaf(const cfg_node *n)

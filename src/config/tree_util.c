@@ -32,7 +32,8 @@ static gb_status st_grow(cfg_strtab *t)
     for (uint32_t i = 0; i < t->cap; i++) {
         if (!t->e[i].key) continue;
         uint32_t j = st_hash(t->e[i].key) & (ncap - 1);
-        while (ne[j].key) j = (j + 1) & (ncap - 1);
+        while (ne[j].key)
+            j = (j + 1) & (ncap - 1);
         ne[j] = t->e[i];
     }
     free(t->e);
@@ -114,22 +115,26 @@ cfg_ytype cfg_resolve_plain(const char *s)
     /* float: (\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? (underscores tolerated, as 1.1) */
     const char *q = p;
     size_t digits = 0;
-    while ((*q >= '0' && *q <= '9') || (*q == '_' && q != p)) digits += *q++ != '_';
+    while ((*q >= '0' && *q <= '9') || (*q == '_' && q != p))
+        digits += *q++ != '_';
     if (*q == '.') {
         q++;
-        while ((*q >= '0' && *q <= '9') || *q == '_') digits += *q++ != '_';
+        while ((*q >= '0' && *q <= '9') || *q == '_')
+            digits += *q++ != '_';
     }
     if (!digits) return CFG_Y_STR;
     if (*q == 'e' || *q == 'E') {
         q++;
         if (*q == '+' || *q == '-') q++;
         if (!(*q >= '0' && *q <= '9')) return CFG_Y_STR;
-        while (*q >= '0' && *q <= '9') q++;
+        while (*q >= '0' && *q <= '9')
+            q++;
     }
     return *q ? CFG_Y_STR : CFG_Y_FLOAT;
 }
 
-/* ---- nodes ------------------------------------------------------------------------------------ */
+/* ---- nodes ------------------------------------------------------------------------------------
+ */
 
 cfg_node *cfg_new_node(cfg_doc *doc, cfg_node_kind kind, cfg_mark mark)
 {
@@ -211,10 +216,14 @@ cfg_node *cfg_node_get(const cfg_node *n, const char *key)
 const char *cfg_node_kind_name(cfg_node_kind k)
 {
     switch (k) {
-    case CFG_NODE_NULL: return "null";
-    case CFG_NODE_SCALAR: return "scalar";
-    case CFG_NODE_MAP: return "map";
-    case CFG_NODE_SEQ: return "sequence";
+    case CFG_NODE_NULL:
+        return "null";
+    case CFG_NODE_SCALAR:
+        return "scalar";
+    case CFG_NODE_MAP:
+        return "map";
+    case CFG_NODE_SEQ:
+        return "sequence";
     }
     return "?";
 }
@@ -268,7 +277,8 @@ bool cfg_node_equal(const cfg_node *a, const cfg_node *b)
     if (!a || !b) return a == b;
     if (a->kind != b->kind) return false;
     switch (a->kind) {
-    case CFG_NODE_NULL: return true;
+    case CFG_NODE_NULL:
+        return true;
     case CFG_NODE_SCALAR:
         return !strcmp(a->scalar, b->scalar) && scalar_type(a) == scalar_type(b);
     case CFG_NODE_MAP:

@@ -31,9 +31,15 @@ typedef struct fz_cfg {
 } fz_cfg;
 
 static const cfg_field inner_fields[] = {
-    {.key = "port", .type = CFG_T_INT, .offset = offsetof(fz_inner, port), .def = "80", .min = 1,
+    {.key = "port",
+     .type = CFG_T_INT,
+     .offset = offsetof(fz_inner, port),
+     .def = "80",
+     .min = 1,
      .max = 65535},
-    {.key = "name", .type = CFG_T_STRING, .offset = offsetof(fz_inner, name),
+    {.key = "name",
+     .type = CFG_T_STRING,
+     .offset = offsetof(fz_inner, name),
      .flags = CFG_F_SECRET},
 };
 static CFG_TABLE(inner_table, inner_fields, NULL);
@@ -44,18 +50,28 @@ static const cfg_field fields[] = {
     {.key = "b", .type = CFG_T_BOOL, .offset = offsetof(fz_cfg, b), .def = "true"},
     {.key = "i", .type = CFG_T_INT, .offset = offsetof(fz_cfg, i), .def = "0x10"},
     {.key = "x", .type = CFG_T_DOUBLE, .offset = offsetof(fz_cfg, x), .min = -1, .max = 1},
-    {.key = "s", .type = CFG_T_STRING, .offset = offsetof(fz_cfg, s), .def = "x",
-     .flags = CFG_F_TRACK_SET, .set_offset = offsetof(fz_cfg, s_set)},
+    {.key = "s",
+     .type = CFG_T_STRING,
+     .offset = offsetof(fz_cfg, s),
+     .def = "x",
+     .flags = CFG_F_TRACK_SET,
+     .set_offset = offsetof(fz_cfg, s_set)},
     {.key = "dur", .type = CFG_T_DURATION, .offset = offsetof(fz_cfg, dur), .def = "1s"},
     {.key = "e", .type = CFG_T_ENUM, .offset = offsetof(fz_cfg, e), .enum_names = modes},
     {.key = "list", .type = CFG_T_STRINGS, .offset = offsetof(fz_cfg, list)},
     {.key = "headers", .type = CFG_T_STRMAP, .offset = offsetof(fz_cfg, headers)},
     {.key = "sec", .type = CFG_T_SECTION, .offset = offsetof(fz_cfg, sec), .sub = &inner_table},
-    {.key = "items", .type = CFG_T_LIST, .offset = offsetof(fz_cfg, items), .sub = &inner_table,
+    {.key = "items",
+     .type = CFG_T_LIST,
+     .offset = offsetof(fz_cfg, items),
+     .sub = &inner_table,
      .elem_size = sizeof(fz_inner)},
     {.key = "any", .type = CFG_T_ANY, .offset = offsetof(fz_cfg, any)},
-    {.key = "old", .type = CFG_T_BOOL, .offset = offsetof(fz_cfg, b),
-     .flags = CFG_F_DEPRECATED | CFG_F_NULLABLE, .replacement = "b"},
+    {.key = "old",
+     .type = CFG_T_BOOL,
+     .offset = offsetof(fz_cfg, b),
+     .flags = CFG_F_DEPRECATED | CFG_F_NULLABLE,
+     .replacement = "b"},
 };
 static CFG_TABLE(fz_table, fields, NULL);
 

@@ -124,7 +124,8 @@ static void test_duplicate_keys_large_map(void **state)
     (void)state;
     gb_sbuf b;
     gb_sbuf_init(&b, 0);
-    for (int i = 0; i < 2000; i++) gb_sbuf_printf(&b, "k%d: %d\n", i, i);
+    for (int i = 0; i < 2000; i++)
+        gb_sbuf_printf(&b, "k%d: %d\n", i, i);
     gb_sbuf_puts(&b, "k1500: again\n");
     tdoc t;
     tdoc_parse(&t, b.data);
@@ -159,7 +160,8 @@ static void test_anchors_aliases_and_merge(void **state)
     cfg_node *c = cfg_node_find(t.doc.root, "exporters.c", ".");
     assert_string_equal(cfg_node_scalar(cfg_node_get(c, "x")), "1"); /* earlier map wins */
     assert_string_equal(cfg_node_scalar(cfg_node_get(c, "y")), "2");
-    assert_true(cfg_node_equal(cfg_node_get(t.doc.root, "list"), cfg_node_get(t.doc.root, "again")));
+    assert_true(
+        cfg_node_equal(cfg_node_get(t.doc.root, "list"), cfg_node_get(t.doc.root, "again")));
     tdoc_free(&t);
 }
 
@@ -184,7 +186,8 @@ static void test_alias_bomb_refused(void **state)
     gb_sbuf_puts(&b, "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for (int i = 1; i < 9; i++) {
         gb_sbuf_printf(&b, "a%d: &a%d [", i, i);
-        for (int k = 0; k < 9; k++) gb_sbuf_printf(&b, "%s*a%d", k ? ", " : "", i - 1);
+        for (int k = 0; k < 9; k++)
+            gb_sbuf_printf(&b, "%s*a%d", k ? ", " : "", i - 1);
         gb_sbuf_puts(&b, "]\n");
     }
     tdoc t;
@@ -255,8 +258,10 @@ static void test_depth_limit(void **state)
     gb_sbuf b;
     gb_sbuf_init(&b, 0);
     gb_sbuf_puts(&b, "a: ");
-    for (int i = 0; i < 100; i++) gb_sbuf_putc(&b, '[');
-    for (int i = 0; i < 100; i++) gb_sbuf_putc(&b, ']');
+    for (int i = 0; i < 100; i++)
+        gb_sbuf_putc(&b, '[');
+    for (int i = 0; i < 100; i++)
+        gb_sbuf_putc(&b, ']');
     gb_sbuf_putc(&b, '\n');
     tdoc t;
     tdoc_parse(&t, b.data);
@@ -403,6 +408,24 @@ static void test_file_provider(void **state)
     unlink(path);
 }
 
+static void test_positions_utf8_crlf_bom(void **state)
+{
+    (void)state;
+    tdoc t;
+    tdoc_parse(&t, "\xef\xbb\xbf"
+                   "a: 1\r\nb: \"\xc3\xa9\xc3\xa9 ${}\"\r\nc:\r\n  - 'x ${env:}'\r\n");
+    assert_int_equal(t.st, GB_ERR_INVALID);
+    assert_string_equal(t.diags, "config.yaml:2:8: error: b: empty \"${}\" reference\n"
+                                 "config.yaml:4:8: error: c[0]: invalid environment variable name "
+                                 "\"\" in \"${env:}\"\n");
+    tdoc_free(&t);
+    /* escapes shift the text: the error falls back to the value's start */
+    tdoc_parse(&t, "k: \"\\t${x\"\n");
+    assert_string_equal(t.diags, "config.yaml:1:4: error: k: unterminated \"${\" (write \"$$\" "
+                                 "for a literal \"$\")\n");
+    tdoc_free(&t);
+}
+
 static void test_load_file(void **state)
 {
     (void)state;
@@ -449,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_env_typed_values),
         cmocka_unit_test(test_expansion_errors),
         cmocka_unit_test(test_file_provider),
+        cmocka_unit_test(test_positions_utf8_crlf_bom),
         cmocka_unit_test(test_load_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
