@@ -487,8 +487,15 @@ static void enc_logs(pw_writer *w, const pd_batch *b)
 /* Encodes b backwards into the tail of out's storage; the message is [w->p, w->end). */
 static gb_status encode_backwards(const pd_batch *b, gb_sbuf *out, pw_writer *w)
 {
-    /* The arena holds the decoded structure, a fair estimate of the wire size. */
+    /* The arena holds the decoded structure, a fair estimate of the wire size, unless the batch
+     * points into other batches (the batch processor's merged outputs have an almost empty
+     * arena): then a per-item estimate, so the writer does not grow by doubling from 1 KiB and
+     * move everything written so far at every step. Reserving too much costs address space only
+     * (the writer touches the tail it writes). */
     size_t hint = pd_batch_arena_bytes(b);
+    size_t per_item = b->signal == PD_TRACES ? 1024 : b->signal == PD_LOGS ? 512 : 128;
+    uint64_t by_items = pd_batch_count(b) * per_item;
+    if (by_items > hint) hint = by_items > (64u << 20) ? (64u << 20) : (size_t)by_items;
     if (hint > (64u << 20)) hint = 64u << 20;
     if (hint < 1024) hint = 1024;
     if (out->limit && hint > out->limit) hint = out->limit > out->len ? out->limit - out->len : 1;
