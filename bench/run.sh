@@ -16,6 +16,7 @@
 #                   (1000-span payload, concurrency 4,16, 20 s, 3 reps)
 #
 # Options: -r repetitions (default 3), -d seconds of load per run (default 20, 1..120),
+# (process logs go next to the results file, in <results>.logs/)
 # -c concurrencies (default 4,16), -o results file (default bench/results/run-<utc>.jsonl),
 # -D seconds to follow the drain (default 60 for forward scenarios, 10 for ingest),
 # -O port offset added to every port (default 0: 4317/4318 in, 14317-14319 sink, 18888 sink
@@ -99,7 +100,7 @@ run() { # label kind target payload drain [run_matrix args...]
   timeout -k 10 $((n * (DUR + drain + 120))) python3 "$HARNESS/run_matrix.py" \
     --label "$label" --kind "$kind" --target "$target" --payload "$payload" \
     --conc "$CONCS" --reps "$REPS" --duration "$DUR" --drain "$drain" \
-    --results "$OUT" --logdir "$TMP/logs" "${la[@]}" "$@"
+    --results "$OUT" --logdir "${OUT%.jsonl}.logs" "${la[@]}" "$@"
 }
 for s in "${SCEN[@]}"; do
   case $s in
