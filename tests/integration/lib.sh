@@ -2,7 +2,7 @@
 # bounded in time, and stops what it starts (trap cleanup EXIT).
 set -euo pipefail
 
-: "${GENOPS_BIN:?GENOPS_BIN must point to the build's bin directory}"
+: "${GENOPS_BIN:?GENOPS_BIN must point to the directory of the built binaries}"
 COLLECTOR="$GENOPS_BIN/genops-collector"
 TMP=$(mktemp -d -t genops-it.XXXXXX)
 PIDS=()
