@@ -4,6 +4,7 @@ set -euo pipefail
 
 : "${GENOPS_BIN:?GENOPS_BIN must point to the bin directory of a build}"
 COLLECTOR="$GENOPS_BIN/genops-collector"
+PY=/usr/bin/python3 # Debian python (grpcio, protobuf, yaml); starts fast
 TMP=$(mktemp -d -t genops-it.XXXXXX)
 PIDS=()
 PASSED=0
@@ -22,7 +23,7 @@ trap cleanup EXIT
 
 # free_port: prints a TCP port that is free on 127.0.0.1 right now.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
 # wait_port PORT [SECONDS]: waits until something listens on 127.0.0.1:PORT.
@@ -109,25 +110,30 @@ post_json() {
   http_code "http://127.0.0.1:$1$2" -X POST -H 'Content-Type: application/json' --data-binary "$3"
 }
 
-# metric PORT NAME [LABEL_SUBSTRING]: sums the Prometheus samples of NAME whose label set
-# contains LABEL_SUBSTRING (e.g. 'exporter="otlp"'); prints 0 when there are none.
-metric() {
-  curl -s --max-time 5 "http://127.0.0.1:$1/metrics" |
-    awk -v n="$2" -v l="${3:-}" '
-      $1 == n || index($1, n "{") == 1 { if (l == "" || index($1, l) > 0) s += $NF }
-      END { printf "%d\n", s }'
+# scrape PORT: prints the collector's self-metrics (Prometheus text).
+scrape() { curl -s --max-time 5 "http://127.0.0.1:$1/metrics"; }
+
+# metric_in FILE NAME [LABEL_SUBSTRING]: sums the Prometheus samples of NAME in FILE (a saved
+# scrape) whose label set contains LABEL_SUBSTRING (e.g. 'exporter="otlp"'); 0 when none.
+metric_in() {
+  awk -v n="$2" -v l="${3:-}" '
+    $1 == n || index($1, n "{") == 1 { if (l == "" || index($1, l) > 0) s += $NF }
+    END { printf "%d\n", s }' "$1"
 }
+
+# metric PORT NAME [LABEL_SUBSTRING]: metric_in over a fresh scrape.
+metric() { scrape "$1" | metric_in /dev/stdin "$2" "${3:-}"; }
 
 # metric_is PORT NAME LABELS WANT: true when metric(...) prints WANT (for wait_until).
 metric_is() { [ "$(metric "$1" "$2" "$3")" = "$4" ]; }
 
 # count_items FILE SIGNAL: counts spans / data points / log records in a file exporter's OTLP
-# JSON lines output (0 when the file does not exist yet).
+# JSON lines output (0 when the file does not exist yet). SIGNAL "all" prints "SPANS POINTS LOGS".
 count_items() {
-  python3 - "$1" "$2" <<'PY'
+  "$PY" - "$1" "$2" <<'PY'
 import json, sys
 path, sig = sys.argv[1], sys.argv[2]
-n = 0
+n = {"traces": 0, "metrics": 0, "logs": 0}
 try:
     lines = open(path).read().splitlines()
 except FileNotFoundError:
@@ -136,22 +142,19 @@ for line in lines:
     if not line.strip():
         continue
     d = json.loads(line)
-    if sig == "traces":
-        for rs in d.get("resourceSpans", []):
-            for ss in rs.get("scopeSpans", []):
-                n += len(ss.get("spans", []))
-    elif sig == "logs":
-        for rl in d.get("resourceLogs", []):
-            for sl in rl.get("scopeLogs", []):
-                n += len(sl.get("logRecords", []))
-    else:
-        for rm in d.get("resourceMetrics", []):
-            for sm in rm.get("scopeMetrics", []):
-                for m in sm.get("metrics", []):
-                    for k in ("gauge", "sum", "histogram", "exponentialHistogram", "summary"):
-                        if k in m:
-                            n += len(m[k].get("dataPoints", []))
-print(n)
+    for rs in d.get("resourceSpans", []):
+        for ss in rs.get("scopeSpans", []):
+            n["traces"] += len(ss.get("spans", []))
+    for rl in d.get("resourceLogs", []):
+        for sl in rl.get("scopeLogs", []):
+            n["logs"] += len(sl.get("logRecords", []))
+    for rm in d.get("resourceMetrics", []):
+        for sm in rm.get("scopeMetrics", []):
+            for m in sm.get("metrics", []):
+                for k in ("gauge", "sum", "histogram", "exponentialHistogram", "summary"):
+                    if k in m:
+                        n["metrics"] += len(m[k].get("dataPoints", []))
+print("%d %d %d" % (n["traces"], n["metrics"], n["logs"]) if sig == "all" else n[sig])
 PY
 }
 
@@ -166,7 +169,7 @@ vm_hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 
 # OTLP/JSON request bodies with N items named PREFIX-0..N-1 (service.name = SERVICE).
 json_traces() { # json_traces N PREFIX [SERVICE]
-  python3 - "$1" "$2" "${3:-itest}" <<'PY'
+  "$PY" - "$1" "$2" "${3:-itest}" <<'PY'
 import json, sys
 n, p, svc = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 spans = [{"traceId": "%032x" % (0x5b8efff798038103d269b633813fc60c + i),
@@ -181,7 +184,7 @@ print(json.dumps({"resourceSpans": [{"resource": {"attributes": [
 PY
 }
 json_metrics() { # json_metrics N PREFIX: one gauge with N data points
-  python3 - "$1" "$2" <<'PY'
+  "$PY" - "$1" "$2" <<'PY'
 import json, sys
 n, p = int(sys.argv[1]), sys.argv[2]
 pts = [{"timeUnixNano": str(1767225600000000000 + i), "asInt": str(i),
@@ -193,7 +196,7 @@ print(json.dumps({"resourceMetrics": [{"resource": {"attributes": [
 PY
 }
 json_logs() { # json_logs N PREFIX
-  python3 - "$1" "$2" <<'PY'
+  "$PY" - "$1" "$2" <<'PY'
 import json, sys
 n, p = int(sys.argv[1]), sys.argv[2]
 recs = [{"timeUnixNano": str(1767225600000000000 + i), "severityNumber": 9,
