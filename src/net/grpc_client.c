@@ -38,6 +38,7 @@
 
 #include <nghttp2/nghttp2.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <snappy-c.h>
@@ -45,6 +46,9 @@
 #include <zstd.h>
 
 #include "base/timeutil.h"
+#include "net/decompress.h"
+#include "net/grpc_server.h"
+#include "net/tls.h"
 
 #ifndef GENOPS_VERSION
 #define GENOPS_VERSION "0"
@@ -80,7 +84,7 @@ typedef struct grpc_compressor {
 
 struct net_grpc_client {
     net_grpc_client_opts o;
-    char *strs[8]; /* owned copies of the option strings */
+    char *strs[12]; /* owned copies of the option strings */
     char authority[300];
     char user_agent[96];
     SSL_CTX *ssl_ctx;
@@ -101,8 +105,12 @@ struct net_grpc_client {
     int32_t stream_id;
     gb_sbuf req;
     size_t req_off;
+    const uint8_t *body; /* uncompressed message sent after c->req (NULL when compressed) */
+    size_t body_len;
     gb_sbuf raw;
     gb_sbuf msg;
+    gb_sbuf scratch; /* grpc-message decoding */
+    gb_sbuf names;   /* lower-cased metadata names of the current call */
     size_t max_resp;
     bool closed;
     uint32_t stream_err;
@@ -169,34 +177,6 @@ void net_grpc_format_timeout(int64_t ns, char *buf, size_t size)
         }
     }
     snprintf(buf, size, "99999999H");
-}
-
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
-size_t net_grpc_percent_decode_buf(const char *in, size_t len, char *out, size_t size)
-{
-    size_t o = 0;
-    if (size == 0) return 0;
-    for (size_t i = 0; i < len && o + 1 < size; i++) {
-        int ch = (unsigned char)in[i];
-        if (ch == '%' && i + 2 < len) {
-            int h = hexval((unsigned char)in[i + 1]), l = hexval((unsigned char)in[i + 2]);
-            if (h >= 0 && l >= 0) {
-                out[o++] = (char)(h * 16 + l);
-                i += 2;
-                continue;
-            }
-        }
-        out[o++] = (char)ch;
-    }
-    out[o] = '\0';
-    return o;
 }
 
 gb_status net_grpc_base64_decode(const char *in, size_t len, uint8_t *out, size_t size,
@@ -514,12 +494,7 @@ static gb_status frame_with(grpc_compressor *k, net_grpc_compression c, int leve
         out->len = start;
         return GB_ERR_LIMIT;
     }
-    uint8_t *p = (uint8_t *)out->data + start;
-    p[0] = c == NET_GRPC_COMP_NONE ? 0 : 1;
-    p[1] = (uint8_t)(body >> 24);
-    p[2] = (uint8_t)(body >> 16);
-    p[3] = (uint8_t)(body >> 8);
-    p[4] = (uint8_t)body;
+    net_grpc_frame_write((uint8_t *)out->data + start, c != NET_GRPC_COMP_NONE, (uint32_t)body);
     return GB_OK;
 }
 
@@ -530,78 +505,6 @@ gb_status net_grpc_frame(net_grpc_compression c, int level, const uint8_t *msg, 
     memset(&k, 0, sizeof(k));
     gb_status st = frame_with(&k, c, level, msg, len, out);
     compressor_free(&k);
-    return st;
-}
-
-static gb_status inflate_gzip(const uint8_t *p, size_t len, size_t max, gb_sbuf *out)
-{
-    z_stream z;
-    memset(&z, 0, sizeof(z));
-    if (inflateInit2(&z, 47) != Z_OK) return GB_ERR_NOMEM;
-    gb_status st = GB_OK;
-    z.next_in = (Bytef *)(uintptr_t)p;
-    z.avail_in = (uInt)len;
-    for (;;) {
-        if (out->len >= max + 1) {
-            st = GB_ERR_LIMIT;
-            goto out;
-        }
-        size_t room = max + 1 - out->len;
-        if (room > 65536) room = 65536;
-        if ((st = gb_sbuf_reserve(out, room + 1)) != GB_OK) goto out;
-        z.next_out = (Bytef *)out->data + out->len;
-        z.avail_out = (uInt)room;
-        int rc = inflate(&z, Z_NO_FLUSH);
-        out->len += room - z.avail_out;
-        out->data[out->len] = '\0';
-        if (rc == Z_STREAM_END) break;
-        if (rc != Z_OK && !(rc == Z_BUF_ERROR && z.avail_out == 0)) {
-            st = GB_ERR_INVALID;
-            goto out;
-        }
-        if (z.avail_in == 0 && z.avail_out != 0) {
-            st = GB_ERR_INVALID; /* truncated */
-            goto out;
-        }
-    }
-    if (out->len > max) st = GB_ERR_LIMIT;
-out:
-    inflateEnd(&z);
-    return st;
-}
-
-static gb_status inflate_zstd(const uint8_t *p, size_t len, size_t max, gb_sbuf *out)
-{
-    ZSTD_DStream *ds = ZSTD_createDStream();
-    if (!ds) return GB_ERR_NOMEM;
-    gb_status st = GB_OK;
-    ZSTD_inBuffer in = {p, len, 0};
-    size_t rc = 1;
-    while (in.pos < in.size || rc != 0) {
-        if (out->len >= max + 1) {
-            st = GB_ERR_LIMIT;
-            goto out;
-        }
-        size_t room = max + 1 - out->len;
-        if (room > 65536) room = 65536;
-        if ((st = gb_sbuf_reserve(out, room + 1)) != GB_OK) goto out;
-        ZSTD_outBuffer ob = {out->data + out->len, room, 0};
-        size_t before = in.pos;
-        rc = ZSTD_decompressStream(ds, &ob, &in);
-        if (ZSTD_isError(rc)) {
-            st = GB_ERR_INVALID;
-            goto out;
-        }
-        out->len += ob.pos;
-        out->data[out->len] = '\0';
-        if (rc != 0 && in.pos == in.size && ob.pos < room && before == in.pos) {
-            st = GB_ERR_INVALID; /* truncated frame */
-            goto out;
-        }
-    }
-    if (out->len > max) st = GB_ERR_LIMIT;
-out:
-    ZSTD_freeDStream(ds);
     return st;
 }
 
@@ -655,20 +558,28 @@ gb_status net_grpc_unframe(const uint8_t *p, size_t len, const char *encoding, s
                            gb_sbuf *out)
 {
     gb_sbuf_reset(out);
-    if (len < 5) return GB_ERR_INVALID;
-    uint8_t flag = p[0];
-    size_t n = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | (size_t)p[4];
-    if (flag > 1 || n != len - 5) return GB_ERR_INVALID;
+    if (len < 5 || p[0] > 1) return GB_ERR_INVALID;
+    bool compressed;
+    uint32_t n;
+    net_grpc_frame_header(p, &compressed, &n);
+    if (n != len - 5) return GB_ERR_INVALID;
     p += 5;
-    if (flag == 0) {
+    if (!compressed) {
         if (n > max) return GB_ERR_LIMIT;
         return gb_sbuf_append(out, p, n);
     }
     if (!encoding || !*encoding || strcmp(encoding, "identity") == 0) return GB_ERR_INVALID;
-    if (strcmp(encoding, "gzip") == 0) return inflate_gzip(p, n, max, out);
-    if (strcmp(encoding, "zstd") == 0) return inflate_zstd(p, n, max, out);
+    /* gRPC's snappy is the framing format; the shared decompressor knows the block format */
     if (strcmp(encoding, "snappy") == 0) return inflate_snappy(p, n, max, out);
-    return GB_ERR_UNSUPPORTED;
+    net_encoding enc = net_encoding_parse(gb_str_c(encoding));
+    if (enc != NET_ENC_GZIP && enc != NET_ENC_ZSTD && enc != NET_ENC_DEFLATE)
+        return GB_ERR_UNSUPPORTED;
+    gb_buf *b = NULL;
+    char err[128];
+    gb_status st = net_decompress(enc, p, n, max, &b, err, sizeof(err));
+    if (st == GB_OK) st = gb_sbuf_append(out, b->data, b->len);
+    gb_buf_unref(b);
+    return st;
 }
 
 /* ---- endpoint ------------------------------------------------------------------------------- */
@@ -790,54 +701,120 @@ static void ssl_errstr(char *buf, size_t size, const char *what)
     ERR_clear_error();
 }
 
+static bool has(const char *s)
+{
+    return s && *s;
+}
+
+/* Adds every certificate of a PEM text to the context's trust store. */
+static bool load_ca_pem(SSL_CTX *ctx, const char *pem)
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+    int n = 0;
+    X509 *x;
+    if (!bio) return false;
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if (X509_STORE_add_cert(store, x) == 1) n++;
+        X509_free(x);
+    }
+    ERR_clear_error(); /* the end-of-input "no start line" */
+    BIO_free(bio);
+    return n > 0;
+}
+
+/* Certificate chain from PEM text: the first is the leaf, the rest are chain certificates. */
+static bool load_cert_pem(SSL_CTX *ctx, const char *pem)
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    bool ok = false;
+    X509 *x;
+    if (!bio) return false;
+    if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        ok = SSL_CTX_use_certificate(ctx, x) == 1;
+        X509_free(x);
+        SSL_CTX_clear_extra_chain_certs(ctx);
+        while (ok && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+            if (SSL_CTX_add_extra_chain_cert(ctx, x) != 1) { /* takes x on success */
+                X509_free(x);
+                ok = false;
+            }
+        }
+        if (ok) ERR_clear_error();
+    }
+    BIO_free(bio);
+    return ok;
+}
+
+static bool load_key_pem(SSL_CTX *ctx, const char *pem)
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    bool ok = false;
+    if (!bio) return false;
+    EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    if (k) {
+        ok = SSL_CTX_use_PrivateKey(ctx, k) == 1;
+        EVP_PKEY_free(k);
+    }
+    BIO_free(bio);
+    return ok;
+}
+
 static gb_status make_ssl_ctx(net_grpc_client *c, char *err, size_t err_size)
 {
     const net_grpc_tls_opts *t = &c->o.tls;
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     gb_status st = GB_ERR_INVALID;
+    int minv = 0, maxv = 0;
     if (!ctx) {
         ssl_errstr(err, err_size, "tls");
         return GB_ERR_NOMEM;
     }
-    int minv = TLS1_2_VERSION;
-    if (t->min_version && *t->min_version) {
-        if (strcmp(t->min_version, "1.0") == 0)
-            minv = TLS1_VERSION;
-        else if (strcmp(t->min_version, "1.1") == 0)
-            minv = TLS1_1_VERSION;
-        else if (strcmp(t->min_version, "1.2") == 0)
-            minv = TLS1_2_VERSION;
-        else if (strcmp(t->min_version, "1.3") == 0)
-            minv = TLS1_3_VERSION;
-        else {
-            set_err(err, err_size, "tls: invalid min_version \"%s\"", t->min_version);
-            goto fail;
-        }
+    if (net_tls_parse_version(t->min_version ? t->min_version : "", &minv) != GB_OK) {
+        set_err(err, err_size, "tls: invalid min_version \"%s\"", t->min_version);
+        goto fail;
     }
-    SSL_CTX_set_min_proto_version(ctx, minv);
-    if (t->ca_file && *t->ca_file) {
-        if (SSL_CTX_load_verify_locations(ctx, t->ca_file, NULL) != 1) {
-            ssl_errstr(err, err_size, "tls: cannot load ca_file");
-            goto fail;
-        }
-    } else {
-        SSL_CTX_set_default_verify_paths(ctx);
+    if (net_tls_parse_version(t->max_version ? t->max_version : "", &maxv) != GB_OK) {
+        set_err(err, err_size, "tls: invalid max_version \"%s\"", t->max_version);
+        goto fail;
     }
-    bool has_cert = t->cert_file && *t->cert_file, has_key = t->key_file && *t->key_file;
+    SSL_CTX_set_min_proto_version(ctx, minv ? minv : TLS1_2_VERSION);
+    if (maxv) SSL_CTX_set_max_proto_version(ctx, maxv);
+    bool custom_ca = has(t->ca_file) || has(t->ca_pem);
+    if (!custom_ca || t->include_system_ca_certs_pool) SSL_CTX_set_default_verify_paths(ctx);
+    if (has(t->ca_file) && SSL_CTX_load_verify_locations(ctx, t->ca_file, NULL) != 1) {
+        ssl_errstr(err, err_size, "tls: cannot load ca_file");
+        goto fail;
+    }
+    if (has(t->ca_pem) && !load_ca_pem(ctx, t->ca_pem)) {
+        ssl_errstr(err, err_size, "tls: cannot load ca_pem");
+        goto fail;
+    }
+    bool has_cert = has(t->cert_file) || has(t->cert_pem);
+    bool has_key = has(t->key_file) || has(t->key_pem);
     if (has_cert != has_key) {
         set_err(err, err_size, "tls: cert_file and key_file must be set together");
         goto fail;
     }
-    if (has_cert) {
-        if (SSL_CTX_use_certificate_chain_file(ctx, t->cert_file) != 1) {
-            ssl_errstr(err, err_size, "tls: cannot load cert_file");
-            goto fail;
-        }
-        if (SSL_CTX_use_PrivateKey_file(ctx, t->key_file, SSL_FILETYPE_PEM) != 1 ||
-            SSL_CTX_check_private_key(ctx) != 1) {
-            ssl_errstr(err, err_size, "tls: cannot load key_file");
-            goto fail;
-        }
+    if (has(t->cert_file) && SSL_CTX_use_certificate_chain_file(ctx, t->cert_file) != 1) {
+        ssl_errstr(err, err_size, "tls: cannot load cert_file");
+        goto fail;
+    }
+    if (!has(t->cert_file) && has(t->cert_pem) && !load_cert_pem(ctx, t->cert_pem)) {
+        ssl_errstr(err, err_size, "tls: cannot load cert_pem");
+        goto fail;
+    }
+    if (has(t->key_file) && SSL_CTX_use_PrivateKey_file(ctx, t->key_file, SSL_FILETYPE_PEM) != 1) {
+        ssl_errstr(err, err_size, "tls: cannot load key_file");
+        goto fail;
+    }
+    if (!has(t->key_file) && has(t->key_pem) && !load_key_pem(ctx, t->key_pem)) {
+        ssl_errstr(err, err_size, "tls: cannot load key_pem");
+        goto fail;
+    }
+    if (has_cert && SSL_CTX_check_private_key(ctx) != 1) {
+        ssl_errstr(err, err_size, "tls: key does not match the certificate");
+        goto fail;
     }
     static const unsigned char alpn[] = {2, 'h', '2'};
     if (SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn)) != 0) {
@@ -873,7 +850,11 @@ gb_status net_grpc_client_new(const net_grpc_client_opts *opts, net_grpc_client 
                              &c->o.tls.server_name_override,
                              &c->o.tls.min_version,
                              &c->o.user_agent,
-                             &c->o.authority};
+                             &c->o.authority,
+                             &c->o.tls.max_version,
+                             &c->o.tls.ca_pem,
+                             &c->o.tls.cert_pem,
+                             &c->o.tls.key_pem};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         if (!*fields[i]) continue;
         c->strs[i] = dupstr(*fields[i]);
@@ -897,10 +878,12 @@ gb_status net_grpc_client_new(const net_grpc_client_opts *opts, net_grpc_client 
     gb_sbuf_init(&c->req, 0);
     gb_sbuf_init(&c->raw, 0);
     gb_sbuf_init(&c->msg, 0);
+    gb_sbuf_init(&c->scratch, 64 * 1024);
+    gb_sbuf_init(&c->names, 0);
     *out = c;
     return GB_OK;
 fail:
-    for (size_t i = 0; i < 8; i++)
+    for (size_t i = 0; i < 12; i++)
         free(c->strs[i]);
     free(c);
     return st;
@@ -936,7 +919,9 @@ void net_grpc_client_free(net_grpc_client *c)
     gb_sbuf_free(&c->req);
     gb_sbuf_free(&c->raw);
     gb_sbuf_free(&c->msg);
-    for (size_t i = 0; i < 8; i++)
+    gb_sbuf_free(&c->scratch);
+    gb_sbuf_free(&c->names);
+    for (size_t i = 0; i < 12; i++)
         free(c->strs[i]);
     free(c);
 }
@@ -1122,8 +1107,12 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8
         }
         c->grpc_status = ok ? v : ST_UNKNOWN;
     } else if (HNAME("grpc-message")) {
-        net_grpc_percent_decode_buf((const char *)value, valuelen, c->grpc_message,
-                                sizeof(c->grpc_message));
+        gb_sbuf_reset(&c->scratch);
+        net_grpc_percent_decode((const char *)value, valuelen, &c->scratch);
+        snprintf(c->grpc_message, sizeof(c->grpc_message), "%.*s",
+                 (int)(c->scratch.len < sizeof(c->grpc_message) ? c->scratch.len
+                                                                : sizeof(c->grpc_message) - 1),
+                 c->scratch.data ? c->scratch.data : "");
     } else if (HNAME("grpc-encoding")) {
         snprintf(c->encoding, sizeof(c->encoding), "%.*s", (int)valuelen, (const char *)value);
     } else if (HNAME("content-type")) {
@@ -1208,12 +1197,26 @@ static ssize_t req_read(nghttp2_session *s, int32_t stream_id, uint8_t *buf, siz
     (void)stream_id;
     (void)source;
     net_grpc_client *c = ud;
-    size_t left = c->req.len - c->req_off;
-    size_t n = left < length ? left : length;
-    if (n) memcpy(buf, c->req.data + c->req_off, n);
-    c->req_off += n;
-    if (c->req_off == c->req.len) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-    return (ssize_t)n;
+    /* the body is c->req (prefix, or prefix + compressed message) then, uncompressed, the
+     * caller's message itself: no copy of the message when it is not compressed */
+    size_t total = c->req.len + c->body_len, done = 0;
+    while (done < length && c->req_off < total) {
+        const uint8_t *src;
+        size_t avail;
+        if (c->req_off < c->req.len) {
+            src = (const uint8_t *)c->req.data + c->req_off;
+            avail = c->req.len - c->req_off;
+        } else {
+            src = c->body + (c->req_off - c->req.len);
+            avail = total - c->req_off;
+        }
+        size_t n = avail < length - done ? avail : length - done;
+        memcpy(buf + done, src, n);
+        done += n;
+        c->req_off += n;
+    }
+    if (c->req_off == total) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)done;
 }
 
 /* ---- connect -------------------------------------------------------------------------------- */
@@ -1568,11 +1571,13 @@ static attempt_result attempt(net_grpc_client *c, const char *path, const net_gr
     }
     for (size_t i = 0; i < n_hdrs; i++)
         if (hdrs[i].name) lower_len += strlen(hdrs[i].name) + 1;
-    lower = malloc(lower_len + 1);
-    if (!lower) {
+    /* lower-cased names live in a buffer the client keeps across calls */
+    gb_sbuf_reset(&c->names);
+    if (gb_sbuf_reserve(&c->names, lower_len + 1) != GB_OK) {
         snprintf(c->errbuf, sizeof(c->errbuf), "out of memory");
         goto out;
     }
+    lower = c->names.data;
     add_nv(nv, &nn, ":method", 7, "POST");
     add_nv(nv, &nn, ":scheme", 7, c->ssl_ctx ? "https" : "http");
     add_nv(nv, &nn, ":path", 5, path);
@@ -1681,7 +1686,6 @@ static attempt_result attempt(net_grpc_client *c, const char *path, const net_gr
     ar = ATT_DONE;
 out:
     if (nv != stackv) free(nv);
-    free(lower);
     return ar;
 }
 
@@ -1740,9 +1744,9 @@ static void finish_response(net_grpc_client *c, net_grpc_result *res)
     }
 }
 
-gb_status net_grpc_call(net_grpc_client *c, const char *path, const uint8_t *req, size_t len,
-                        const net_grpc_header *hdrs, size_t n_hdrs, int64_t deadline_ns,
-                        net_grpc_result *res)
+gb_status net_grpc_client_call(net_grpc_client *c, const char *path, const uint8_t *req, size_t len,
+                               const net_grpc_header *hdrs, size_t n_hdrs, int64_t deadline_ns,
+                               net_grpc_result *res)
 {
     memset(res, 0, sizeof(*res));
     int64_t now = gb_mono_ns();
@@ -1756,8 +1760,21 @@ gb_status net_grpc_call(net_grpc_client *c, const char *path, const uint8_t *req
         snprintf(res->message, sizeof(res->message), "deadline exceeded before the call");
         return GB_ERR_TIMEOUT;
     }
-    if ((st = frame_with(&c->comp, c->o.compression, c->o.compression_level, req, len, &c->req)) !=
-        GB_OK) {
+    c->body = NULL;
+    c->body_len = 0;
+    if (c->o.compression == NET_GRPC_COMP_NONE) {
+        if (len > 0xFFFFFFFFu) {
+            st = GB_ERR_LIMIT;
+        } else if ((st = gb_sbuf_reserve(&c->req, 5)) == GB_OK) {
+            net_grpc_frame_write((uint8_t *)c->req.data, false, (uint32_t)len);
+            c->req.len = 5;
+            c->body = req;
+            c->body_len = len;
+        }
+    } else {
+        st = frame_with(&c->comp, c->o.compression, c->o.compression_level, req, len, &c->req);
+    }
+    if (st != GB_OK) {
         res->status = ST_INTERNAL;
         res->transport_error = true;
         snprintf(res->message, sizeof(res->message), "cannot frame request: %s", gb_status_str(st));

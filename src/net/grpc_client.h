@@ -4,7 +4,7 @@
  * lazily on the first call, kept across calls, and reopened after GOAWAY, EOF or any connection
  * error. A client is owned by one thread: no locking; different clients are independent.
  *
- * net_grpc_call never blocks past its deadline (except for the DNS lookup, which uses the
+ * net_grpc_client_call never blocks past its deadline (except for the DNS lookup, which uses the
  * system resolver) and never crashes on bad peer input: every failure comes back as a gRPC
  * status code (transport failures as UNAVAILABLE, the deadline as DEADLINE_EXCEEDED, a response
  * over the size bound as RESOURCE_EXHAUSTED) with a one-line message. */
@@ -41,6 +41,11 @@ typedef struct net_grpc_tls_opts {
     const char *key_file;
     const char *server_name_override; /* SNI and verified name; NULL = endpoint host */
     const char *min_version;          /* "1.0", "1.1", "1.2" (default), "1.3" */
+    const char *max_version;          /* "" = newest */
+    const char *ca_pem;               /* PEM text alternatives to the files */
+    const char *cert_pem;
+    const char *key_pem;
+    bool include_system_ca_certs_pool; /* system roots as well as ca_file / ca_pem */
 } net_grpc_tls_opts;
 
 typedef struct net_grpc_client_opts {
@@ -85,9 +90,9 @@ gb_status net_grpc_client_new(const net_grpc_client_opts *opts, net_grpc_client 
  * Fills *res in every case. Returns GB_OK when the call ended with grpc-status OK, otherwise
  * GB_ERR_TIMEOUT (deadline), GB_ERR_IO (transport), GB_ERR_LIMIT (response too large) or
  * GB_ERR_PERMANENT (the server answered a non-OK status). */
-gb_status net_grpc_call(net_grpc_client *c, const char *path, const uint8_t *req, size_t len,
-                        const net_grpc_header *hdrs, size_t n_hdrs, int64_t deadline_ns,
-                        net_grpc_result *res);
+gb_status net_grpc_client_call(net_grpc_client *c, const char *path, const uint8_t *req, size_t len,
+                               const net_grpc_header *hdrs, size_t n_hdrs, int64_t deadline_ns,
+                               net_grpc_result *res);
 /* Closes the connection (the next call reconnects). */
 void net_grpc_client_close(net_grpc_client *c);
 void net_grpc_client_free(net_grpc_client *c);
@@ -110,9 +115,7 @@ gb_status net_grpc_parse_endpoint(const char *endpoint, net_grpc_endpoint *out, 
 /* grpc-timeout value: at most 8 digits and a unit (n, u, m, S, M, H), rounded up so the server
  * never sees a shorter deadline than ours. ns <= 0 gives "1n". buf >= 16 bytes. */
 void net_grpc_format_timeout(int64_t ns, char *buf, size_t size);
-/* Percent-decodes a grpc-message value into out (NUL-terminated, truncated to size-1). Invalid
- * escapes are copied as is. Returns the decoded length. */
-size_t net_grpc_percent_decode_buf(const char *in, size_t len, char *out, size_t size);
+/* (grpc-message percent-decoding and the 5-byte prefix helpers are in grpc_server.h) */
 /* Parses a google.rpc.Status (the binary grpc-status-details-bin, already base64-decoded) and
  * looks for a google.rpc.RetryInfo detail. Returns GB_OK with *delay_ns set when found,
  * GB_ERR_NOTFOUND when the status is well-formed but has none, GB_ERR_INVALID when malformed. */

@@ -29,6 +29,12 @@ typedef struct otlp_error {
 gb_status otlp_decode_proto(pd_batch *b, gb_buf *buf, const uint8_t *data, size_t len,
                             otlp_error *err);
 gb_status otlp_encode_proto(const pd_batch *b, gb_sbuf *out);
+/* Same bytes without the final copy: the message is left where the encoder wrote it, inside sb's
+ * storage, with at least `headroom` writable bytes just before *out (room for a gRPC 5-byte
+ * prefix, say). sb->len is unchanged; *out stays valid until sb is used again. For exporters that
+ * send straight from the encoder's buffer. */
+gb_status otlp_encode_proto_inplace(const pd_batch *b, gb_sbuf *sb, size_t headroom,
+                                    uint8_t **out, size_t *len);
 
 gb_status otlp_decode_json(pd_batch *b, const char *data, size_t len, otlp_error *err);
 gb_status otlp_encode_json(const pd_batch *b, gb_sbuf *out);

@@ -484,28 +484,47 @@ static void enc_logs(pw_writer *w, const pd_batch *b)
     }
 }
 
-gb_status otlp_encode_proto(const pd_batch *b, gb_sbuf *out)
+/* Encodes b backwards into the tail of out's storage; the message is [w->p, w->end). */
+static gb_status encode_backwards(const pd_batch *b, gb_sbuf *out, pw_writer *w)
 {
-    pw_writer w;
     /* The arena holds the decoded structure, a fair estimate of the wire size. */
     size_t hint = pd_batch_arena_bytes(b);
     if (hint > (64u << 20)) hint = 64u << 20;
     if (hint < 1024) hint = 1024;
     if (out->limit && hint > out->limit) hint = out->limit > out->len ? out->limit - out->len : 1;
-    gb_status st = pw_writer_init(&w, out, hint);
+    gb_status st = pw_writer_init(w, out, hint);
     if (st) return st;
     switch (b->signal) {
     case PD_TRACES:
-        enc_traces(&w, b);
+        enc_traces(w, b);
         break;
     case PD_METRICS:
-        enc_metrics(&w, b);
+        enc_metrics(w, b);
         break;
     case PD_LOGS:
-        enc_logs(&w, b);
+        enc_logs(w, b);
         break;
     default:
         return GB_ERR_INVALID;
     }
-    return pw_writer_finish(&w);
+    return w->err;
+}
+
+gb_status otlp_encode_proto(const pd_batch *b, gb_sbuf *out)
+{
+    pw_writer w;
+    gb_status st = encode_backwards(b, out, &w);
+    return st ? st : pw_writer_finish(&w);
+}
+
+gb_status otlp_encode_proto_inplace(const pd_batch *b, gb_sbuf *sb, size_t headroom,
+                                    uint8_t **out, size_t *len)
+{
+    pw_writer w;
+    gb_status st = encode_backwards(b, sb, &w);
+    if (st) return st;
+    if ((size_t)(w.p - w.start) < headroom && !pw_writer_grow(&w, headroom)) return w.err;
+    *out = w.p;
+    *len = pw_written(&w);
+    return GB_OK;
 }

@@ -4,7 +4,7 @@
 The server exposes the three OTLP Export methods through a generic handler that records the raw
 request bytes and metadata and answers scripted outcomes (OK with a response, a status code with
 an optional google.rpc.RetryInfo in grpc-status-details-bin, or a sleep). The client side is
-tests/component/otlp_grpc_driver (built next to the unit tests), which applies the exporter's
+tests/component/otlp_grpc_exporter_harness.c (built next to the unit tests), which applies the exporter's
 config rules and result mapping and keeps one connection across the calls it is given.
 
 Covers: every signal, gzip / zstd / snappy / none, headers as metadata, grpc-message decoding,
@@ -29,7 +29,8 @@ import grpc
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("GENOPS_SRC", os.path.dirname(os.path.dirname(HERE)))
 BUILD = os.environ.get("GENOPS_BUILD", os.path.join(SRC, "build"))
-DRIVER = os.path.join(BUILD, "tests", "otlp_grpc_driver")
+DRIVER = os.path.join(BUILD, "tests", "otlp_grpc_exporter_harness")
+BIN = os.environ.get("GENOPS_BIN", os.path.join(BUILD, "bin"))
 
 PATHS = {
     "traces": "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
@@ -301,6 +302,11 @@ def plaintext_suite():
             r = big.call("traces")
             check(r["result"] == "OK" and r["response_hex"] == (b"y" * 10).hex(),
                   "small response after that, compression none")
+            size = 2 * 1024 * 1024 + 3
+            r = big.callgen("logs", size)
+            want = bytes((i * 31) % 251 for i in range(size))
+            check(r["result"] == "OK" and script.received[-1][1] == want,
+                  "2 MiB uncompressed request delivered intact (%s)" % r["message"])
         finally:
             big.close()
 
@@ -576,6 +582,20 @@ def tls_suite(d):
         r = drv.call("logs")
         check(r["result"] == "OK", "mTLS with cert_file/key_file: OK")
         drv.close()
+        drv = Driver("--endpoint", ep, "--ca-pem-file", ca_file, "--cert-pem-file",
+                     os.path.join(d, "client.crt"), "--key-pem-file",
+                     os.path.join(d, "client.key"), "--max-version", "1.2")
+        r = drv.call("metrics")
+        check(r["result"] == "OK", "mTLS with ca_pem/cert_pem/key_pem, max_version 1.2: OK (%s)"
+              % r["message"])
+        drv.close()
+        drv = Driver("--endpoint", ep, "--ca", ca_file, "--cert", os.path.join(d, "client.crt"),
+                     "--key", os.path.join(d, "client.key"), "--min-version", "1.3",
+                     "--max-version", "1.2")
+        r = drv.call("metrics", timeout_ms=1000)
+        check(r["result"] == "RETRY" and r["transport"],
+              "min_version above max_version fails the handshake (%s)" % r["message"])
+        drv.close()
     finally:
         srv.stop()
     # a bad key file is refused when the client is made
@@ -583,6 +603,212 @@ def tls_suite(d):
                         "--key", os.path.join(d, "nope.key")], capture_output=True, text=True,
                        timeout=10)
     check(p.returncode == 1 and "key_file" in p.stdout, "missing key_file reported at start")
+
+
+# ---- end to end: the collector binary, OTLP/HTTP in -> otlp exporter (gRPC) out ---------------
+
+def free_port():
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def fixed64(num, v):
+    return varint(num << 3 | 1) + v.to_bytes(8, "little")
+
+
+def otlp_request(sig, name):
+    """A one-item Export*ServiceRequest, encoded by hand."""
+    now = int(time.time() * 1e9)
+    attr = field_bytes(1, field_bytes(1, b"service.name") + field_bytes(2, field_bytes(1, b"svc")))
+    res = field_bytes(1, attr)
+    scope = field_bytes(1, field_bytes(1, b"test-scope"))
+    if sig == "traces":
+        span = (field_bytes(1, bytes(range(1, 17))) + field_bytes(2, bytes(range(1, 9))) +
+                field_bytes(5, name) + field_varint(6, 2) + fixed64(7, now) + fixed64(8, now + 1000))
+        return field_bytes(1, res + field_bytes(2, scope + field_bytes(2, span)))
+    if sig == "metrics":
+        dp = fixed64(3, now) + varint(6 << 3 | 1) + (42).to_bytes(8, "little")
+        metric = field_bytes(1, name) + field_bytes(5, field_bytes(1, dp))
+        return field_bytes(1, res + field_bytes(2, scope + field_bytes(2, metric)))
+    rec = fixed64(1, now) + field_bytes(5, field_bytes(1, name))
+    return field_bytes(1, res + field_bytes(2, scope + field_bytes(2, rec)))
+
+
+class Collector:
+    def __init__(self, grpc_port, tmpdir, extra=""):
+        import urllib.request  # noqa: F401
+        self.http_port, self.metrics_port = free_port(), free_port()
+        cfg = """
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:%d
+exporters:
+  otlp/out:
+    endpoint: 127.0.0.1:%d
+    tls:
+      insecure: true
+    headers:
+      X-Scope-OrgID: acme
+    timeout: 2s
+    retry_on_failure:
+      enabled: true
+      initial_interval: 100ms
+      max_interval: 200ms
+      max_elapsed_time: 5s
+    sending_queue:
+      enabled: true
+      num_consumers: 2
+      queue_size: 100
+%s
+service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: %d
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [otlp/out]
+    metrics:
+      receivers: [otlp]
+      exporters: [otlp/out]
+    logs:
+      receivers: [otlp]
+      exporters: [otlp/out]
+""" % (self.http_port, grpc_port, extra, self.metrics_port)
+        self.cfg = os.path.join(tmpdir, "collector.yaml")
+        with open(self.cfg, "w") as f:
+            f.write(cfg)
+        self.log = open(os.path.join(tmpdir, "collector.log"), "w+")
+        self.p = subprocess.Popen([os.path.join(BIN, "genops-collector"), "--config", self.cfg],
+                                  stdout=self.log, stderr=subprocess.STDOUT)
+        self.wait_ready()
+
+    def wait_ready(self):
+        import socket
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.p.poll() is not None:
+                raise RuntimeError("collector exited: " + self.output())
+            try:
+                with socket.create_connection(("127.0.0.1", self.http_port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("collector not ready: " + self.output())
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def send(self, sig, body):
+        import urllib.request
+        req = urllib.request.Request("http://127.0.0.1:%d/v1/%s" % (self.http_port, sig),
+                                     data=body, method="POST",
+                                     headers={"Content-Type": "application/x-protobuf"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status
+
+    def metric(self, name, labels_contain):
+        import urllib.request
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port,
+                                    timeout=5) as r:
+            text = r.read().decode()
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name) and all(l in line for l in labels_contain):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.log.close()
+        return self.p.returncode
+
+
+def wait_for(cond, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
+def e2e_suite(tmpdir):
+    if not os.path.exists(os.path.join(BIN, "genops-collector")):
+        check(False, "collector binary not built")
+        return
+    script = Script()
+    srv = Server(script)
+    col = Collector(srv.port, tmpdir)
+    try:
+        for sig in ("traces", "metrics", "logs"):
+            name = ("e2e-" + sig).encode()
+            n = len(script.received)
+            check(col.send(sig, otlp_request(sig, name)) == 200, "e2e %s: accepted by receiver" % sig)
+            ok = wait_for(lambda: len(script.received) > n)
+            got = script.received[-1] if ok else (None, b"", {})
+            check(ok and got[0] == PATHS[sig] and name in got[1] and b"service.name" in got[1],
+                  "e2e %s: exported over gRPC with the item intact" % sig)
+            check(got[2].get("x-scope-orgid") == "acme", "e2e %s: headers as metadata" % sig)
+        check(wait_for(lambda: col.metric("otelcol_exporter_sent_spans",
+                                          ['exporter="otlp/out"']) >= 1),
+              "e2e: otelcol_exporter_sent_spans counted")
+
+        # UNAVAILABLE once, then OK: the helper retries
+        n = len(script.received)
+        script.push(("status", grpc.StatusCode.UNAVAILABLE, "try later", None), ("ok", b""))
+        col.send("traces", otlp_request("traces", b"retry-me"))
+        check(wait_for(lambda: len(script.received) >= n + 2),
+              "e2e: UNAVAILABLE retried (%d attempts)" % (len(script.received) - n))
+        check(all(b"retry-me" in r[1] for r in script.received[n:n + 2]),
+              "e2e: same data sent again")
+
+        # RESOURCE_EXHAUSTED with RetryInfo: retried no sooner than the server asked
+        n = len(script.received)
+        script.push(("status", grpc.StatusCode.RESOURCE_EXHAUSTED, "slow down", 0.6), ("ok", b""))
+        t0 = time.monotonic()
+        col.send("traces", otlp_request("traces", b"throttled"))
+        ok = wait_for(lambda: len(script.received) >= n + 2, 5)
+        took = time.monotonic() - t0
+        check(ok and took >= 0.55, "e2e: RetryInfo delay honoured (%.2fs)" % took)
+
+        # INVALID_ARGUMENT: dropped and counted as send_failed
+        before = col.metric("otelcol_exporter_send_failed_log_records", ['exporter="otlp/out"'])
+        n = len(script.received)
+        script.push(("status", grpc.StatusCode.INVALID_ARGUMENT, "bad data", None))
+        col.send("logs", otlp_request("logs", b"rejected"))
+        check(wait_for(lambda: col.metric("otelcol_exporter_send_failed_log_records",
+                                          ['exporter="otlp/out"']) > before),
+              "e2e: INVALID_ARGUMENT counted in otelcol_exporter_send_failed_log_records")
+        time.sleep(0.3)
+        check(len(script.received) == n + 1, "e2e: permanent error not retried")
+        log = col.output()
+        bad = [l for l in log.splitlines()
+               if ("\twarn\t" in l or "\terror\t" in l or "warning:" in l)
+               and "INVALID_ARGUMENT: bad data" not in l]
+        check(not bad, "e2e: nothing unexpected logged by the collector %s" % bad)
+        if FAILURES:
+            print(log[-3000:])
+    finally:
+        rc = col.stop()
+        srv.stop()
+    check(rc == 0, "e2e: collector stopped cleanly on SIGTERM (exit %s)" % rc)
 
 
 def main():
@@ -595,6 +821,7 @@ def main():
         plaintext_suite()
         compression_suite()
         keepalive_suite()
+        e2e_suite(d)
         if shutil.which("openssl"):
             make_certs(d)
             tls_suite(d)

@@ -1,6 +1,6 @@
 /* Fuzz target: everything the gRPC client parses from a peer or from config - the
- * grpc-status-details-bin chain (base64 -> google.rpc.Status -> Any -> RetryInfo), grpc-message
- * percent-decoding, response framing with every encoding (bounded), and endpoint strings.
+ * grpc-status-details-bin chain (base64 -> google.rpc.Status -> Any -> RetryInfo), response
+ * framing with every encoding (bounded), and endpoint strings.
  * The first byte picks the encoding. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,9 +21,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     if (net_grpc_base64_decode((const char *)data, size, bin, sizeof(bin), &n) == GB_OK)
         net_grpc_parse_retry_info(bin, n, &delay);
-
-    char msg[256];
-    net_grpc_percent_decode_buf((const char *)data, size, msg, sizeof(msg));
 
     if (size > 0) {
         gb_sbuf out;

@@ -419,7 +419,7 @@ static void *run_grpc(void *arg)
         gb_sbuf *p = &w->payload[sent % VARIANTS];
         net_grpc_result res;
         int64_t t0 = gb_mono_ns();
-        gb_status st = net_grpc_call(cl, grpc_method(o->signal), (const uint8_t *)p->data, p->len,
+        gb_status st = net_grpc_client_call(cl, grpc_method(o->signal), (const uint8_t *)p->data, p->len,
                                      hdrs, n_hdrs, t0 + 30 * GB_NS_PER_S, &res);
         record_latency(w, (double)(gb_mono_ns() - t0) / 1e6);
         sent++;

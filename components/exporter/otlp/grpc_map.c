@@ -28,6 +28,11 @@ gb_status otlpexp_client_opts(const otlpexp_cfg *cfg, net_grpc_endpoint *ep,
     o->tls.key_file = cfg->tls.key_file;
     o->tls.server_name_override = cfg->tls.server_name_override;
     o->tls.min_version = cfg->tls.min_version;
+    o->tls.max_version = cfg->tls.max_version;
+    o->tls.ca_pem = cfg->tls.ca_pem;
+    o->tls.cert_pem = cfg->tls.cert_pem;
+    o->tls.key_pem = cfg->tls.key_pem;
+    o->tls.include_system_ca_certs_pool = cfg->tls.include_system_ca_certs_pool;
     /* :authority as grpc-go: the authority key, else the TLS server name override */
     if (cfg->authority && *cfg->authority)
         o->authority = cfg->authority;

@@ -7,8 +7,8 @@
  * data path allocates nothing per batch once the buffers have grown.
  *
  * How: the batch is encoded with otlp_encode_proto straight into the slot buffer, sent with
- * net_grpc_call to /opentelemetry.proto.collector.<signal>.v1.<Signal>Service/Export with the
- * configured headers as metadata, and the result is mapped by otlpexp_map_result (retryable
+ * net_grpc_client_call to /opentelemetry.proto.collector.<signal>.v1.<Signal>Service/Export with
+ * the configured headers as metadata, and the result is mapped by otlpexp_map_result (retryable
  * codes, RESOURCE_EXHAUSTED with RetryInfo). An OK answer with partial_success is logged and its
  * rejected count reported to the helper.
  *
@@ -27,6 +27,7 @@
 #include "base/sbuf.h"
 #include "base/timeutil.h"
 #include "exporter/otlp/otlpexp.h"
+#include "net/tls.h"
 #include "otlp/otlp.h"
 #include "pipeline/component.h"
 
@@ -71,7 +72,30 @@ static const cfg_field tls_fields[] = {
     {.key = "max_version",
      .type = CFG_T_STRING,
      .offset = offsetof(otlpexp_tls_cfg, max_version),
-     .doc = "accepted; the newest version OpenSSL supports is used"},
+     .doc = "maximum TLS version (default: newest)"},
+    {.key = "ca_pem",
+     .type = CFG_T_STRING,
+     .offset = offsetof(otlpexp_tls_cfg, ca_pem),
+     .doc = "CA bundle as PEM text",
+     .flags = CFG_F_SECRET},
+    {.key = "cert_pem",
+     .type = CFG_T_STRING,
+     .offset = offsetof(otlpexp_tls_cfg, cert_pem),
+     .doc = "client certificate as PEM text",
+     .flags = CFG_F_SECRET},
+    {.key = "key_pem",
+     .type = CFG_T_STRING,
+     .offset = offsetof(otlpexp_tls_cfg, key_pem),
+     .doc = "client key as PEM text",
+     .flags = CFG_F_SECRET},
+    {.key = "cipher_suites",
+     .type = CFG_T_STRINGS,
+     .offset = offsetof(otlpexp_tls_cfg, cipher_suites),
+     .doc = "accepted; OpenSSL's default suites are used"},
+    {.key = "curve_preferences",
+     .type = CFG_T_STRINGS,
+     .offset = offsetof(otlpexp_tls_cfg, curve_preferences),
+     .doc = "accepted; OpenSSL's default groups are used"},
     {.key = "reload_interval",
      .type = CFG_T_DURATION,
      .offset = offsetof(otlpexp_tls_cfg, reload_interval),
@@ -81,7 +105,7 @@ static const cfg_field tls_fields[] = {
      .type = CFG_T_BOOL,
      .offset = offsetof(otlpexp_tls_cfg, include_system_ca_certs_pool),
      .def = "false",
-     .doc = "accepted"},
+     .doc = "trust the system roots as well as ca_file / ca_pem"},
 };
 static CFG_TABLE(tls_table, tls_fields, NULL);
 
@@ -217,14 +241,20 @@ static void validate(void *obj, const cfg_node *node, const char *path, cfg_diag
                          "compression_params.level %lld is not valid for compression %s",
                          (long long)lvl, compression_names[cfg->compression]);
     }
-    bool cert = cfg->tls.cert_file && *cfg->tls.cert_file;
-    bool key = cfg->tls.key_file && *cfg->tls.key_file;
+    bool cert =
+        (cfg->tls.cert_file && *cfg->tls.cert_file) || (cfg->tls.cert_pem && *cfg->tls.cert_pem);
+    bool key = (cfg->tls.key_file && *cfg->tls.key_file) || (cfg->tls.key_pem && *cfg->tls.key_pem);
     if (cert != key)
-        cfg_diag_add(d, CFG_ERROR, mark, path, "tls: cert_file and key_file must be set together");
-    const char *mv = cfg->tls.min_version;
-    if (mv && *mv && strcmp(mv, "1.0") && strcmp(mv, "1.1") && strcmp(mv, "1.2") &&
-        strcmp(mv, "1.3"))
-        cfg_diag_add(d, CFG_ERROR, mark, path, "tls: invalid min_version \"%s\"", mv);
+        cfg_diag_add(d, CFG_ERROR, mark, path,
+                     "tls: a client certificate needs its key (cert_file/cert_pem with "
+                     "key_file/key_pem)");
+    const char *vers[2] = {cfg->tls.min_version, cfg->tls.max_version};
+    for (int i = 0; i < 2; i++) {
+        int v;
+        if (vers[i] && net_tls_parse_version(vers[i], &v) != GB_OK)
+            cfg_diag_add(d, CFG_ERROR, mark, path, "tls: invalid %s \"%s\" (1.0 .. 1.3)",
+                         i ? "max_version" : "min_version", vers[i]);
+    }
     if (cfg->balancer_name && *cfg->balancer_name && strcmp(cfg->balancer_name, "round_robin") &&
         strcmp(cfg->balancer_name, "pick_first"))
         cfg_diag_add(d, CFG_ERROR, mark, path,
@@ -295,8 +325,8 @@ static gb_status export_fn(void *ctx, unsigned thread, pd_batch *b, int64_t dead
         goto out;
     }
     net_grpc_result r;
-    net_grpc_call(s->client, otlpexp_export_path(ss->signal), (const uint8_t *)s->enc.data,
-                  s->enc.len, x->hdrs, x->n_hdrs, deadline_ns, &r);
+    net_grpc_client_call(s->client, otlpexp_export_path(ss->signal), (const uint8_t *)s->enc.data,
+                         s->enc.len, x->hdrs, x->n_hdrs, deadline_ns, &r);
     st = otlpexp_map_result(&r, res);
     if (st == GB_OK && r.response_len > 0) {
         int64_t rejected = 0;

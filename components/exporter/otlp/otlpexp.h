@@ -23,6 +23,11 @@ typedef struct otlpexp_tls_cfg {
     char *max_version;
     int64_t reload_interval; /* accepted, not used: files are read at start */
     bool include_system_ca_certs_pool;
+    char *ca_pem;
+    char *cert_pem;
+    char *key_pem;
+    cfg_strings cipher_suites;     /* accepted (OpenSSL's TLS 1.2 defaults are used) */
+    cfg_strings curve_preferences; /* accepted */
 } otlpexp_tls_cfg;
 
 typedef struct otlpexp_keepalive_cfg {

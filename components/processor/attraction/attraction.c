@@ -172,11 +172,89 @@ static const char *class_for(char c, bool in_bracket)
     return NULL;
 }
 
+/* Repetition cost tracking. glibc compiles X+ and X{m,n} by copying X, so nested repetitions
+ * grow the compiled program exponentially ("((a+)+)+..." or "a{1000}{1000}" would stall start-up).
+ * RE2 refuses nested repetition operators and repetition counts over 1000; we do the same and
+ * also refuse patterns whose nested repetitions copy an atom more than 1000 times in total. */
+#define REP_MAX   1000u
+#define REP_DEPTH 64u
+
+typedef struct rep_state {
+    uint32_t depth;
+    uint32_t inner[REP_DEPTH + 1]; /* largest copy count inside each open group */
+    uint32_t last;                 /* copy count of the last complete atom */
+    bool have_atom;
+    bool prev_quant;
+} rep_state;
+
+static void rep_atom(rep_state *rs, uint32_t cost)
+{
+    rs->last = cost;
+    rs->have_atom = true;
+    rs->prev_quant = false;
+    if (cost > rs->inner[rs->depth]) rs->inner[rs->depth] = cost;
+}
+
+static gb_status rep_quant(rep_state *rs, uint32_t factor, char *err, size_t errlen)
+{
+    if (!rs->have_atom) {
+        snprintf(err, errlen, "invalid pattern: missing argument to repetition operator");
+        return GB_ERR_INVALID;
+    }
+    if (rs->prev_quant) {
+        snprintf(err, errlen, "invalid pattern: invalid nested repetition operator");
+        return GB_ERR_INVALID;
+    }
+    uint64_t cost = (uint64_t)rs->last * (factor ? factor : 1);
+    if (cost > REP_MAX) {
+        snprintf(err, errlen, "invalid pattern: nested repetitions exceed %u copies", REP_MAX);
+        return GB_ERR_INVALID;
+    }
+    if (cost > rs->inner[rs->depth]) rs->inner[rs->depth] = (uint32_t)cost;
+    rs->prev_quant = true;
+    return GB_OK;
+}
+
+/* Parses an interval {m}, {m,} or {m,n} at p; returns its length (0 if p is not one) and the
+ * copy factor. */
+static size_t parse_interval(const char *p, uint32_t *factor, bool *bad)
+{
+    const char *q = p + 1;
+    uint64_t m = 0, n = 0;
+    bool has_n = false, comma = false;
+    *bad = false;
+    if (!(*q >= '0' && *q <= '9')) return 0;
+    while (*q >= '0' && *q <= '9' && m <= REP_MAX)
+        m = m * 10 + (uint64_t)(*q++ - '0');
+    if (*q == ',') {
+        comma = true;
+        q++;
+        while (*q >= '0' && *q <= '9' && n <= REP_MAX) {
+            n = n * 10 + (uint64_t)(*q++ - '0');
+            has_n = true;
+        }
+    }
+    if (*q != '}') {
+        if (*q >= '0' && *q <= '9') *bad = true; /* count too large */
+        return *bad ? (size_t)(q - p) : 0;
+    }
+    if (m > REP_MAX || n > REP_MAX || (has_n && n < m)) *bad = true;
+    uint64_t f = comma ? (has_n ? n : m + 1) : m;
+    *factor = (uint32_t)(f ? (f > REP_MAX ? REP_MAX + 1 : f) : 1);
+    return (size_t)(q + 1 - p);
+}
+
 static gb_status translate(const char *in, gb_sbuf *out, attraction_regex *r, int *flags, char *err,
                            size_t errlen)
 {
     uint32_t group = 0;
     const char *p = in;
+    rep_state rs;
+    memset(&rs, 0, sizeof rs);
+    if (strlen(in) > 8192) {
+        snprintf(err, errlen, "invalid pattern: longer than 8192 bytes");
+        return GB_ERR_INVALID;
+    }
     if (strncmp(p, "(?i)", 4) == 0) {
         *flags |= REG_ICASE;
         p += 4;
@@ -203,6 +281,7 @@ static gb_status translate(const char *in, gb_sbuf *out, attraction_regex *r, in
                 gb_sbuf_putc(out, '\\');
                 gb_sbuf_putc(out, e);
             }
+            rep_atom(&rs, 1);
             p += 2;
             continue;
         }
@@ -253,9 +332,18 @@ static gb_status translate(const char *in, gb_sbuf *out, attraction_regex *r, in
                 return GB_ERR_INVALID;
             }
             gb_sbuf_putc(out, *p++);
+            rep_atom(&rs, 1);
             continue;
         }
         if (c == '(') {
+            if (rs.depth >= REP_DEPTH) {
+                snprintf(err, errlen, "invalid pattern: groups nested deeper than %u", REP_DEPTH);
+                return GB_ERR_INVALID;
+            }
+            rs.depth++;
+            rs.inner[rs.depth] = 1;
+            rs.have_atom = false;
+            rs.prev_quant = false;
             if (p[1] == '?') {
                 const char *name = NULL;
                 if (p[2] == 'P' && p[3] == '<')
@@ -297,12 +385,58 @@ static gb_status translate(const char *in, gb_sbuf *out, attraction_regex *r, in
             p++;
             continue;
         }
-        if ((c == '*' || c == '+' || c == '?' || c == '}') && p[1] == '?') {
-            snprintf(err, errlen, "invalid pattern: lazy quantifiers (%c?) are not supported", c);
-            return GB_ERR_INVALID;
+        if (c == ')') {
+            if (rs.depth == 0) {
+                snprintf(err, errlen, "invalid pattern: unexpected )");
+                return GB_ERR_INVALID;
+            }
+            uint32_t cost = rs.inner[rs.depth--];
+            gb_sbuf_putc(out, ')');
+            rep_atom(&rs, cost);
+            p++;
+            continue;
+        }
+        if (c == '*' || c == '+' || c == '?' || c == '{') {
+            uint32_t factor = c == '+' ? 2 : 1;
+            size_t len = 1;
+            if (c == '{') {
+                bool bad;
+                len = parse_interval(p, &factor, &bad);
+                if (bad) {
+                    snprintf(err, errlen, "invalid pattern: invalid repeat count (at most %u)",
+                             REP_MAX);
+                    return GB_ERR_INVALID;
+                }
+                if (len == 0) { /* not an interval: a literal brace, as in RE2 */
+                    gb_sbuf_puts(out, "\\{");
+                    rep_atom(&rs, 1);
+                    p++;
+                    continue;
+                }
+            }
+            if (p[len] == '?') {
+                snprintf(err, errlen, "invalid pattern: lazy quantifiers (%.*s?) are not supported",
+                         (int)len, p);
+                return GB_ERR_INVALID;
+            }
+            gb_status st = rep_quant(&rs, factor, err, errlen);
+            if (st) return st;
+            gb_sbuf_append(out, p, len);
+            p += len;
+            continue;
+        }
+        if (c == '|' || c == '^' || c == '$') {
+            rs.have_atom = false;
+            rs.prev_quant = false;
+        } else {
+            rep_atom(&rs, 1);
         }
         gb_sbuf_putc(out, c);
         p++;
+    }
+    if (rs.depth != 0) {
+        snprintf(err, errlen, "invalid pattern: missing )");
+        return GB_ERR_INVALID;
     }
     return out->err;
 }
@@ -712,15 +846,14 @@ static gb_status hash_value(gb_arena *arena, pd_any *v)
     return GB_OK;
 }
 
-/* Go's strconv.FormatFloat(d, 'f', -1, 64): shortest digits that round-trip, no exponent. */
-static gb_status format_double(gb_arena *arena, double d, gb_str *out)
+/* Go's strconv.FormatFloat(d, 'f', -1, 64): shortest digits that round-trip, no exponent.
+ * Writes at most ATTRACTION_TEXT_MAX bytes into tmp; returns the length. */
+static size_t format_double(double d, char *tmp)
 {
-    char tmp[400];
-    if (isnan(d)) return gb_arena_dup(arena, "NaN", 3, out);
-    if (isinf(d)) return gb_arena_dup(arena, d > 0 ? "+Inf" : "-Inf", 4, out);
+    if (isnan(d)) return (size_t)snprintf(tmp, ATTRACTION_TEXT_MAX, "NaN");
+    if (isinf(d)) return (size_t)snprintf(tmp, ATTRACTION_TEXT_MAX, "%s", d > 0 ? "+Inf" : "-Inf");
     char e[40];
-    int prec = 1;
-    for (; prec <= 17; prec++) {
+    for (int prec = 1; prec <= 17; prec++) {
         snprintf(e, sizeof e, "%.*e", prec - 1, d);
         if (strtod(e, NULL) == d) break;
     }
@@ -756,7 +889,27 @@ static gb_status format_double(gb_arena *arena, double d, gb_str *out)
         memcpy(tmp + len, dig, (size_t)nd);
         len += (size_t)nd;
     }
-    return gb_arena_dup(arena, tmp, len, out);
+    return len;
+}
+
+bool attraction_scalar_text(const pd_any *v, char *buf, gb_str *out)
+{
+    switch (v->type) {
+    case PD_ANY_STR:
+        *out = v->u.str;
+        return true;
+    case PD_ANY_BOOL:
+        *out = v->u.b ? GB_STR_LIT("true") : GB_STR_LIT("false");
+        return true;
+    case PD_ANY_INT:
+        *out = gb_str_n(buf, (size_t)snprintf(buf, ATTRACTION_TEXT_MAX, "%lld", (long long)v->u.i));
+        return true;
+    case PD_ANY_DOUBLE:
+        *out = gb_str_n(buf, format_double(v->u.d, buf));
+        return true;
+    default:
+        return false;
+    }
 }
 
 static bool parse_int(gb_str s, int64_t *out)
@@ -815,24 +968,17 @@ static gb_status convert_value(gb_arena *arena, pd_any *v, pd_any_type to)
         }
         return GB_OK;
     case PD_ANY_STR: {
+        char buf[ATTRACTION_TEXT_MAX];
         gb_str s;
-        gb_status st = GB_OK;
-        switch (v->type) {
-        case PD_ANY_INT:
-            st = gb_arena_printf(arena, &s, "%lld", (long long)v->u.i);
-            break;
-        case PD_ANY_DOUBLE:
-            st = format_double(arena, v->u.d, &s);
-            break;
-        case PD_ANY_BOOL:
-            s = v->u.b ? GB_STR_LIT("true") : GB_STR_LIT("false");
-            break;
-        case PD_ANY_EMPTY:
-            s = GB_STR_LIT("");
-            break;
-        default:
-            return GB_OK; /* strings stay; lists, maps and bytes are left unchanged */
+        if (v->type == PD_ANY_STR) return GB_OK;
+        if (v->type == PD_ANY_EMPTY) {
+            *v = pd_any_str(GB_STR_LIT(""));
+            return GB_OK;
         }
+        /* lists, maps and bytes are left unchanged */
+        if (!attraction_scalar_text(v, buf, &s)) return GB_OK;
+        gb_status st = GB_OK;
+        if (s.ptr == buf) st = gb_arena_dup(arena, s.ptr, s.len, &s);
         if (st == GB_OK) *v = pd_any_str(s);
         return st;
     }

@@ -5,14 +5,15 @@
  * processed (an item is processed when it matches include, if set, and does not match exclude,
  * if set). Match properties, with match_type strict (equality) or regexp (RE2 syntax, unanchored
  * search):
- *   traces:  services (resource service.name), span_names, attributes (span), resources,
- *            libraries (scope name [+ version])
- *   logs:    log_bodies (string bodies), log_severity_texts, attributes (log record), resources,
+ *   traces:  services (resource service.name), span_names, span_kinds (SPAN_KIND_SERVER, ...),
+ *            attributes (span), resources, libraries (scope name [+ version])
+ *   logs:    log_bodies (string bodies), log_severity_texts, log_severity_number {min,
+ *            match_undefined}, attributes (log record), resources,
  *            libraries
  *   metrics: metric_names, resources, libraries
  * Inside one property a list matches when any entry matches (attributes/resources: all entries
- * must match); all properties that are set must match. Unsupported properties (span_kinds,
- * log_severity_number, match_type expr, properties of another signal) are configuration errors.
+ * must match); all properties that are set must match. Unsupported properties
+ * (match_type expr, properties of another signal) are configuration errors.
  *
  * How: matchers are compiled at create; resource and scope matches are computed once per
  * resource/scope, item matches per item. No allocation on the data path. */
@@ -54,6 +55,25 @@ static const cfg_field lib_fields[] = {
 };
 static CFG_TABLE(lib_table, lib_fields, NULL);
 
+typedef struct sev_cfg {
+    char *min;
+    bool match_undefined;
+} sev_cfg;
+
+static const cfg_field sev_fields[] = {
+    {.key = "min",
+     .type = CFG_T_STRING,
+     .offset = offsetof(sev_cfg, min),
+     .doc = "lowest severity that matches: TRACE .. FATAL4, or 1-24",
+     .flags = CFG_F_REQUIRED},
+    {.key = "match_undefined",
+     .type = CFG_T_BOOL,
+     .offset = offsetof(sev_cfg, match_undefined),
+     .def = "false",
+     .doc = "also match records without a severity number"},
+};
+static CFG_TABLE(sev_table, sev_fields, NULL);
+
 #define STRINGS_FIELD(k, member, d)                                                                \
     {                                                                                              \
         .key = k, .type = CFG_T_STRINGS, .offset = offsetof(attributes_match_cfg, member),         \
@@ -88,11 +108,14 @@ static const cfg_field match_fields[] = {
      .doc = "instrumentation scopes, any may match",
      .sub = &lib_table,
      .elem_size = sizeof(attributes_lib_cfg)},
-    STRINGS_FIELD("span_kinds", span_kinds, "not supported"),
+    STRINGS_FIELD("span_kinds", span_kinds, "span kinds, e.g. SPAN_KIND_SERVER (traces)"),
     {.key = "log_severity_number",
-     .type = CFG_T_ANY,
+     .type = CFG_T_SECTION,
      .offset = offsetof(attributes_match_cfg, log_severity_number),
-     .doc = "not supported"},
+     .doc = "minimum severity number (logs)",
+     .flags = CFG_F_TRACK_SET,
+     .sub = &sev_table,
+     .set_offset = offsetof(attributes_match_cfg, log_severity_number_set)},
     {.key = "regexp",
      .type = CFG_T_ANY,
      .offset = offsetof(attributes_match_cfg, regexp),
@@ -155,10 +178,12 @@ typedef struct libpat {
 typedef struct filter {
     bool set;
     bool regexp;
-    pats services, span_names, log_bodies, log_sev, metric_names;
+    pats services, span_names, span_kinds, log_bodies, log_sev, metric_names;
     kvpats attributes, resources;
     libpat *libs;
     uint32_t n_libs;
+    int32_t sev_min; /* 0 = not set */
+    bool sev_undefined;
 } filter;
 
 typedef struct attributes_state {
@@ -186,8 +211,10 @@ static bool kvpats_all(const kvpats *ks, const pd_attrs *attrs)
         pd_kv *kv = pd_attrs_find(attrs, k->key);
         if (!kv) return false;
         if (k->re) {
-            if (kv->value.type != PD_ANY_STR ||
-                !attraction_regex_match(k->re, kv->value.u.str, NULL, 0))
+            char buf[ATTRACTION_TEXT_MAX];
+            gb_str text;
+            if (!attraction_scalar_text(&kv->value, buf, &text) ||
+                !attraction_regex_match(k->re, text, NULL, 0))
                 return false;
         } else if (k->has_value && !pd_any_equal(&kv->value, &k->value)) {
             return false;
@@ -206,7 +233,8 @@ static void pat_free(pat *p)
 
 static void filter_free(filter *f)
 {
-    pats *all[] = {&f->services, &f->span_names, &f->log_bodies, &f->log_sev, &f->metric_names};
+    pats *all[] = {&f->services,   &f->span_names, &f->span_kinds,
+                   &f->log_bodies, &f->log_sev,    &f->metric_names};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         for (uint32_t j = 0; j < all[i]->n; j++)
             pat_free(&all[i]->v[j]);
@@ -293,6 +321,26 @@ static gb_status kvpats_compile(const cfg_list *in, bool regexp, kvpats *out, ch
     return GB_OK;
 }
 
+/* Severity number from a name (contrib/plog: TRACE=1 .. FATAL4=24, case-insensitive, optional
+ * 2-4 suffix) or a number 1-24; 0 when invalid. */
+static int32_t parse_severity(const char *s)
+{
+    static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
+    if (!s || !*s) return 0;
+    if (s[0] >= '0' && s[0] <= '9') {
+        char *end;
+        long v = strtol(s, &end, 10);
+        return !*end && v >= 1 && v <= 24 ? (int32_t)v : 0;
+    }
+    for (int i = 0; i < 6; i++) {
+        size_t n = strlen(names[i]);
+        if (strncasecmp(s, names[i], n) != 0) continue;
+        if (s[n] == 0) return i * 4 + 1;
+        if (s[n] >= '2' && s[n] <= '4' && s[n + 1] == 0) return i * 4 + (s[n] - '0');
+    }
+    return 0;
+}
+
 static gb_status filter_compile(const attributes_match_cfg *m, int signal, const char *what,
                                 filter *f, char *err, size_t errlen)
 {
@@ -311,28 +359,37 @@ static gb_status filter_compile(const attributes_match_cfg *m, int signal, const
         f->regexp = true;
     else if (strcasecmp(m->match_type, "strict"))
         FAIL("match_type \"%s\" is not supported (strict or regexp)", m->match_type);
-    if (m->span_kinds.n) FAIL("\"span_kinds\" is not supported");
-    if (m->log_severity_number) FAIL("\"log_severity_number\" is not supported");
-    if (!m->services.n && !m->span_names.n && !m->log_bodies.n && !m->log_severity_texts.n &&
-        !m->metric_names.n && !m->attributes.n && !m->resources.n && !m->libraries.n)
-        FAIL("at least one of services, span_names, log_bodies, log_severity_texts, "
-             "metric_names, attributes, resources or libraries must be set");
+    if (m->log_severity_number_set) {
+        f->sev_min = parse_severity(m->log_severity_number.min);
+        if (f->sev_min <= 0)
+            FAIL("log_severity_number: invalid min \"%s\" (TRACE, DEBUG, INFO, WARN, ERROR, "
+                 "FATAL with an optional 2-4 suffix, or 1-24)",
+                 m->log_severity_number.min ? m->log_severity_number.min : "");
+        f->sev_undefined = m->log_severity_number.match_undefined;
+    }
+    if (!m->services.n && !m->span_names.n && !m->span_kinds.n && !m->log_bodies.n &&
+        !m->log_severity_texts.n && !m->log_severity_number_set && !m->metric_names.n &&
+        !m->attributes.n && !m->resources.n && !m->libraries.n)
+        FAIL("at least one of services, span_names, span_kinds, log_bodies, "
+             "log_severity_texts, metric_names, attributes, resources or libraries must be set");
     if (signal == PD_TRACES) {
-        if (m->log_bodies.n || m->log_severity_texts.n)
-            FAIL("log_bodies and log_severity_texts do not apply to spans");
+        if (m->log_bodies.n || m->log_severity_texts.n || m->log_severity_number_set)
+            FAIL("log_bodies, log_severity_texts and log_severity_number do not apply to spans");
         if (m->metric_names.n) FAIL("metric_names does not apply to spans");
     } else if (signal == PD_LOGS) {
-        if (m->services.n || m->span_names.n)
-            FAIL("services and span_names do not apply to log records");
+        if (m->services.n || m->span_names.n || m->span_kinds.n)
+            FAIL("services, span_names and span_kinds do not apply to log records");
         if (m->metric_names.n) FAIL("metric_names does not apply to log records");
     } else if (signal == PD_METRICS) {
-        if (m->services.n || m->span_names.n || m->log_bodies.n || m->log_severity_texts.n)
+        if (m->services.n || m->span_names.n || m->span_kinds.n || m->log_bodies.n ||
+            m->log_severity_texts.n || m->log_severity_number_set)
             FAIL("only metric_names, resources and libraries apply to metrics");
         if (m->attributes.n)
             FAIL("\"attributes\" matching is not supported for metrics (use resources)");
     }
     if ((st = pats_compile(&m->services, f->regexp, &f->services, sub, sizeof sub)) ||
         (st = pats_compile(&m->span_names, f->regexp, &f->span_names, sub, sizeof sub)) ||
+        (st = pats_compile(&m->span_kinds, f->regexp, &f->span_kinds, sub, sizeof sub)) ||
         (st = pats_compile(&m->log_bodies, f->regexp, &f->log_bodies, sub, sizeof sub)) ||
         (st = pats_compile(&m->log_severity_texts, f->regexp, &f->log_sev, sub, sizeof sub)) ||
         (st = pats_compile(&m->metric_names, f->regexp, &f->metric_names, sub, sizeof sub)) ||
@@ -406,8 +463,11 @@ static void attributes_validate(void *obj, const cfg_node *node, const char *pat
 static bool match_resource(const filter *f, const pd_resource *r)
 {
     if (f->services.n) {
+        /* as contrib: the value as text, "<nil-service-name>" when absent */
+        char buf[ATTRACTION_TEXT_MAX];
+        gb_str name = GB_STR_LIT("<nil-service-name>");
         pd_kv *kv = pd_attrs_find(&r->attrs, GB_STR_LIT("service.name"));
-        gb_str name = kv && kv->value.type == PD_ANY_STR ? kv->value.u.str : GB_STR_LIT("");
+        if (kv && !attraction_scalar_text(&kv->value, buf, &name)) name = GB_STR_LIT("");
         if (!pats_any(&f->services, name)) return false;
     }
     return kvpats_all(&f->resources, &r->attrs);
@@ -425,9 +485,19 @@ static bool match_scope(const filter *f, const pd_scope *s)
     return false;
 }
 
+/* contrib traceutil.SpanKindStr */
+static gb_str span_kind_text(int32_t kind)
+{
+    static const char *const names[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
+                                        "SPAN_KIND_SERVER",      "SPAN_KIND_CLIENT",
+                                        "SPAN_KIND_PRODUCER",    "SPAN_KIND_CONSUMER"};
+    return kind >= 0 && kind <= 5 ? gb_str_c(names[kind]) : GB_STR_LIT("");
+}
+
 static bool match_span(const filter *f, const pd_span *sp)
 {
     if (f->span_names.n && !pats_any(&f->span_names, sp->name)) return false;
+    if (f->span_kinds.n && !pats_any(&f->span_kinds, span_kind_text(sp->kind))) return false;
     return kvpats_all(&f->attributes, &sp->attrs);
 }
 
@@ -437,6 +507,13 @@ static bool match_log(const filter *f, const pd_log *l)
         if (l->body.type != PD_ANY_STR || !pats_any(&f->log_bodies, l->body.u.str)) return false;
     }
     if (f->log_sev.n && !pats_any(&f->log_sev, l->severity_text)) return false;
+    if (f->sev_min) {
+        if (l->severity_number == 0) {
+            if (!f->sev_undefined) return false;
+        } else if (l->severity_number < f->sev_min) {
+            return false;
+        }
+    }
     return kvpats_all(&f->attributes, &l->attrs);
 }
 

@@ -25,12 +25,16 @@ typedef struct attributes_match_cfg {
     cfg_strings log_bodies;
     cfg_strings log_severity_texts;
     cfg_strings metric_names;
-    cfg_list attributes;                 /* attributes_kv_cfg */
-    cfg_list resources;                  /* attributes_kv_cfg */
-    cfg_list libraries;                  /* attributes_lib_cfg */
-    cfg_strings span_kinds;              /* refused: not supported */
-    const cfg_node *log_severity_number; /* refused: not supported */
-    const cfg_node *regexp;              /* regexp cache options: accepted, not needed */
+    cfg_list attributes;    /* attributes_kv_cfg */
+    cfg_list resources;     /* attributes_kv_cfg */
+    cfg_list libraries;     /* attributes_lib_cfg */
+    cfg_strings span_kinds; /* refused: not supported */
+    struct {
+        char *min;            /* severity name (INFO, warn2, ...) or number 1-24 */
+        bool match_undefined; /* also match records with severity 0 */
+    } log_severity_number;
+    bool log_severity_number_set;
+    const cfg_node *regexp; /* regexp cache options: accepted, not needed */
 } attributes_match_cfg;
 
 typedef struct attributes_cfg {

@@ -250,7 +250,7 @@ static gb_status ml_create(pl_component *c)
     pthread_cond_init(&s->cv, &ca);
     pthread_condattr_destroy(&ca);
     c->state = s;
-    gb_log(GB_LOG_INFO, c->full_id,
+    gb_log(GB_LOG_DEBUG, c->full_id,
            "memory limiter configured  limit_mib=%llu spike_limit_mib=%llu",
            (unsigned long long)(hard / MIB), (unsigned long long)(spike / MIB));
     return GB_OK;

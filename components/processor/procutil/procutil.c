@@ -1,6 +1,5 @@
-/* Shared processor helpers. procutil_diag forwards validation errors found by a component's
- * validate hook to the config diagnostics; the reference to cfg_diag_add is weak so that the
- * components link in programs (and tests) that do not include the config binder. */
+/* Shared processor helpers: diagnostics from validate hooks, the forward-or-drop tail of
+ * in-place processors, telemetry labels. */
 #include "procutil.h"
 
 #include <stdio.h>
@@ -8,14 +7,12 @@
 
 #include "base/log.h"
 
-#pragma weak cfg_diag_add
-
 static void diag(cfg_diags *d, cfg_severity sev, const cfg_node *node, const char *path,
                  const char *msg)
 {
     cfg_mark m = {0};
     if (node) m = node->mark;
-    if (cfg_diag_add && d) cfg_diag_add(d, sev, m, path ? path : "", "%s", msg);
+    if (d) cfg_diag_add(d, sev, m, path ? path : "", "%s", msg);
 }
 
 void procutil_diag(cfg_diags *d, const cfg_node *node, const char *path, const char *msg)

@@ -7,7 +7,7 @@
 
 #include "pdata/pdata.h"
 
-static pd_kv *tb_attrs(gb_arena *a, uint32_t n, const char *key, const char *val)
+static inline pd_kv *tb_attrs(gb_arena *a, uint32_t n, const char *key, const char *val)
 {
     pd_kv *kv = gb_arena_calloc(a, n ? n : 1, sizeof *kv);
     for (uint32_t i = 0; i < n; i++) {
@@ -17,7 +17,7 @@ static pd_kv *tb_attrs(gb_arena *a, uint32_t n, const char *key, const char *val
     return kv;
 }
 
-static pd_batch *tb_traces(uint32_t spans)
+static inline pd_batch *tb_traces(uint32_t spans)
 {
     pd_batch *b = NULL;
     if (pd_batch_new(PD_TRACES, 0, &b) != GB_OK) return NULL;
@@ -52,7 +52,7 @@ static pd_batch *tb_traces(uint32_t spans)
     return b;
 }
 
-static pd_batch *tb_metrics(uint32_t points)
+static inline pd_batch *tb_metrics(uint32_t points)
 {
     pd_batch *b = NULL;
     if (pd_batch_new(PD_METRICS, 0, &b) != GB_OK) return NULL;
@@ -88,7 +88,7 @@ static pd_batch *tb_metrics(uint32_t points)
     return b;
 }
 
-static pd_batch *tb_logs(uint32_t logs)
+static inline pd_batch *tb_logs(uint32_t logs)
 {
     pd_batch *b = NULL;
     if (pd_batch_new(PD_LOGS, 0, &b) != GB_OK) return NULL;

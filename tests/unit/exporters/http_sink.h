@@ -8,7 +8,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
+#include <sys/time.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,6 +49,8 @@ typedef struct sink_req {
 } sink_req;
 
 typedef struct sink {
+    SSL_CTX *tls; /* set before sink_start_tls: connections are TLS */
+    int tls_handshakes_failed;
     int lfd;
     uint16_t port;
     pthread_t acceptor;
@@ -60,15 +65,15 @@ typedef struct sink {
     int n_req;
 } sink;
 
-static int64_t sink_now(void)
+static inline int64_t sink_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static bool sink_decode(const char *enc, const uint8_t *in, size_t n, uint8_t **out,
-                        size_t *out_len)
+static inline bool sink_decode(const char *enc, const uint8_t *in, size_t n, uint8_t **out,
+                               size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
@@ -113,7 +118,7 @@ static bool sink_decode(const char *enc, const uint8_t *in, size_t n, uint8_t **
     return false;
 }
 
-static void sink_header(const char *headers, const char *name, char *out, size_t out_size)
+static inline void sink_header(const char *headers, const char *name, char *out, size_t out_size)
 {
     out[0] = '\0';
     size_t nl = strlen(name);
@@ -139,14 +144,17 @@ typedef struct sink_conn_arg {
     int fd;
 } sink_conn_arg;
 
-static bool sink_read_more(sink *s, int fd, uint8_t **buf, size_t *len, size_t *cap)
+static inline bool sink_read_more(sink *s, int fd, SSL *ssl, uint8_t **buf, size_t *len,
+                                  size_t *cap)
 {
     for (;;) {
         if (s->stop) return false;
-        struct pollfd p = {fd, POLLIN, 0};
-        int r = poll(&p, 1, 50);
-        if (r == 0) continue;
-        if (r < 0) return false;
+        if (!ssl || SSL_pending(ssl) == 0) {
+            struct pollfd p = {fd, POLLIN, 0};
+            int r = poll(&p, 1, 50);
+            if (r == 0) continue;
+            if (r < 0) return false;
+        }
         if (*len == *cap) {
             if (*cap >= SINK_MAX_BODY + 65536) return false;
             size_t nc = *cap * 2;
@@ -155,14 +163,15 @@ static bool sink_read_more(sink *s, int fd, uint8_t **buf, size_t *len, size_t *
             *buf = nb;
             *cap = nc;
         }
-        ssize_t n = read(fd, *buf + *len, *cap - *len);
+        ssize_t n = ssl ? SSL_read(ssl, *buf + *len, (int)(*cap - *len))
+                        : read(fd, *buf + *len, *cap - *len);
         if (n <= 0) return false;
         *len += (size_t)n;
         return true;
     }
 }
 
-static void *sink_conn_main(void *arg)
+static inline void *sink_conn_main(void *arg)
 {
     sink_conn_arg *a = arg;
     sink *s = a->s;
@@ -170,11 +179,23 @@ static void *sink_conn_main(void *arg)
     free(a);
     size_t cap = 65536, len = 0;
     uint8_t *buf = malloc(cap);
+    SSL *ssl = NULL;
+    struct timeval tv = {2, 0}; /* a silent peer cannot hold the sink forever */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (s->tls) {
+        ssl = SSL_new(s->tls);
+        if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_accept(ssl) != 1) {
+            pthread_mutex_lock(&s->mu);
+            s->tls_handshakes_failed++;
+            pthread_mutex_unlock(&s->mu);
+            goto out;
+        }
+    }
     while (buf && !s->stop) {
         /* headers */
         uint8_t *end;
         while (!(end = memmem(buf, len, "\r\n\r\n", 4)))
-            if (!sink_read_more(s, fd, &buf, &len, &cap)) goto out;
+            if (!sink_read_more(s, fd, ssl, &buf, &len, &cap)) goto out;
         size_t hlen = (size_t)(end - buf) + 4;
         char head[4096];
         size_t cl = hlen < sizeof head - 1 ? hlen : sizeof head - 1;
@@ -187,7 +208,7 @@ static void *sink_conn_main(void *arg)
         size_t blen = (size_t)strtoull(clen, NULL, 10);
         if (blen > SINK_MAX_BODY) goto out;
         while (len < hlen + blen)
-            if (!sink_read_more(s, fd, &buf, &len, &cap)) goto out;
+            if (!sink_read_more(s, fd, ssl, &buf, &len, &cap)) goto out;
 
         pthread_mutex_lock(&s->mu);
         int idx = s->n_req < SINK_MAX_REQ ? s->n_req++ : -1;
@@ -214,15 +235,25 @@ static void *sink_conn_main(void *arg)
         char out[1024];
         int n = snprintf(out, sizeof out, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n",
                          rsp.status, rsp.body_len, rsp.headers);
+        if (ssl) {
+            if (SSL_write(ssl, out, n) != n) goto out;
+            if (rsp.body_len && SSL_write(ssl, rsp.body, (int)rsp.body_len) != (int)rsp.body_len)
+                goto out;
+            continue;
+        }
         if (write(fd, out, (size_t)n) != n) goto out;
         if (rsp.body_len && write(fd, rsp.body, rsp.body_len) != (ssize_t)rsp.body_len) goto out;
     }
 out:
+    if (ssl) {
+        SSL_shutdown(ssl);
+        SSL_free(ssl);
+    }
     free(buf);
     return NULL;
 }
 
-static void *sink_accept_main(void *arg)
+static inline void *sink_accept_main(void *arg)
 {
     sink *s = arg;
     while (!s->stop) {
@@ -251,10 +282,11 @@ static void *sink_accept_main(void *arg)
     return NULL;
 }
 
-/* port 0: random free port. Returns 0 on success. */
-static int sink_start(sink *s, uint16_t port)
+/* port 0: random free port. tls: NULL for plain HTTP. Returns 0 on success. */
+static inline int sink_start_tls(sink *s, uint16_t port, SSL_CTX *tls)
 {
     memset(s, 0, sizeof *s);
+    s->tls = tls;
     pthread_mutex_init(&s->mu, NULL);
     s->script[0].status = 200;
     s->n_script = 1;
@@ -274,8 +306,13 @@ static int sink_start(sink *s, uint16_t port)
     return pthread_create(&s->acceptor, NULL, sink_accept_main, s) == 0 ? 0 : -1;
 }
 
-static void sink_script(sink *s, int i, int status, const char *headers, const void *body,
-                        size_t body_len)
+static inline int sink_start(sink *s, uint16_t port)
+{
+    return sink_start_tls(s, port, NULL);
+}
+
+static inline void sink_script(sink *s, int i, int status, const char *headers, const void *body,
+                               size_t body_len)
 {
     pthread_mutex_lock(&s->mu);
     s->script[i].status = status;
@@ -287,7 +324,7 @@ static void sink_script(sink *s, int i, int status, const char *headers, const v
     pthread_mutex_unlock(&s->mu);
 }
 
-static int sink_count(sink *s)
+static inline int sink_count(sink *s)
 {
     pthread_mutex_lock(&s->mu);
     int n = s->n_req;
@@ -304,7 +341,7 @@ static inline bool sink_wait(sink *s, int n, int ms)
     return sink_count(s) >= n;
 }
 
-static void sink_stop(sink *s)
+static inline void sink_stop(sink *s)
 {
     s->stop = true;
     pthread_join(s->acceptor, NULL);
@@ -321,7 +358,7 @@ static void sink_stop(sink *s)
 }
 
 /* A port with nothing listening (bound then closed). */
-static uint16_t sink_dead_port(void)
+static inline uint16_t sink_dead_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};

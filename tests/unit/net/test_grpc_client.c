@@ -102,30 +102,6 @@ static void test_timeout_format(void **state)
     }
 }
 
-/* ---- grpc-message ---- */
-
-static void test_percent_decode(void **state)
-{
-    (void)state;
-    char out[64];
-    const char *in = "bad%20request%3A%20%E2%9C%93 done";
-    size_t n = net_grpc_percent_decode_buf(in, strlen(in), out, sizeof(out));
-    assert_string_equal(out, "bad request: \xE2\x9C\x93 done");
-    assert_int_equal(n, strlen(out));
-    /* invalid and truncated escapes are kept as is */
-    in = "100%zz %4";
-    net_grpc_percent_decode_buf(in, strlen(in), out, sizeof(out));
-    assert_string_equal(out, "100%zz %4");
-    in = "%";
-    net_grpc_percent_decode_buf(in, 1, out, sizeof(out));
-    assert_string_equal(out, "%");
-    /* truncation to the output size */
-    in = "abcdefgh";
-    n = net_grpc_percent_decode_buf(in, strlen(in), out, 4);
-    assert_string_equal(out, "abc");
-    assert_int_equal(n, 3);
-}
-
 /* ---- RetryInfo ---- */
 
 static void put_varint(gb_sbuf *b, uint64_t v)
@@ -357,14 +333,14 @@ static void test_call_refused_and_deadline(void **state)
     net_grpc_result r;
     int64_t t0 = gb_mono_ns();
     gb_status st =
-        net_grpc_call(c, "/x.Y/Z", (const uint8_t *)"a", 1, NULL, 0, t0 + GB_NS_PER_S, &r);
+        net_grpc_client_call(c, "/x.Y/Z", (const uint8_t *)"a", 1, NULL, 0, t0 + GB_NS_PER_S, &r);
     assert_int_equal(st, GB_ERR_IO);
     assert_int_equal(r.status, 14);
     assert_true(r.transport_error);
     assert_non_null(strstr(r.message, "connect"));
     assert_true(gb_mono_ns() - t0 < GB_NS_PER_S);
     /* a deadline already past */
-    st = net_grpc_call(c, "/x.Y/Z", (const uint8_t *)"a", 1, NULL, 0, gb_mono_ns() - 1, &r);
+    st = net_grpc_client_call(c, "/x.Y/Z", (const uint8_t *)"a", 1, NULL, 0, gb_mono_ns() - 1, &r);
     assert_int_equal(st, GB_ERR_TIMEOUT);
     assert_int_equal(r.status, 4);
     net_grpc_client_free(c);
@@ -387,11 +363,15 @@ static void test_call_refused_and_deadline(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_endpoint_forms),  cmocka_unit_test(test_endpoint_errors),
-        cmocka_unit_test(test_timeout_format),  cmocka_unit_test(test_percent_decode),
-        cmocka_unit_test(test_retry_info),      cmocka_unit_test(test_base64),
-        cmocka_unit_test(test_frame_roundtrip), cmocka_unit_test(test_frame_empty_and_flags),
-        cmocka_unit_test(test_frame_levels),    cmocka_unit_test(test_call_refused_and_deadline),
+        cmocka_unit_test(test_endpoint_forms),
+        cmocka_unit_test(test_endpoint_errors),
+        cmocka_unit_test(test_timeout_format),
+        cmocka_unit_test(test_retry_info),
+        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_frame_roundtrip),
+        cmocka_unit_test(test_frame_empty_and_flags),
+        cmocka_unit_test(test_frame_levels),
+        cmocka_unit_test(test_call_refused_and_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

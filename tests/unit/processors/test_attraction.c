@@ -281,13 +281,17 @@ static void test_extract_named_groups(void **state)
         {.key = "nomatch", .pattern = "^x(?P<g>y)$", .action = "extract"},
         {.key = "num", .pattern = "(?P<n>[0-9]+)", .action = "extract"},
         {.key = "ci", .pattern = "(?i)^(?:user)-(?P<uid>\\w+)", .action = "extract"},
+        {.key = "date",
+         .pattern = "^(?P<year>\\d{4})-(?P<rest>x{|[0-9]{2,})$",
+         .action = "extract"},
     };
     env e;
-    env_init(&e, c, 4);
+    env_init(&e, c, 5);
     put(&e, "http.url", pd_any_str(tdup(e.b, "/api/v1/document/12345678/update/3")));
     put(&e, "nomatch", pd_any_str(GB_STR_LIT("xz")));
     put(&e, "num", pd_any_int(5)); /* not a string: untouched */
     put(&e, "ci", pd_any_str(GB_STR_LIT("USER-ab_9!")));
+    put(&e, "date", pd_any_str(GB_STR_LIT("2026-x{")));
     env_apply(&e);
     assert_str(get(&e, "documentId"), "12345678");
     assert_str(get(&e, "version"), "3");
@@ -295,6 +299,8 @@ static void test_extract_named_groups(void **state)
     assert_null(get(&e, "g"));
     assert_null(get(&e, "n"));
     assert_str(get(&e, "uid"), "ab_9");
+    assert_str(get(&e, "year"), "2026");
+    assert_str(get(&e, "rest"), "x{"); /* a brace that is not an interval is literal */
     env_free(&e);
 }
 
@@ -391,6 +397,15 @@ static void test_validation_errors(void **state)
         {{.key = "k", .pattern = "(?P<x>a+?)", .action = "extract"}, "lazy"},
         {{.key = "k", .pattern = "(?=a)(?P<x>b)", .action = "extract"}, "not supported"},
         {{.key = "k", .pattern = "(?P<x>[a-", .action = "extract"}, "missing ]"},
+        {{.key = "k", .pattern = "(?P<x>a++)", .action = "extract"}, "nested repetition"},
+        {{.key = "k", .pattern = "(?P<x>a{2}{3})", .action = "extract"}, "nested repetition"},
+        {{.key = "k", .pattern = "(?P<x>a{1001})", .action = "extract"}, "invalid repeat count"},
+        {{.key = "k", .pattern = "(?P<x>(a{10}){200})", .action = "extract"}, "exceed 1000"},
+        {{.key = "k", .pattern = "(?P<x>((((((((((a+)+)+)+)+)+)+)+)+)+)+)", .action = "extract"},
+         "exceed 1000"},
+        {{.key = "k", .pattern = "(?P<x>*a)", .action = "extract"}, "missing argument"},
+        {{.key = "k", .pattern = "(?P<x>a))", .action = "extract"}, "unexpected )"},
+        {{.key = "k", .pattern = "(?P<x>a", .action = "extract"}, "missing )"},
         {{.key = "k", .action = "convert"}, "needs \"converted_type\""},
         {{.key = "k", .converted_type = "float", .action = "convert"},
          "unsupported converted_type"},

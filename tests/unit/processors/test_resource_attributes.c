@@ -250,6 +250,45 @@ static void test_attributes_regexp_and_exclude(void **state)
     run_free(&r);
 }
 
+static void test_attributes_kinds_services_and_typed_regexp(void **state)
+{
+    (void)state;
+    set_mark();
+    /* span kinds: spans 1 and 4 are servers */
+    pd_batch *b = spans_fixture();
+    b->u.traces.v[0].scope_spans[0].spans[1].kind = PD_SPAN_KIND_SERVER;
+    b->u.traces.v[1].scope_spans[0].spans[1].kind = PD_SPAN_KIND_SERVER;
+    char *kinds[] = {"SPAN_KIND_SERVER"};
+    attributes_cfg cfg = {.actions = {mark, 1}, .include_set = true};
+    cfg.include.match_type = "strict";
+    cfg.include.span_kinds = (cfg_strings){kinds, 1};
+    run r;
+    char got[16];
+    assert_int_equal(run_one(&r, &cfg, PD_TRACES, b), GB_OK);
+    marked_spans(r.k.got[0], got);
+    assert_string_equal(got, "010010");
+    run_free(&r);
+
+    /* a resource without service.name is "<nil-service-name>", as in contrib */
+    b = spans_fixture();
+    pd_attrs_delete(&b->u.traces.v[1].resource.attrs, GB_STR_LIT("service.name"));
+    char *svc[] = {"<nil-service-name>"};
+    memset(&cfg.include, 0, sizeof cfg.include);
+    cfg.include.match_type = "strict";
+    cfg.include.services = (cfg_strings){svc, 1};
+    assert_int_equal(run_one(&r, &cfg, PD_TRACES, b), GB_OK);
+    marked_spans(r.k.got[0], got);
+    assert_string_equal(got, "000111");
+    run_free(&r);
+
+    /* regexp on an int attribute matches its decimal text */
+    attributes_kv_cfg kv[] = {{.key = "http.status", .value = scalar("^5\\d\\d$", false)}};
+    memset(&cfg.include, 0, sizeof cfg.include);
+    cfg.include.match_type = "regexp";
+    cfg.include.attributes = (cfg_list){kv, 1};
+    check_spans(&cfg, "010010");
+}
+
 static void test_attributes_logs(void **state)
 {
     (void)state;
@@ -269,6 +308,26 @@ static void test_attributes_logs(void **state)
     assert_null(attr(&sl->logs[2].attrs, "marked"));
     assert_null(attr(&sl->logs[3].attrs, "marked")); /* ERROR but body l-3 */
     run_free(&r);
+
+    /* severity number: min WARN2 (14); records 0 (undefined), 9, 14, 21 */
+    memset(&cfg.include, 0, sizeof cfg.include);
+    cfg.include.match_type = "strict";
+    cfg.include.log_severity_number_set = true;
+    cfg.include.log_severity_number.min = "Warn2";
+    for (int undef = 0; undef < 2; undef++) {
+        cfg.include.log_severity_number.match_undefined = undef;
+        pd_batch *b = mk_logs("s", 1, 1, 4);
+        const int32_t sevn[] = {0, 9, 14, 21};
+        for (int i = 0; i < 4; i++)
+            b->u.logs.v[0].scope_logs[0].logs[i].severity_number = sevn[i];
+        assert_int_equal(run_one(&r, &cfg, PD_LOGS, b), GB_OK);
+        sl = &r.k.got[0]->u.logs.v[0].scope_logs[0];
+        assert_int_equal(attr(&sl->logs[0].attrs, "marked") != NULL, undef);
+        assert_null(attr(&sl->logs[1].attrs, "marked"));
+        assert_non_null(attr(&sl->logs[2].attrs, "marked"));
+        assert_non_null(attr(&sl->logs[3].attrs, "marked"));
+        run_free(&r);
+    }
 }
 
 static void test_attributes_metrics(void **state)
@@ -336,8 +395,18 @@ static void test_attributes_config_errors(void **state)
     memset(&cfg.include, 0, sizeof cfg.include);
     cfg.include.match_type = "strict";
     cfg.include.span_kinds = (cfg_strings){x, 1};
+    assert_int_equal(attributes_check(&cfg, PD_TRACES, err, sizeof err), GB_OK);
+    assert_int_equal(attributes_check(&cfg, PD_LOGS, err, sizeof err), GB_ERR_INVALID);
+    assert_non_null(strstr(err, "span_kinds do not apply to log records"));
+    cfg.include.span_kinds.n = 0;
+    cfg.include.log_severity_number_set = true;
+    cfg.include.log_severity_number.min = "NOTICE";
+    assert_int_equal(attributes_check(&cfg, PD_LOGS, err, sizeof err), GB_ERR_INVALID);
+    assert_non_null(strstr(err, "log_severity_number: invalid min \"NOTICE\""));
+    cfg.include.log_severity_number.min = "warn";
+    assert_int_equal(attributes_check(&cfg, PD_LOGS, err, sizeof err), GB_OK);
     assert_int_equal(attributes_check(&cfg, PD_TRACES, err, sizeof err), GB_ERR_INVALID);
-    assert_non_null(strstr(err, "\"span_kinds\" is not supported"));
+    cfg.include.log_severity_number_set = false;
 
     memset(&cfg.include, 0, sizeof cfg.include);
     cfg.include_set = false;
@@ -368,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_attributes_no_filter),
         cmocka_unit_test(test_attributes_include_strict),
         cmocka_unit_test(test_attributes_regexp_and_exclude),
+        cmocka_unit_test(test_attributes_kinds_services_and_typed_regexp),
         cmocka_unit_test(test_attributes_logs),
         cmocka_unit_test(test_attributes_metrics),
         cmocka_unit_test(test_attributes_config_errors),

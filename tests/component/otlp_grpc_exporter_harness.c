@@ -8,7 +8,8 @@
  * Each call prints one JSON line with the gRPC outcome and the exporter's mapped answer
  * (OK / RETRY / PERMANENT, retry_after_ns). Flags:
  *   --endpoint E --insecure --skip-verify --ca F --cert F --key F --server-name N
- *   --min-version V --compression gzip|zstd|snappy|none --header k=v (repeatable)
+ *   --min-version V --max-version V --ca-pem-file F --cert-pem-file F --key-pem-file F
+ *   --compression gzip|zstd|snappy|none --header k=v (repeatable)
  *   --keepalive-time MS --keepalive-timeout MS --permit-without-stream --max-response BYTES */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,18 @@ static int hexval(int c)
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
+}
+
+/* Reads a whole file (PEM text for the *_pem options); NULL when unreadable. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = calloc(1, 1 << 16);
+    size_t n = buf ? fread(buf, 1, (1 << 16) - 1, f) : 0;
+    (void)n;
+    fclose(f);
+    return buf;
 }
 
 int main(int argc, char **argv)
@@ -61,6 +74,14 @@ int main(int argc, char **argv)
                 cfg.tls.key_file = (char *)v;
             else if (!strcmp(a, "--server-name"))
                 cfg.tls.server_name_override = (char *)v;
+            else if (!strcmp(a, "--max-version"))
+                cfg.tls.max_version = (char *)v;
+            else if (!strcmp(a, "--ca-pem-file"))
+                cfg.tls.ca_pem = slurp(v);
+            else if (!strcmp(a, "--cert-pem-file"))
+                cfg.tls.cert_pem = slurp(v);
+            else if (!strcmp(a, "--key-pem-file"))
+                cfg.tls.key_pem = slurp(v);
             else if (!strcmp(a, "--min-version"))
                 cfg.tls.min_version = (char *)v;
             else if (!strcmp(a, "--keepalive-time"))
@@ -140,8 +161,8 @@ int main(int argc, char **argv)
         pl_export_result er;
         memset(&er, 0, sizeof(er));
         int64_t t0 = gb_mono_ns();
-        net_grpc_call(c, otlpexp_export_path(s), (const uint8_t *)payload.data, payload.len, hdrs,
-                      n_hdrs, t0 + timeout_ms * GB_NS_PER_MS, &r);
+        net_grpc_client_call(c, otlpexp_export_path(s), (const uint8_t *)payload.data, payload.len,
+                             hdrs, n_hdrs, t0 + timeout_ms * GB_NS_PER_MS, &r);
         int64_t elapsed = gb_mono_ns() - t0;
         gb_status st = otlpexp_map_result(&r, &er);
         gb_sbuf_reset(&out);
@@ -170,5 +191,8 @@ int main(int argc, char **argv)
     gb_sbuf_free(&out);
     gb_sbuf_free(&payload);
     net_grpc_client_free(c);
+    free(cfg.tls.ca_pem);
+    free(cfg.tls.cert_pem);
+    free(cfg.tls.key_pem);
     return 0;
 }
