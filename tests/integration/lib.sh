@@ -105,7 +105,7 @@ http_code() {
   curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$url" || true
 }
 
-# post_json PORT PATH BODY: POSTs OTLP/JSON, prints the HTTP status.
+# post_json PORT PATH BODY: POSTs OTLP/JSON (BODY, or @FILE), prints the HTTP status.
 post_json() {
   http_code "http://127.0.0.1:$1$2" -X POST -H 'Content-Type: application/json' --data-binary "$3"
 }

@@ -111,14 +111,14 @@ variant() { # variant NAME EXPORTER_ID EXPORTER_YAML B_TRANSPORT
   start_b "$out"
   local ex=${3//@B_GRPC@/$B_GRPC}
   start_a "$2" "${ex//@B_HTTP@/$B_HTTP}"
-  check "$name: traces accepted" expect_eq "POST traces" "$(post_json "$A_HTTP" /v1/traces "$(json_traces $NS "$name")")" 200
-  check "$name: metrics accepted" expect_eq "POST metrics" "$(post_json "$A_HTTP" /v1/metrics "$(json_metrics $NM "$name")")" 200
-  check "$name: logs accepted" expect_eq "POST logs" "$(post_json "$A_HTTP" /v1/logs "$(json_logs $NL "$name")")" 200
+  check "$name: traces accepted" expect_eq "POST traces" "$(post_json "$A_HTTP" /v1/traces @"$TMP/traces.json")" 200
+  check "$name: metrics accepted" expect_eq "POST metrics" "$(post_json "$A_HTTP" /v1/metrics @"$TMP/metrics.json")" 200
+  check "$name: logs accepted" expect_eq "POST logs" "$(post_json "$A_HTTP" /v1/logs @"$TMP/logs.json")" 200
   check "$name: A reports everything sent" wait_until 15 all_sent "$A_MET" "$2"
   wait_until 10 all_written "$out" || true
   sleep 0.3 # anything extra (a duplicate) would arrive now
   check "$name: B wrote exactly what was sent" expect_eq "spans points logs" "$(count_items "$out" all)" "$NS $NM $NL"
-  check "$name: content" content_ok "$out" "$name"
+  check "$name: content" content_ok "$out" fwd
   scrape "$A_MET" >"$TMP/a.prom"
   scrape "$B_MET" >"$TMP/b.prom"
   local item n
@@ -139,6 +139,11 @@ variant() { # variant NAME EXPORTER_ID EXPORTER_YAML B_TRANSPORT
   check "$name: B stops cleanly" stop_pid "$B_PID"
   if [ "$FAILED" -gt 0 ]; then tail -n 20 "$TMP/a.log" "$TMP/b.log" >&2; fi
 }
+
+# The same known bodies for every variant (each variant has its own B and output file).
+json_traces $NS fwd >"$TMP/traces.json"
+json_metrics $NM fwd >"$TMP/metrics.json"
+json_logs $NL fwd >"$TMP/logs.json"
 
 variant grpc otlp '{endpoint: "127.0.0.1:@B_GRPC@", tls: {insecure: true}}' grpc
 variant grpc-zstd otlp '{endpoint: "http://127.0.0.1:@B_GRPC@", compression: zstd}' grpc
