@@ -24,9 +24,9 @@
 /* Hidden by print-config besides the keys that component tables flag CFG_F_SECRET (so configs of
  * types this build does not ship are covered too). Not "key": that is the attribute name in the
  * attributes/resource processors' actions. */
-static const char *const k_secret_keys[] = {"api_key", "token", "password", "secret",
-                                            "client_secret", "authorization", "Authorization",
-                                            "bearer_token", "key_file_content"};
+static const char *const k_secret_keys[] = {"api_key",       "token",         "password",
+                                            "secret",        "client_secret", "authorization",
+                                            "Authorization", "bearer_token",  "key_file_content"};
 
 #define MAX_SECRET_KEYS 256
 

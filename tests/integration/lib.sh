@@ -15,7 +15,7 @@ cleanup() {
     [ -n "$p" ] && kill "$p" 2>/dev/null || true
   done
   for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && { timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null || kill -9 "$p" 2>/dev/null || true; }
+    [ -n "$p" ] && { timeout 10 tail -s 0.05 --pid="$p" -f /dev/null 2>/dev/null || kill -9 "$p" 2>/dev/null || true; }
   done
   rm -rf "$TMP"
 }
@@ -50,7 +50,7 @@ start_collector() {
 stop_pid() {
   local pid=$1 secs=${2:-15} rc=0
   kill -TERM "$pid" 2>/dev/null || return 0
-  timeout "$secs" tail --pid="$pid" -f /dev/null 2>/dev/null || { kill -9 "$pid" 2>/dev/null; return 124; }
+  timeout "$secs" tail -s 0.05 --pid="$pid" -f /dev/null 2>/dev/null || { kill -9 "$pid" 2>/dev/null; return 124; }
   wait "$pid" 2>/dev/null || rc=$?
   return $rc
 }
@@ -105,7 +105,7 @@ http_code() {
   curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$url" || true
 }
 
-# post_json PORT PATH BODY: POSTs OTLP/JSON, prints the HTTP status.
+# post_json PORT PATH BODY: POSTs OTLP/JSON (BODY, or @FILE), prints the HTTP status.
 post_json() {
   http_code "http://127.0.0.1:$1$2" -X POST -H 'Content-Type: application/json' --data-binary "$3"
 }

@@ -1,60 +1,65 @@
 #!/usr/bin/env bash
-# Two real collectors in a row: A (otlp/HTTP in -> batch -> otlp or otlphttp out) forwards to
-# B (otlp in -> file exporter). Known traces, metrics and logs are POSTed to A as OTLP/JSON; B's
-# file must contain exactly them (counts, names, attributes), and the self-metrics of both agree
-# (A accepted == A sent == B accepted == B written).
+# Two real collectors in a row. A (OTLP/HTTP in -> batch -> five exporters) forwards every
+# signal to B over five routes at once:
+#   grpc        otlp exporter, plain gRPC (tls.insecure), gzip
+#   grpc-zstd   otlp exporter, http:// endpoint, zstd
+#   http-proto  otlphttp, protobuf, gzip
+#   http-json   otlphttp, JSON, gzip
+#   http-none   otlphttp, JSON, no compression
+# B has one otlp receiver per route, each in its own pipelines ending in its own file exporter.
+# Known traces, metrics and logs are POSTed to A as OTLP/JSON; every route's file must contain
+# exactly them (counts, names, ids, attributes, values), and the self-metrics agree:
+# A accepted == each A exporter sent == B receiver accepted (right transport) == B file sent.
 source "$(dirname "$0")/lib.sh"
 
-NS=5 NM=4 NL=3 # spans, metric points, log records sent per variant
+NS=5 NM=4 NL=3 # spans, metric points, log records sent
+ROUTES="grpc grpc-zstd http-proto http-json http-none"
+declare -A PORT EXP TRANSPORT
+EXP[grpc]='otlp/grpc: {endpoint: "127.0.0.1:@P@", tls: {insecure: true}}'
+EXP[grpc-zstd]='otlp/grpc-zstd: {endpoint: "http://127.0.0.1:@P@", compression: zstd}'
+EXP[http-proto]='otlphttp/http-proto: {endpoint: "http://127.0.0.1:@P@", encoding: proto, compression: gzip}'
+EXP[http-json]='otlphttp/http-json: {endpoint: "http://127.0.0.1:@P@", encoding: json, compression: gzip}'
+EXP[http-none]='otlphttp/http-none: {endpoint: "http://127.0.0.1:@P@", encoding: json, compression: none}'
+TRANSPORT=([grpc]=grpc [grpc-zstd]=grpc [http-proto]=http [http-json]=http [http-none]=http)
 
-start_b() { # start_b OUTFILE: B with gRPC + HTTP receivers and a file exporter
-  B_GRPC=$(free_port) B_HTTP=$(free_port) B_MET=$(free_port)
-  cat >"$TMP/b.yaml" <<Y
-receivers:
-  otlp:
-    protocols:
-      grpc: {endpoint: "127.0.0.1:$B_GRPC"}
-      http: {endpoint: "127.0.0.1:$B_HTTP"}
-exporters:
-  file: {path: "$1", flush_interval: 0}
-service:
-  pipelines:
-    traces: {receivers: [otlp], exporters: [file]}
-    metrics: {receivers: [otlp], exporters: [file]}
-    logs: {receivers: [otlp], exporters: [file]}
-  telemetry:
-    metrics:
-      readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: $B_MET}}}}]
-Y
-  start_collector "$TMP/b.log" --config "$TMP/b.yaml"
-  B_PID=$COLLECTOR_PID
-  wait_port "$B_GRPC" && wait_port "$B_HTTP" && wait_port "$B_MET"
-}
+# ---- B: one receiver, pipeline set and file per route ----------------------------------------
+B_MET=$(free_port)
+{
+  echo "receivers:"
+  for r in $ROUTES; do
+    PORT[$r]=$(free_port)
+    echo "  otlp/$r: {protocols: {${TRANSPORT[$r]}: {endpoint: \"127.0.0.1:${PORT[$r]}\"}}}"
+  done
+  echo "exporters:"
+  for r in $ROUTES; do echo "  file/$r: {path: \"$TMP/out-$r.jsonl\", flush_interval: 0}"; done
+  echo "service:"
+  echo "  pipelines:"
+  for r in $ROUTES; do
+    for s in traces metrics logs; do echo "    $s/$r: {receivers: [otlp/$r], exporters: [file/$r]}"; done
+  done
+  echo "  telemetry: {metrics: {readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: $B_MET}}}}]}}"
+} >"$TMP/b.yaml"
+start_collector "$TMP/b.log" --config "$TMP/b.yaml"
+B_PID=$COLLECTOR_PID
 
-start_a() { # start_a EXPORTER_ID EXPORTER_YAML
-  A_HTTP=$(free_port) A_MET=$(free_port)
-  cat >"$TMP/a.yaml" <<Y
-receivers:
-  otlp:
-    protocols:
-      http: {endpoint: "127.0.0.1:$A_HTTP"}
-processors:
-  batch: {timeout: 100ms}
-exporters:
-  $1: $2
-service:
-  pipelines:
-    traces: {receivers: [otlp], processors: [batch], exporters: [$1]}
-    metrics: {receivers: [otlp], processors: [batch], exporters: [$1]}
-    logs: {receivers: [otlp], processors: [batch], exporters: [$1]}
-  telemetry:
-    metrics:
-      readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: $A_MET}}}}]
-Y
-  start_collector "$TMP/a.log" --config "$TMP/a.yaml"
-  A_PID=$COLLECTOR_PID
-  wait_port "$A_HTTP" && wait_port "$A_MET"
-}
+# ---- A: OTLP/HTTP in -> batch -> all five exporters ----------------------------------------------
+A_HTTP=$(free_port) A_MET=$(free_port)
+list=""
+for r in $ROUTES; do list="$list${list:+, }${EXP[$r]%%:*}"; done
+{
+  echo "receivers: {otlp: {protocols: {http: {endpoint: \"127.0.0.1:$A_HTTP\"}}}}"
+  echo "processors: {batch: {timeout: 100ms}}"
+  echo "exporters:"
+  for r in $ROUTES; do echo "  ${EXP[$r]//@P@/${PORT[$r]}}"; done
+  echo "service:"
+  echo "  pipelines:"
+  for s in traces metrics logs; do echo "    $s: {receivers: [otlp], processors: [batch], exporters: [$list]}"; done
+  echo "  telemetry: {metrics: {readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: $A_MET}}}}]}}"
+} >"$TMP/a.yaml"
+start_collector "$TMP/a.log" --config "$TMP/a.yaml"
+A_PID=$COLLECTOR_PID
+for r in $ROUTES; do wait_port "${PORT[$r]}"; done
+wait_port "$B_MET" && wait_port "$A_HTTP" && wait_port "$A_MET"
 
 content_ok() { # content_ok FILE PREFIX: names, attributes and resource of what B wrote
   "$PY" - "$1" "$2" "$NS" "$NM" "$NL" <<'PY'
@@ -96,54 +101,52 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-all_written() { [ "$(count_items "$1" all)" = "$NS $NM $NL" ]; } # all_written FILE
-
-all_sent() { # all_sent PORT EXPORTER: A's exporter reports every item sent
-  scrape "$1" >"$TMP/a.prom"
-  [ "$(metric_in "$TMP/a.prom" otelcol_exporter_sent_spans_total "exporter=\"$2\"")" = $NS ] &&
-    [ "$(metric_in "$TMP/a.prom" otelcol_exporter_sent_metric_points_total "exporter=\"$2\"")" = $NM ] &&
-    [ "$(metric_in "$TMP/a.prom" otelcol_exporter_sent_log_records_total "exporter=\"$2\"")" = $NL ]
+all_sent() { # every A exporter reports every item sent
+  local r id
+  scrape "$A_MET" >"$TMP/a.prom"
+  for r in $ROUTES; do
+    id=${EXP[$r]%%:*}
+    [ "$(metric_in "$TMP/a.prom" otelcol_exporter_sent_spans_total "exporter=\"$id\"")" = $NS ] &&
+      [ "$(metric_in "$TMP/a.prom" otelcol_exporter_sent_metric_points_total "exporter=\"$id\"")" = $NM ] &&
+      [ "$(metric_in "$TMP/a.prom" otelcol_exporter_sent_log_records_total "exporter=\"$id\"")" = $NL ] || return 1
+  done
+}
+all_written() { # every route's file holds the expected items
+  local r
+  for r in $ROUTES; do [ "$(count_items "$TMP/out-$r.jsonl" all)" = "$NS $NM $NL" ] || return 1; done
 }
 
-variant() { # variant NAME EXPORTER_ID EXPORTER_YAML B_TRANSPORT
-  local name=$1 out="$TMP/out-$1.jsonl"
-  rm -f "$out"
-  start_b "$out"
-  local ex=${3//@B_GRPC@/$B_GRPC}
-  start_a "$2" "${ex//@B_HTTP@/$B_HTTP}"
-  check "$name: traces accepted" expect_eq "POST traces" "$(post_json "$A_HTTP" /v1/traces "$(json_traces $NS "$name")")" 200
-  check "$name: metrics accepted" expect_eq "POST metrics" "$(post_json "$A_HTTP" /v1/metrics "$(json_metrics $NM "$name")")" 200
-  check "$name: logs accepted" expect_eq "POST logs" "$(post_json "$A_HTTP" /v1/logs "$(json_logs $NL "$name")")" 200
-  check "$name: A reports everything sent" wait_until 15 all_sent "$A_MET" "$2"
-  wait_until 10 all_written "$out" || true
-  sleep 0.3 # anything extra (a duplicate) would arrive now
-  check "$name: B wrote exactly what was sent" expect_eq "spans points logs" "$(count_items "$out" all)" "$NS $NM $NL"
-  check "$name: content" content_ok "$out" "$name"
-  scrape "$A_MET" >"$TMP/a.prom"
-  scrape "$B_MET" >"$TMP/b.prom"
-  local item n
+check "traces accepted" expect_eq "POST traces" "$(post_json "$A_HTTP" /v1/traces "$(json_traces $NS fwd)")" 200
+check "metrics accepted" expect_eq "POST metrics" "$(post_json "$A_HTTP" /v1/metrics "$(json_metrics $NM fwd)")" 200
+check "logs accepted" expect_eq "POST logs" "$(post_json "$A_HTTP" /v1/logs "$(json_logs $NL fwd)")" 200
+check "A reports everything sent on every route" wait_until 15 all_sent
+wait_until 10 all_written || true
+sleep 0.3 # anything extra (a duplicate) would arrive now
+scrape "$A_MET" >"$TMP/a.prom"
+scrape "$B_MET" >"$TMP/b.prom"
+for item in "spans:$NS" "metric_points:$NM" "log_records:$NL"; do
+  n=${item#*:} item=${item%:*}
+  check "A accepted $item" expect_eq "A accepted $item" \
+    "$(metric_in "$TMP/a.prom" "otelcol_receiver_accepted_${item}_total" 'transport="http"')" "$n"
+  check "A send_failed $item" expect_eq "A send_failed" \
+    "$(metric_in "$TMP/a.prom" "otelcol_exporter_send_failed_${item}_total")" 0
+done
+for r in $ROUTES; do
+  id=${EXP[$r]%%:*}
+  check "$r: B wrote exactly what was sent" expect_eq "spans points logs" "$(count_items "$TMP/out-$r.jsonl" all)" "$NS $NM $NL"
+  check "$r: content" content_ok "$TMP/out-$r.jsonl" fwd
   for item in "spans:$NS" "metric_points:$NM" "log_records:$NL"; do
     n=${item#*:} item=${item%:*}
-    check "$name: A accepted $item" expect_eq "A accepted $item" \
-      "$(metric_in "$TMP/a.prom" "otelcol_receiver_accepted_${item}_total" 'transport="http"')" "$n"
-    check "$name: A sent $item" expect_eq "A sent $item" \
-      "$(metric_in "$TMP/a.prom" "otelcol_exporter_sent_${item}_total" "exporter=\"$2\"")" "$n"
-    check "$name: A send_failed $item" expect_eq "A send_failed" \
-      "$(metric_in "$TMP/a.prom" "otelcol_exporter_send_failed_${item}_total")" 0
-    check "$name: B accepted $item over $4" expect_eq "B accepted $item" \
-      "$(metric_in "$TMP/b.prom" "otelcol_receiver_accepted_${item}_total" "transport=\"$4\"")" "$n"
-    check "$name: B file sent $item" expect_eq "B sent $item" \
-      "$(metric_in "$TMP/b.prom" "otelcol_exporter_sent_${item}_total" 'exporter="file"')" "$n"
+    check "$r: A $id sent $item" expect_eq "A sent $item" \
+      "$(metric_in "$TMP/a.prom" "otelcol_exporter_sent_${item}_total" "exporter=\"$id\"")" "$n"
+    check "$r: B accepted $item over ${TRANSPORT[$r]}" expect_eq "B accepted $item" \
+      "$(metric_in "$TMP/b.prom" "otelcol_receiver_accepted_${item}_total" "receiver=\"otlp/$r\",transport=\"${TRANSPORT[$r]}\"")" "$n"
+    check "$r: B file sent $item" expect_eq "B sent $item" \
+      "$(metric_in "$TMP/b.prom" "otelcol_exporter_sent_${item}_total" "exporter=\"file/$r\"")" "$n"
   done
-  check "$name: A stops cleanly" stop_pid "$A_PID"
-  check "$name: B stops cleanly" stop_pid "$B_PID"
-  if [ "$FAILED" -gt 0 ]; then tail -n 20 "$TMP/a.log" "$TMP/b.log" >&2; fi
-}
+done
+check "A stops cleanly" stop_pid "$A_PID"
+check "B stops cleanly" stop_pid "$B_PID"
 
-variant grpc otlp '{endpoint: "127.0.0.1:@B_GRPC@", tls: {insecure: true}}' grpc
-variant grpc-zstd otlp '{endpoint: "http://127.0.0.1:@B_GRPC@", compression: zstd}' grpc
-variant http-proto-gzip otlphttp '{endpoint: "http://127.0.0.1:@B_HTTP@", encoding: proto, compression: gzip}' http
-variant http-json-gzip otlphttp '{endpoint: "http://127.0.0.1:@B_HTTP@", encoding: json, compression: gzip}' http
-variant http-json-none otlphttp '{endpoint: "http://127.0.0.1:@B_HTTP@", encoding: json, compression: none}' http
-
+if [ "$FAILED" -gt 0 ] || [ -n "${IT_VERBOSE:-}" ]; then tail -n 20 "$TMP/a.log" "$TMP/b.log" >&2; fi
 finish

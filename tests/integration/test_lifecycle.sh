@@ -90,7 +90,7 @@ check "loadgen data arriving" wait_until 10 bash -c "[ \"\$(awk '/accepted_spans
 t0=$(date +%s%N)
 kill -TERM "$PID"
 rc=0
-timeout 15 tail --pid="$PID" -f /dev/null || rc=124
+timeout 15 tail -s 0.05 --pid="$PID" -f /dev/null || rc=124
 wait "$PID" || rc=$?
 drain_ms=$((($(date +%s%N) - t0) / 1000000))
 check "exit code 0 after SIGTERM" expect_eq "exit code" "$rc" 0
