@@ -307,6 +307,33 @@ static gb_status fill_varints(dctx *c, const char *where, const pw_field *f, uin
 
 static gb_status dec_kv(dctx *c, const uint8_t *p, const uint8_t *end, pd_kv *kv, int depth);
 
+/* ArrayValue and KeyValueList: field 1 repeated, each element decoded by item_dec (one level
+ * deeper) into an exactly sized arena array, stored in v->u.member with type tag. */
+#define DEC_ANY_LIST(name, T, item_dec, tag, member)                                               \
+    do {                                                                                           \
+        WANT(PW_LEN);                                                                              \
+        static const char lw_[] = name;                                                            \
+        static const cnt_spec lspec_[] = {{1, CK_MSG}};                                            \
+        uint32_t n_;                                                                               \
+        gb_status st_ = count_fields(c, lw_, SUB(f), lspec_, 1, &n_);                              \
+        if (st_) return st_;                                                                       \
+        T *items_ = NULL;                                                                          \
+        ALLOC_ARRAY(items_, n_, lw_);                                                              \
+        uint32_t k_ = 0;                                                                           \
+        pw_field g_;                                                                               \
+        const uint8_t *lq_ = f.p, *lend_ = f.p + f.len;                                            \
+        while (lq_ < lend_) {                                                                      \
+            pw_err ge_ = pw_next(&lq_, lend_, &g_);                                                \
+            if (ge_) return wire_fail(c, lw_, ge_);                                                \
+            if (g_.num != 1) continue;                                                             \
+            if (g_.wt != PW_LEN) return wt_fail(c, lw_, &g_);                                      \
+            if ((st_ = item_dec(c, SUB(g_), &items_[k_++], depth + 1))) return st_;                \
+        }                                                                                          \
+        v->type = tag;                                                                             \
+        v->u.member.v = items_;                                                                    \
+        v->u.member.n = k_;                                                                        \
+    } while (0)
+
 static gb_status dec_any(dctx *c, const uint8_t *p, const uint8_t *end, pd_any *v, int depth)
 {
     static const char where[] = "any_value";
@@ -371,56 +398,12 @@ static gb_status dec_any(dctx *c, const uint8_t *p, const uint8_t *end, pd_any *
             GET_DOUBLE(v->u.d);
             v->type = PD_ANY_DOUBLE;
             break;
-        case 5: {
-            WANT(PW_LEN);
-            static const char aw[] = "array_value";
-            static const cnt_spec spec[] = {{1, CK_MSG}};
-            uint32_t n;
-            gb_status st = count_fields(c, aw, SUB(f), spec, 1, &n);
-            if (st) return st;
-            pd_any *items = NULL;
-            ALLOC_ARRAY(items, n, aw);
-            uint32_t k = 0;
-            pw_field g;
-            const uint8_t *q = f.p, *qend = f.p + f.len;
-            while (q < qend) {
-                pw_err ge = pw_next(&q, qend, &g);
-                if (ge) return wire_fail(c, aw, ge);
-                if (g.num != 1) continue;
-                if (g.wt != PW_LEN) return wt_fail(c, aw, &g);
-                st = dec_any(c, SUB(g), &items[k++], depth + 1);
-                if (st) return st;
-            }
-            v->type = PD_ANY_ARRAY;
-            v->u.arr.v = items;
-            v->u.arr.n = k;
+        case 5:
+            DEC_ANY_LIST("array_value", pd_any, dec_any, PD_ANY_ARRAY, arr);
             break;
-        }
-        case 6: {
-            WANT(PW_LEN);
-            static const char kw[] = "kvlist_value";
-            static const cnt_spec spec[] = {{1, CK_MSG}};
-            uint32_t n;
-            gb_status st = count_fields(c, kw, SUB(f), spec, 1, &n);
-            if (st) return st;
-            pd_kv *items = NULL;
-            ALLOC_ARRAY(items, n, kw);
-            uint32_t k = 0;
-            pw_field g;
-            const uint8_t *q = f.p, *qend = f.p + f.len;
-            while (q < qend) {
-                pw_err ge = pw_next(&q, qend, &g);
-                if (ge) return wire_fail(c, kw, ge);
-                if (g.num != 1) continue;
-                if (g.wt != PW_LEN) return wt_fail(c, kw, &g);
-                st = dec_kv(c, SUB(g), &items[k++], depth + 1);
-                if (st) return st;
-            }
-            v->type = PD_ANY_KVLIST;
-            v->u.kvl.v = items;
-            v->u.kvl.n = k;
+        case 6:
+            DEC_ANY_LIST("kvlist_value", pd_kv, dec_kv, PD_ANY_KVLIST, kvl);
             break;
-        }
         case 7:
             GET_STR(v->u.str);
             v->type = PD_ANY_BYTES;
