@@ -778,7 +778,7 @@ typedef struct debug_state {
     int fd;
     int64_t second[PD_SIGNAL_COUNT];
     int64_t count[PD_SIGNAL_COUNT];
-    pl_exphelper *helper[PD_SIGNAL_COUNT];
+    pl_exphelper_set helpers;
 } debug_state;
 
 static bool sample_locked(debug_state *st, pd_signal s)
@@ -856,36 +856,23 @@ static gb_status debug_start(pl_component *c, pl_host *host)
     pl_queue_cfg_default(&q);
     q.enabled = false;
     q.num_consumers = 64; /* concurrency bound for callers; the mutex serialises output anyway */
-    for (int s = 0; s < PD_SIGNAL_COUNT; s++) {
-        pl_exphelper_opts o = {.id = c->id,
-                               .signal = (pd_signal)s,
-                               .retry = &r,
-                               .queue = &q,
-                               .export_fn = debug_export,
-                               .ctx = st};
-        gb_status rc = pl_exphelper_new(&o, &st->helper[s]);
-        if (rc == GB_OK) rc = pl_exphelper_start(st->helper[s]);
-        if (rc != GB_OK) return rc;
-    }
+    pl_exphelper_opts o = {.id = c->id, .retry = &r, .queue = &q, .export_fn = debug_export, .ctx = st};
+    gb_status rc = pl_exphelper_set_start(&st->helpers, &o);
+    if (rc != GB_OK) return rc;
     return GB_OK;
 }
 
 static gb_status debug_consume(pl_component *c, pd_batch *b)
 {
     debug_state *st = c->state;
-    if (!st->helper[b->signal]) {
-        pd_batch_unref(b);
-        return GB_ERR_RETRY;
-    }
-    return pl_exphelper_consume(st->helper[b->signal], b);
+    return pl_exphelper_set_consume(&st->helpers, b);
 }
 
 static gb_status debug_shutdown(pl_component *c, int64_t deadline_ns)
 {
     debug_state *st = c->state;
     if (!st) return GB_OK;
-    for (int s = 0; s < PD_SIGNAL_COUNT; s++)
-        if (st->helper[s]) pl_exphelper_shutdown(st->helper[s], deadline_ns);
+    pl_exphelper_set_shutdown(&st->helpers, deadline_ns);
     return GB_OK;
 }
 
@@ -893,8 +880,7 @@ static void debug_destroy(pl_component *c)
 {
     debug_state *st = c->state;
     if (!st) return;
-    for (int s = 0; s < PD_SIGNAL_COUNT; s++)
-        pl_exphelper_free(st->helper[s]);
+    pl_exphelper_set_free(&st->helpers);
     gb_sbuf_free(&st->buf);
     pthread_mutex_destroy(&st->mu);
     free(st);
