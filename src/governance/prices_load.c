@@ -320,8 +320,10 @@ static gb_status finish(loader *l, const char *origin)
         st = GB_ERR_INVALID;
         goto out;
     }
+    const char *old = l->p->origin;
+    l->p->origin = origin; /* before the merge: it names the version the merge computes */
     st = gov_prices_merge(l->p, l->v, l->n);
-    if (st == GB_OK) l->p->origin = origin;
+    if (st != GB_OK) l->p->origin = old;
 out:
     free(l->v);
     l->v = NULL;
