@@ -2,10 +2,10 @@
  * keys and every alias of GOVERNANCE.md §1-§2 (three generations of the OTel GenAI conventions,
  * OpenLLMetry's llm.*, OpenInference's llm.token_count.*, and genops.*).
  *
- * How: a static table maps each known key to a field and a rank (0 = canonical). Each attribute
- * whose key starts with "gen_ai.", "llm." or "genops." is looked up there; a field keeps the value
- * of the lowest rank seen, so the canonical key wins whatever the attribute order. All strings
- * stay views; nothing is allocated.
+ * How: a static table (keys with their lengths) maps each known key to a field and a rank (0 =
+ * canonical). Each attribute whose key starts with "gen_ai.", "llm." or "genops." is looked up
+ * there; a field keeps the value of the lowest rank seen, so the canonical key wins whatever the
+ * attribute order. All strings stay views; nothing is allocated.
  *
  * Cached tokens: the OTel conventions, OpenAI's prompt_tokens_details and OpenInference count
  * cached tokens inside input tokens. Anthropic's API does not, and instrumentations that copy its
@@ -56,72 +56,78 @@ enum {
 };
 
 typedef struct key_def {
-    const char *key;
+    gb_str key;
     uint8_t field;
     uint8_t rank;
     uint8_t props;
 } key_def;
 
+/* a gb_str initializer usable in a static table */
+#define K(s)                                                                                       \
+    {                                                                                              \
+        (s), sizeof(s) - 1                                                                         \
+    }
+
 static const key_def KEYS[] = {
-    {"gen_ai.provider.name", F_PROVIDER, 0, 0},
-    {"gen_ai.system", F_PROVIDER, 1, 0},
-    {"genops.cost.provider", F_PROVIDER, 2, 0},
-    {"llm.provider", F_PROVIDER, 3, 0},
-    {"llm.system", F_PROVIDER, 4, 0},
-    {"llm.vendor", F_PROVIDER, 5, 0},
+    {K("gen_ai.provider.name"), F_PROVIDER, 0, 0},
+    {K("gen_ai.system"), F_PROVIDER, 1, 0},
+    {K("genops.cost.provider"), F_PROVIDER, 2, 0},
+    {K("llm.provider"), F_PROVIDER, 3, 0},
+    {K("llm.system"), F_PROVIDER, 4, 0},
+    {K("llm.vendor"), F_PROVIDER, 5, 0},
 
-    {"gen_ai.request.model", F_REQ_MODEL, 0, 0},
-    {"llm.request.model", F_REQ_MODEL, 1, 0},
-    {"llm.model_name", F_REQ_MODEL, 2, 0},
-    {"genops.cost.model", F_REQ_MODEL, 3, 0},
-    {"gen_ai.response.model", F_RESP_MODEL, 0, 0},
-    {"llm.response.model", F_RESP_MODEL, 1, 0},
+    {K("gen_ai.request.model"), F_REQ_MODEL, 0, 0},
+    {K("llm.request.model"), F_REQ_MODEL, 1, 0},
+    {K("llm.model_name"), F_REQ_MODEL, 2, 0},
+    {K("genops.cost.model"), F_REQ_MODEL, 3, 0},
+    {K("gen_ai.response.model"), F_RESP_MODEL, 0, 0},
+    {K("llm.response.model"), F_RESP_MODEL, 1, 0},
 
-    {"gen_ai.usage.input_tokens", F_INPUT, 0, 0},
-    {"genops.tokens.input", F_INPUT, 1, 0},
-    {"gen_ai.usage.prompt_tokens", F_INPUT, 2, K_LEGACY_INPUT},
-    {"llm.usage.prompt_tokens", F_INPUT, 3, K_LEGACY_INPUT},
-    {"llm.token_count.prompt", F_INPUT, 4, 0},
+    {K("gen_ai.usage.input_tokens"), F_INPUT, 0, 0},
+    {K("genops.tokens.input"), F_INPUT, 1, 0},
+    {K("gen_ai.usage.prompt_tokens"), F_INPUT, 2, K_LEGACY_INPUT},
+    {K("llm.usage.prompt_tokens"), F_INPUT, 3, K_LEGACY_INPUT},
+    {K("llm.token_count.prompt"), F_INPUT, 4, 0},
 
-    {"gen_ai.usage.output_tokens", F_OUTPUT, 0, 0},
-    {"genops.tokens.output", F_OUTPUT, 1, 0},
-    {"gen_ai.usage.completion_tokens", F_OUTPUT, 2, 0},
-    {"llm.usage.completion_tokens", F_OUTPUT, 3, 0},
-    {"llm.token_count.completion", F_OUTPUT, 4, 0},
+    {K("gen_ai.usage.output_tokens"), F_OUTPUT, 0, 0},
+    {K("genops.tokens.output"), F_OUTPUT, 1, 0},
+    {K("gen_ai.usage.completion_tokens"), F_OUTPUT, 2, 0},
+    {K("llm.usage.completion_tokens"), F_OUTPUT, 3, 0},
+    {K("llm.token_count.completion"), F_OUTPUT, 4, 0},
 
-    {"gen_ai.usage.cache_read.input_tokens", F_CACHE_READ, 0, 0},
-    {"genops.tokens.cache_read", F_CACHE_READ, 1, 0},
-    {"gen_ai.usage.cache_read_input_tokens", F_CACHE_READ, 2, K_ANTHROPIC_CACHE},
-    {"llm.token_count.prompt_details.cache_read", F_CACHE_READ, 3, 0},
-    {"gen_ai.usage.prompt_tokens_details.cached_tokens", F_CACHE_READ, 4, 0},
+    {K("gen_ai.usage.cache_read.input_tokens"), F_CACHE_READ, 0, 0},
+    {K("genops.tokens.cache_read"), F_CACHE_READ, 1, 0},
+    {K("gen_ai.usage.cache_read_input_tokens"), F_CACHE_READ, 2, K_ANTHROPIC_CACHE},
+    {K("llm.token_count.prompt_details.cache_read"), F_CACHE_READ, 3, 0},
+    {K("gen_ai.usage.prompt_tokens_details.cached_tokens"), F_CACHE_READ, 4, 0},
 
-    {"gen_ai.usage.cache_creation.input_tokens", F_CACHE_WRITE, 0, 0},
-    {"genops.tokens.cache_write", F_CACHE_WRITE, 1, 0},
-    {"gen_ai.usage.cache_creation_input_tokens", F_CACHE_WRITE, 2, K_ANTHROPIC_CACHE},
-    {"llm.token_count.prompt_details.cache_write", F_CACHE_WRITE, 3, 0},
+    {K("gen_ai.usage.cache_creation.input_tokens"), F_CACHE_WRITE, 0, 0},
+    {K("genops.tokens.cache_write"), F_CACHE_WRITE, 1, 0},
+    {K("gen_ai.usage.cache_creation_input_tokens"), F_CACHE_WRITE, 2, K_ANTHROPIC_CACHE},
+    {K("llm.token_count.prompt_details.cache_write"), F_CACHE_WRITE, 3, 0},
 
-    {"gen_ai.usage.reasoning.output_tokens", F_REASONING, 0, 0},
-    {"genops.tokens.reasoning", F_REASONING, 1, 0},
-    {"gen_ai.usage.reasoning_tokens", F_REASONING, 2, 0},
-    {"llm.token_count.completion_details.reasoning", F_REASONING, 3, 0},
+    {K("gen_ai.usage.reasoning.output_tokens"), F_REASONING, 0, 0},
+    {K("genops.tokens.reasoning"), F_REASONING, 1, 0},
+    {K("gen_ai.usage.reasoning_tokens"), F_REASONING, 2, 0},
+    {K("llm.token_count.completion_details.reasoning"), F_REASONING, 3, 0},
 
-    {"genops.cost.total", F_COST, 0, 0},
-    {"genops.cost.amount", F_COST, 1, 0},
-    {"gen_ai.usage.cost", F_COST, 2, 0},
-    {"llm.cost.total", F_COST, 3, 0},
-    {"gen_ai.usage.cost.amount", F_COST, 4, 0},
-    {"genops.cost.source", F_COST_SOURCE, 0, 0},
-    {"genops.cost.currency", F_CURRENCY, 0, 0},
+    {K("genops.cost.total"), F_COST, 0, 0},
+    {K("genops.cost.amount"), F_COST, 1, 0},
+    {K("gen_ai.usage.cost"), F_COST, 2, 0},
+    {K("llm.cost.total"), F_COST, 3, 0},
+    {K("gen_ai.usage.cost.amount"), F_COST, 4, 0},
+    {K("genops.cost.source"), F_COST_SOURCE, 0, 0},
+    {K("genops.cost.currency"), F_CURRENCY, 0, 0},
 
-    {"genops.team", F_TEAM, 0, 0},
-    {"genops.customer_id", F_CUSTOMER, 0, 0},
-    {"genops.customer", F_CUSTOMER, 1, 0},
-    {"genops.project", F_PROJECT, 0, 0},
-    {"genops.environment", F_ENV, 0, 0},
-    {"genops.feature", F_FEATURE, 0, 0},
-    {"genops.cost_center", F_COST_CENTER, 0, 0},
-    {"genops.user_id", F_USER, 0, 0},
-    {"genops.session_id", F_SESSION, 0, 0},
+    {K("genops.team"), F_TEAM, 0, 0},
+    {K("genops.customer_id"), F_CUSTOMER, 0, 0},
+    {K("genops.customer"), F_CUSTOMER, 1, 0},
+    {K("genops.project"), F_PROJECT, 0, 0},
+    {K("genops.environment"), F_ENV, 0, 0},
+    {K("genops.feature"), F_FEATURE, 0, 0},
+    {K("genops.cost_center"), F_COST_CENTER, 0, 0},
+    {K("genops.user_id"), F_USER, 0, 0},
+    {K("genops.session_id"), F_SESSION, 0, 0},
 };
 #define N_KEYS (sizeof(KEYS) / sizeof(KEYS[0]))
 
@@ -205,7 +211,7 @@ static const key_def *find_key(gb_str k)
           gb_str_has_prefix(k, GB_STR_LIT("genops."))))
         return NULL;
     for (size_t i = 0; i < N_KEYS; i++)
-        if (gb_str_eq_c(k, KEYS[i].key)) return &KEYS[i];
+        if (gb_str_eq(k, KEYS[i].key)) return &KEYS[i];
     return NULL;
 }
 
