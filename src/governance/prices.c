@@ -257,31 +257,35 @@ static int family_of(gb_str p)
     return -1;
 }
 
-static bool same_provider(gb_str span, const char *entry)
-{
-    gb_str e = gb_str_c(entry);
-    if (icmp(span, e) == 0) return true;
-    int f = family_of(span);
-    return f >= 0 && f == family_of(e);
-}
-
 /* ---- lookup ------------------------------------------------------------------------------- */
+
+/* How well an entry's provider fits the span's: 2 same name (or the span names none), 1 same
+ * family, 0 other. */
+static int provider_rank(gb_str span, const char *entry)
+{
+    if (span.len == 0 || icmp(span, gb_str_c(entry)) == 0) return 2;
+    int f = family_of(span);
+    return f >= 0 && f == family_of(gb_str_c(entry)) ? 1 : 0;
+}
 
 typedef struct pick {
     const gov_price *best;
-    bool best_prov;
+    int best_rank;
     int64_t at;
     gb_str provider;
 } pick;
 
+/* Better provider fit first, then the newest effective date, then the later entry (entries loaded
+ * from a file come after the built-in ones). */
 static void consider(pick *k, const gov_price *e)
 {
     if (e->effective_from > k->at) return;
-    bool prov = k->provider.len == 0 || same_provider(k->provider, e->provider);
-    if (!k->best || (prov && !k->best_prov) ||
-        (prov == k->best_prov && e->effective_from > k->best->effective_from)) {
+    int rank = provider_rank(k->provider, e->provider);
+    if (!k->best || rank > k->best_rank ||
+        (rank == k->best_rank && e->effective_from > k->best->effective_from) ||
+        (rank == k->best_rank && e->effective_from == k->best->effective_from && e > k->best)) {
         k->best = e;
-        k->best_prov = prov;
+        k->best_rank = rank;
     }
 }
 
@@ -304,7 +308,7 @@ static void find_ids(const gov_prices *p, gb_str id, pick *k)
 {
     for (;;) {
         find_exact(p, id, k);
-        if (k->best && k->best_prov) return;
+        if (k->best && k->best_rank == 2) return;
         const char *slash = memchr(id.ptr, '/', id.len);
         if (!slash) return;
         uint32_t skip = (uint32_t)(slash - id.ptr) + 1;
@@ -318,7 +322,7 @@ const gov_price *gov_prices_lookup(const gov_prices *p, gb_str provider, gb_str 
 {
     /* at 0 (start time unknown) means now: the newest entry */
     int64_t at = at_unix_nano ? (int64_t)(at_unix_nano / 1000000000ull) : INT64_MAX;
-    pick k = {NULL, false, at, provider};
+    pick k = {NULL, 0, at, provider};
     gov_match_kind mk = GOV_MATCH_NONE;
     if (!p || model.len == 0) goto out;
     find_ids(p, model, &k);
@@ -348,7 +352,7 @@ const gov_price *gov_prices_lookup(const gov_prices *p, gb_str provider, gb_str 
             if (!hit) continue;
             if (pre.len > best_len) {
                 k.best = NULL;
-                k.best_prov = false;
+                k.best_rank = 0;
                 best_len = pre.len;
             }
             consider(&k, &p->v[p->prefixes[i].entry]);
@@ -357,6 +361,6 @@ const gov_price *gov_prices_lookup(const gov_prices *p, gb_str provider, gb_str 
     }
 out:
     if (kind) *kind = mk;
-    if (provider_match) *provider_match = k.best && k.best_prov;
+    if (provider_match) *provider_match = k.best && k.best_rank > 0;
     return k.best;
 }

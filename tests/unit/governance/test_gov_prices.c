@@ -486,6 +486,61 @@ static void test_litellm(void **state)
     gov_prices_free(p);
 }
 
+static void test_provider_preference(void **state)
+{
+    (void)state;
+    static const char y[] =
+        "prices:\n"
+        "  - {provider: az.ai.openai, model: gpt-4o, input: 2.75, output: 11}\n";
+    gov_prices *p;
+    assert_int_equal(gov_prices_new_builtin(&p), GB_OK);
+    cfg_diags d;
+    cfg_diags_init(&d);
+    assert_int_equal(gov_prices_load_yaml(p, "azure.yaml", y, sizeof y - 1, &d), GB_OK);
+    bool pm;
+    /* same provider name beats the same family */
+    const gov_price *e = gov_prices_lookup(p, GB_STR_LIT("azure.ai.openai"), GB_STR_LIT("gpt-4o"),
+                                           T_NOW_NS, NULL, &pm);
+    assert_string_equal(e->provider, "azure.ai.openai");
+    assert_int_equal(e->rates.input, 2750000);
+    e = gov_prices_lookup(p, GB_STR_LIT("openai"), GB_STR_LIT("gpt-4o"), T_NOW_NS, NULL, &pm);
+    assert_string_equal(e->provider, "openai");
+    assert_int_equal(e->rates.input, 2500000);
+    /* a span without provider: on a tie the entry loaded last (the user's) wins */
+    e = gov_prices_lookup(p, GB_STR_LIT(""), GB_STR_LIT("gpt-4o"), T_NOW_NS, NULL, &pm);
+    assert_string_equal(e->provider, "azure.ai.openai");
+    cfg_diags_free(&d);
+    gov_prices_free(p);
+}
+
+/* Garbage in: an error or an empty result, never a crash (run under ASan in CI). */
+static void test_loaders_garbage(void **state)
+{
+    (void)state;
+    gov_prices *p;
+    assert_int_equal(gov_prices_new_empty(&p), GB_OK);
+    uint64_t seed = 88172645463325252ull;
+    char buf[512];
+    static const char alphabet[] = "{}[]:,\"- \n\tabc01.e_prices model input output tiers";
+    for (int round = 0; round < 400; round++) {
+        size_t n = 0, len = (size_t)(round % 500) + 1;
+        for (; n < len; n++) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            buf[n] = alphabet[seed % (sizeof alphabet - 1)];
+        }
+        cfg_diags d;
+        cfg_diags_init(&d);
+        gb_status a = gov_prices_load_yaml(p, "g.yaml", buf, n, &d);
+        gb_status b = gov_prices_load_litellm(p, "g.json", buf, n, &d);
+        assert_true(a == GB_OK || a == GB_ERR_INVALID);
+        assert_true(b == GB_OK || b == GB_ERR_INVALID);
+        cfg_diags_free(&d);
+    }
+    gov_prices_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +551,8 @@ int main(void)
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_yaml_file),
         cmocka_unit_test(test_litellm),
+        cmocka_unit_test(test_provider_preference),
+        cmocka_unit_test(test_loaders_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
