@@ -118,11 +118,13 @@ static bool parse_price(const char *s, int64_t *out)
 /* "YYYY-MM-DD" (optionally followed by "T..." which is ignored) -> unix seconds. */
 static bool parse_date(const char *s, int64_t *out)
 {
-    int y, m, dd;
-    char tail = 0;
-    if (strlen(s) < 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) < 3) return false;
-    if (tail && tail != 'T' && tail != ' ') return false;
-    if (y < 1970 || y > 9999 || m < 1 || m > 12 || dd < 1 || dd > 31) return false;
+    for (int i = 0; i < 10; i++)
+        if ((i == 4 || i == 7) ? s[i] != '-' : !isdigit((unsigned char)s[i])) return false;
+    if (s[10] && s[10] != 'T' && s[10] != ' ') return false;
+    int y = atoi(s), m = atoi(s + 5), dd = atoi(s + 8);
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1970 || m < 1 || m > 12 || dd < 1 || dd > mdays[m - 1]) return false;
+    if (m == 2 && dd == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
     /* days from civil */
     int yy = y - (m <= 2);
     int era = yy / 400;
@@ -485,7 +487,16 @@ gb_status gov_prices_load_litellm(gov_prices *p, const char *name, const char *t
             long long kt = strtoll(ab + 7, &end, 10);
             if (kt <= 0 || !end || strcmp(end, "k_tokens") != 0) continue;
             size_t bl = (size_t)(ab - tk);
-            int64_t *slot = NULL;
+            int which = -1; /* 0 input, 1 output, 2 cache read, 3 cache write */
+            if (bl == 20 && !strncmp(tk, "input_cost_per_token", bl))
+                which = 0;
+            else if (bl == 21 && !strncmp(tk, "output_cost_per_token", bl))
+                which = 1;
+            else if (bl == 27 && !strncmp(tk, "cache_read_input_token_cost", bl))
+                which = 2;
+            else if (bl == 31 && !strncmp(tk, "cache_creation_input_token_cost", bl))
+                which = 3;
+            if (which < 0) continue; /* other per-unit costs are not priced */
             uint32_t t;
             for (t = 0; t < e->n_tiers; t++)
                 if (e->tiers[t].above_input == kt * 1000) break;
@@ -497,15 +508,8 @@ gb_status gov_prices_load_litellm(gov_prices *p, const char *name, const char *t
                 e->n_tiers++;
             }
             gov_rates *r = &e->tiers[t].rates;
-            if (bl == 20 && !strncmp(tk, "input_cost_per_token", bl))
-                slot = &r->input;
-            else if (bl == 21 && !strncmp(tk, "output_cost_per_token", bl))
-                slot = &r->output;
-            else if (bl == 27 && !strncmp(tk, "cache_read_input_token_cost", bl))
-                slot = &r->cache_read;
-            else if (bl == 31 && !strncmp(tk, "cache_creation_input_token_cost", bl))
-                slot = &r->cache_write;
-            if (slot) lite_cost(&l, o, tk, key, slot);
+            int64_t *slots[] = {&r->input, &r->output, &r->cache_read, &r->cache_write};
+            lite_cost(&l, o, tk, key, slots[which]);
         }
         /* keep tiers ascending */
         for (uint32_t a = 1; a < e->n_tiers; a++)

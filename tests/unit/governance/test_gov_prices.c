@@ -366,6 +366,29 @@ static void test_yaml_errors(void **state)
     free(out);
     cfg_diags_free(&d);
 
+    /* impossible dates */
+    static const char *const dates[] = {"2026-02-30", "2025-02-29", "2026-13-01",
+                                        "2026-1-05",  "26-01-05",   "2026-01-05x"};
+    for (size_t i = 0; i < sizeof dates / sizeof *dates; i++) {
+        char doc[200];
+        int n = snprintf(doc, sizeof doc,
+                         "prices:\n  - {provider: a, model: b, input: 1, output: 1, "
+                         "effective_from: \"%s\"}\n",
+                         dates[i]);
+        cfg_diags_init(&d);
+        if (gov_prices_load_yaml(p, "d.yaml", doc, (size_t)n, &d) != GB_ERR_INVALID)
+            fail_msg("date %s accepted", dates[i]);
+        cfg_diags_free(&d);
+    }
+    static const char leap[] = "prices:\n  - {provider: a, model: b, input: 1, output: 1, "
+                               "effective_from: 2028-02-29}\n";
+    cfg_diags_init(&d);
+    assert_int_equal(gov_prices_load_yaml(p, "l.yaml", leap, sizeof leap - 1, &d), GB_OK);
+    assert_int_equal(
+        gov_prices_lookup(p, GB_STR_LIT("a"), GB_STR_LIT("b"), 0, NULL, NULL)->effective_from,
+        1835395200);
+    cfg_diags_free(&d);
+
     /* a YAML syntax error and a file that cannot be read */
     cfg_diags_init(&d);
     static const char broken[] = "prices: [\n";
@@ -415,7 +438,9 @@ static const char LITELLM[] =
     "1.25e-06,\n"
     "   \"output_cost_per_token\": 1e-05, \"input_cost_per_token_above_200k_tokens\": 2.5e-06,\n"
     "   \"output_cost_per_token_above_200k_tokens\": 1.5e-05,\n"
-    "   \"cache_read_input_token_cost_above_200k_tokens\": 2.5e-07},\n"
+    "   \"cache_read_input_token_cost_above_200k_tokens\": 2.5e-07,\n"
+    "   \"input_cost_per_image_token_above_128k_tokens\": 1e-06,\n"
+    "   \"cache_creation_input_token_cost_above_1hr\": 1e-06},\n"
     " \"claude-x\": {\"litellm_provider\": \"anthropic\", \"input_cost_per_token\": 3e-06,\n"
     "   \"output_cost_per_token\": 1.5e-05, \"cache_creation_input_token_cost\": 3.75e-06,\n"
     "   \"cache_read_input_token_cost\": 3e-07},\n"
