@@ -131,6 +131,7 @@ typedef enum gov_match_kind {
     GOV_MATCH_NONE = 0,
     GOV_MATCH_EXACT,  /* model id or alias, as given or after dropping a "provider/" prefix */
     GOV_MATCH_DATED,  /* after stripping a date / -latest suffix */
+    GOV_MATCH_VENDOR, /* after removing Bedrock-style region/vendor prefixes and -vN:M */
     GOV_MATCH_PREFIX, /* a configured prefix */
 } gov_match_kind;
 
@@ -143,6 +144,10 @@ const gov_price *gov_prices_lookup(const gov_prices *p, gb_str provider, gb_str 
                                    bool *provider_match);
 /* Strips one date suffix (-YYYY-MM-DD, -YYYYMMDD, @YYYYMMDD, -latest); false if none. */
 bool gov_model_strip_date(gb_str model, gb_str *out);
+/* Bedrock-style id to the vendor's: "us.anthropic.claude-haiku-4-5-20251001-v1:0" ->
+ * "claude-haiku-4-5-20251001" (optional region, then a known vendor, then -vN[:M]); false when
+ * the id has no vendor prefix. */
+bool gov_model_strip_vendor(gb_str model, gb_str *out);
 
 /* ---- cost -------------------------------------------------------------------------------- */
 

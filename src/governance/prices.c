@@ -238,6 +238,39 @@ bool gov_model_strip_date(gb_str m, gb_str *out)
     return false;
 }
 
+static bool take_prefix(gb_str *s, const char *const *list)
+{
+    for (; *list; list++) {
+        size_t n = strlen(*list);
+        if (s->len > n && strncasecmp(s->ptr, *list, n) == 0) {
+            s->ptr += n;
+            s->len -= (uint32_t)n;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool gov_model_strip_vendor(gb_str m, gb_str *out)
+{
+    static const char *const regions[] = {"us.", "eu.",     "apac.",   "jp.", "au.",
+                                          "ca.", "global.", "us-gov.", NULL};
+    static const char *const vendors[] = {"anthropic.", "meta.",   "mistral.",  "amazon.",
+                                          "cohere.",    "ai21.",   "deepseek.", "openai.",
+                                          "qwen.",      "writer.", NULL};
+    gb_str s = m;
+    take_prefix(&s, regions);
+    if (!take_prefix(&s, vendors)) return false;
+    /* -vN or -vN:M */
+    uint32_t i = s.len;
+    while (i > 0 && ((s.ptr[i - 1] >= '0' && s.ptr[i - 1] <= '9') || s.ptr[i - 1] == ':'))
+        i--;
+    if (i < s.len && i >= 2 && s.ptr[i - 1] == 'v' && s.ptr[i - 2] == '-') s.len = i - 2;
+    if (s.len == 0) return false;
+    *out = s;
+    return true;
+}
+
 /* ---- provider families ------------------------------------------------------------------- */
 
 static const char *const FAMILIES[][5] = {
@@ -335,6 +368,16 @@ const gov_price *gov_prices_lookup(const gov_prices *p, gb_str provider, gb_str 
         find_ids(p, stripped, &k);
         if (k.best) {
             mk = GOV_MATCH_DATED;
+            goto out;
+        }
+    }
+    /* Bedrock-style ids: [region.]vendor.model[-vN[:M]] */
+    gb_str core;
+    if (gov_model_strip_vendor(model, &core)) {
+        find_ids(p, core, &k);
+        if (!k.best && gov_model_strip_date(core, &stripped)) find_ids(p, stripped, &k);
+        if (k.best) {
+            mk = GOV_MATCH_VENDOR;
             goto out;
         }
     }

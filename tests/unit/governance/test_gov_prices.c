@@ -209,6 +209,13 @@ static void test_model_matching(void **state)
                  "meta-llama/llama-4-maverick-17b-128e-instruct", GOV_MATCH_EXACT);
     expect_match(p, "mistral_ai", "mistral-medium-2508", "mistral-medium-3", GOV_MATCH_EXACT);
     expect_match(p, "x_ai", "grok-4.5-latest", "grok-4.5", GOV_MATCH_DATED);
+    expect_match(p, "aws.bedrock", "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+                 "claude-haiku-4-5", GOV_MATCH_VENDOR);
+    expect_match(p, "aws.bedrock", "anthropic.claude-opus-4-1-v1", "claude-opus-4-1",
+                 GOV_MATCH_VENDOR);
+    expect_match(p, "aws.bedrock", "meta.llama3-3-70b-instruct-v1:0",
+                 "meta.llama3-3-70b-instruct-v1:0", GOV_MATCH_EXACT);
+    expect_match(p, "aws.bedrock", "acme.claude-haiku-4-5", NULL, GOV_MATCH_NONE);
     expect_match(p, "openai", "gpt-5.4-nano", NULL, GOV_MATCH_NONE);
     expect_match(p, "openai", "gpt-4o-2024-08-06-extra", NULL, GOV_MATCH_NONE);
     expect_match(p, "openai", "", NULL, GOV_MATCH_NONE);
@@ -222,6 +229,11 @@ static void test_model_matching(void **state)
     assert_true(gb_str_eq_c(s, "mistral-large"));
     assert_false(gov_model_strip_date(GB_STR_LIT("mistral-large-2512"), &s));
     assert_false(gov_model_strip_date(GB_STR_LIT("gpt-4o"), &s));
+    assert_true(
+        gov_model_strip_vendor(GB_STR_LIT("eu.meta.llama4-maverick-17b-instruct-v1:0"), &s));
+    assert_true(gb_str_eq_c(s, "llama4-maverick-17b-instruct"));
+    assert_false(gov_model_strip_vendor(GB_STR_LIT("anthropic."), &s));
+    assert_false(gov_model_strip_vendor(GB_STR_LIT("claude-haiku-4-5"), &s));
 
     /* the same model from two providers: the span's provider (family) wins */
     bool pm;
