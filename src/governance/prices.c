@@ -180,10 +180,19 @@ gb_status gov_prices_merge(gov_prices *p, const gov_price *add, uint32_t n)
         if (!replaced) v[keep++] = p->v[i];
     }
     memcpy(v + keep, add, (size_t)n * sizeof *v);
-    free(p->v);
+    gov_price *old = p->v;
+    uint32_t old_n = p->n, old_cap = p->cap;
     p->v = v;
     p->n = p->cap = keep + n;
     st = gov_prices_reindex(p);
+    if (st != GB_OK) { /* the old index still matches the old entries */
+        p->v = old;
+        p->n = old_n;
+        p->cap = old_cap;
+        free(v);
+    } else {
+        free(old);
+    }
 out:
     return st;
 }
