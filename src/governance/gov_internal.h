@@ -15,6 +15,7 @@ struct gov_prices {
     uint32_t n, cap;
     gov_name *names; /* model ids and aliases, sorted case-insensitively */
     uint32_t n_names;
+    int8_t *family;     /* provider family of each entry, -1 none */
     gov_name *prefixes; /* configured prefixes, in entry order */
     uint32_t n_prefixes;
     gb_arena arena;     /* strings and alias arrays of loaded entries */

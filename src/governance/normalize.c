@@ -2,7 +2,8 @@
  * keys and every alias of GOVERNANCE.md §1-§2 (three generations of the OTel GenAI conventions,
  * OpenLLMetry's llm.*, OpenInference's llm.token_count.*, and genops.*).
  *
- * How: a static table (keys with their lengths) maps each known key to a field and a rank (0 =
+ * How: a static table (keys with their lengths, indexed by a small open-addressing hash built
+ * once) maps each known key to a field and a rank (0 =
  * canonical). Each attribute whose key starts with "gen_ai.", "llm." or "genops." is looked up
  * there; a field keeps the value of the lowest rank seen, so the canonical key wins whatever the
  * attribute order. All strings stay views; nothing is allocated.
@@ -21,6 +22,7 @@
  * Rejected: a hash map of keys (the table is small and the prefix test rejects most keys);
  * copying strings (the attributes outlive the usage). */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -205,13 +207,40 @@ static bool read_money(const pd_any *v, double *out)
     }
 }
 
+/* Open-addressing index over KEYS, built once. The hash reads three bytes and the length, so a
+ * lookup costs about one memcmp whatever the number of keys. */
+#define KEY_SLOTS 256u
+static uint8_t key_slot[KEY_SLOTS]; /* index into KEYS + 1; 0 = empty */
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static uint32_t key_hash(gb_str k)
+{
+    return (k.len * 31u + (uint8_t)k.ptr[k.len - 1] * 7u + (uint8_t)k.ptr[k.len / 2] * 3u +
+            (uint8_t)k.ptr[k.len * 3 / 4]) %
+           KEY_SLOTS;
+}
+
+static void key_index_build(void)
+{
+    _Static_assert(N_KEYS < KEY_SLOTS / 2 && N_KEYS < 255, "key index too small");
+    for (size_t i = 0; i < N_KEYS; i++) {
+        uint32_t h = key_hash(KEYS[i].key);
+        while (key_slot[h])
+            h = (h + 1) % KEY_SLOTS;
+        key_slot[h] = (uint8_t)(i + 1);
+    }
+}
+
 static const key_def *find_key(gb_str k)
 {
-    if (!(gb_str_has_prefix(k, GB_STR_LIT("gen_ai.")) || gb_str_has_prefix(k, GB_STR_LIT("llm.")) ||
+    if (k.len < 5 ||
+        !(gb_str_has_prefix(k, GB_STR_LIT("gen_ai.")) || gb_str_has_prefix(k, GB_STR_LIT("llm.")) ||
           gb_str_has_prefix(k, GB_STR_LIT("genops."))))
         return NULL;
-    for (size_t i = 0; i < N_KEYS; i++)
-        if (gb_str_eq(k, KEYS[i].key)) return &KEYS[i];
+    for (uint32_t h = key_hash(k); key_slot[h]; h = (h + 1) % KEY_SLOTS) {
+        const key_def *d = &KEYS[key_slot[h] - 1];
+        if (gb_str_eq(k, d->key)) return d;
+    }
     return NULL;
 }
 
@@ -269,6 +298,7 @@ gb_str gov_usage_model(const gov_usage *u)
 gb_status gov_normalize(const pd_attrs *span, const pd_attrs *resource, gov_usage *out)
 {
     if (!out) return GB_ERR_INVALID;
+    pthread_once(&key_once, key_index_build);
     memset(out, 0, sizeof *out);
     scan s;
     memset(&s, 0, sizeof s);

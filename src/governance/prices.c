@@ -80,6 +80,7 @@ void gov_prices_free(gov_prices *p)
     free(p->v);
     free(p->names);
     free(p->prefixes);
+    free(p->family);
     gb_arena_free(&p->arena);
     free(p);
 }
@@ -105,6 +106,8 @@ static uint64_t hash_rates(uint64_t h, const gov_rates *r)
     return hash_mix(h, v, sizeof v);
 }
 
+static int family_of(gb_str p);
+
 gb_status gov_prices_reindex(gov_prices *p)
 {
     gb_status st = GB_OK;
@@ -118,9 +121,11 @@ gb_status gov_prices_reindex(gov_prices *p)
     }
     gov_name *names = calloc(nn ? nn : 1, sizeof *names);
     gov_name *prefixes = calloc(np ? np : 1, sizeof *prefixes);
-    if (!names || !prefixes) {
+    int8_t *family = calloc(p->n ? p->n : 1, sizeof *family);
+    if (!names || !prefixes || !family) {
         free(names);
         free(prefixes);
+        free(family);
         st = GB_ERR_NOMEM;
         goto out;
     }
@@ -151,8 +156,12 @@ gb_status gov_prices_reindex(gov_prices *p)
             memcpy(newest, e->checked, 11);
     }
     qsort(names, nn, sizeof *names, name_cmp);
+    for (uint32_t i = 0; i < p->n; i++)
+        family[i] = (int8_t)family_of(gb_str_c(p->v[i].provider));
     free(p->names);
     free(p->prefixes);
+    free(p->family);
+    p->family = family;
     p->names = names;
     p->n_names = nn;
     p->prefixes = prefixes;
@@ -301,28 +310,30 @@ static int family_of(gb_str p)
 
 /* ---- lookup ------------------------------------------------------------------------------- */
 
-/* How well an entry's provider fits the span's: 2 same name (or the span names none), 1 same
- * family, 0 other. */
-static int provider_rank(gb_str span, const char *entry)
-{
-    if (span.len == 0 || icmp(span, gb_str_c(entry)) == 0) return 2;
-    int f = family_of(span);
-    return f >= 0 && f == family_of(gb_str_c(entry)) ? 1 : 0;
-}
-
 typedef struct pick {
     const gov_price *best;
     int best_rank;
     int64_t at;
     gb_str provider;
+    int family;          /* family of the span's provider, -1 none, -2 not computed yet */
+    const gov_prices *p; /* for the entries' families */
 } pick;
+
+/* How well an entry's provider fits the span's: 2 same name (or the span names none), 1 same
+ * family, 0 other. */
+static int provider_rank(pick *k, const gov_price *e)
+{
+    if (k->provider.len == 0 || icmp(k->provider, gb_str_c(e->provider)) == 0) return 2;
+    if (k->family == -2) k->family = family_of(k->provider); /* only when names differ */
+    return k->family >= 0 && k->family == k->p->family[e - k->p->v] ? 1 : 0;
+}
 
 /* Better provider fit first, then the newest effective date, then the later entry (entries loaded
  * from a file come after the built-in ones). */
 static void consider(pick *k, const gov_price *e)
 {
     if (e->effective_from > k->at) return;
-    int rank = provider_rank(k->provider, e->provider);
+    int rank = provider_rank(k, e);
     if (!k->best || rank > k->best_rank ||
         (rank == k->best_rank && e->effective_from > k->best->effective_from) ||
         (rank == k->best_rank && e->effective_from == k->best->effective_from && e > k->best)) {
@@ -364,7 +375,7 @@ const gov_price *gov_prices_lookup(const gov_prices *p, gb_str provider, gb_str 
 {
     /* at 0 (start time unknown) means now: the newest entry */
     int64_t at = at_unix_nano ? (int64_t)(at_unix_nano / 1000000000ull) : INT64_MAX;
-    pick k = {NULL, 0, at, provider};
+    pick k = {NULL, 0, at, provider, -2, p};
     gov_match_kind mk = GOV_MATCH_NONE;
     if (!p || model.len == 0) goto out;
     find_ids(p, model, &k);
