@@ -493,15 +493,20 @@ static void bind_field(bctx *b, const cfg_field *f, const cfg_node *v, void *obj
             value_error(b, f, v, m, path, problem, hint);
         return;
     }
+    if (f->type > CFG_T_LIST) return; /* not a field type */
+    /* Aggregates: null clears them (a section keeps its defaults), a node of another kind is an
+     * error. */
+    cfg_node_kind want =
+        f->type == CFG_T_STRINGS || f->type == CFG_T_LIST ? CFG_NODE_SEQ : CFG_NODE_MAP;
+    if (!null && v->kind != want) {
+        value_error(b, f, v, m, path, expect_text(f->type), NULL);
+        return;
+    }
     switch (f->type) {
     case CFG_T_STRINGS: {
         cfg_strings *out = dst;
         if (null) {
             *out = (cfg_strings){NULL, 0};
-            return;
-        }
-        if (v->kind != CFG_NODE_SEQ) {
-            value_error(b, f, v, m, path, expect_text(f->type), NULL);
             return;
         }
         char **arr = gb_arena_calloc(&b->doc->arena, v->n_items ? v->n_items : 1, sizeof *arr);
@@ -525,10 +530,6 @@ static void bind_field(bctx *b, const cfg_field *f, const cfg_node *v, void *obj
             *out = (cfg_strmap){NULL, NULL, 0};
             return;
         }
-        if (v->kind != CFG_NODE_MAP) {
-            value_error(b, f, v, m, path, expect_text(f->type), NULL);
-            return;
-        }
         uint32_t cnt = v->n_pairs ? v->n_pairs : 1;
         char **keys = gb_arena_calloc(&b->doc->arena, cnt, sizeof *keys);
         char **vals = gb_arena_calloc(&b->doc->arena, cnt, sizeof *vals);
@@ -549,20 +550,12 @@ static void bind_field(bctx *b, const cfg_field *f, const cfg_node *v, void *obj
         return;
     }
     case CFG_T_SECTION:
-        if (!null && v->kind != CFG_NODE_MAP) {
-            value_error(b, f, v, m, path, expect_text(f->type), NULL);
-            return;
-        }
         bind_table(b, f->sub, v, dst, path);
         return;
     case CFG_T_LIST: {
         cfg_list *out = dst;
         if (null) {
             *out = (cfg_list){NULL, 0};
-            return;
-        }
-        if (v->kind != CFG_NODE_SEQ) {
-            value_error(b, f, v, m, path, expect_text(f->type), NULL);
             return;
         }
         size_t es = f->elem_size ? f->elem_size : 1;

@@ -351,10 +351,12 @@ static void emit_scalar(gb_sbuf *out, const cfg_node *n, bool root)
 typedef struct ectx {
     gb_sbuf *out;
     const char *const *secrets;
+    bool redact_all; /* inside a secret map: every value is hidden, the keys stay visible */
 } ectx;
 
 static bool is_secret(const ectx *e, const char *key)
 {
+    if (e->redact_all) return true;
     if (!e->secrets) return false;
     for (const char *const *k = e->secrets; *k; k++)
         if (!strcmp(*k, key)) return true;
@@ -390,7 +392,14 @@ static void emit_seq(const ectx *e, const cfg_node *n, unsigned ind, bool first_
 static void emit_value(const ectx *e, const cfg_node *v, unsigned ind, bool secret)
 {
     gb_sbuf *out = e->out;
-    if (secret && v->kind != CFG_NODE_NULL) {
+    if (secret && v->kind == CFG_NODE_MAP && v->n_pairs) {
+        /* A secret map (headers): keep the names, hide every value, as otelcol prints a
+         * map[string]configopaque.String. */
+        ectx inner = *e;
+        inner.redact_all = true;
+        gb_sbuf_putc(out, '\n');
+        emit_map(&inner, v, ind + 2, false);
+    } else if (secret && v->kind != CFG_NODE_NULL) {
         gb_sbuf_puts(out, " \"[REDACTED]\"\n");
     } else if (is_leaf(v)) {
         gb_sbuf_putc(out, ' ');
@@ -450,7 +459,7 @@ static void emit_seq(const ectx *e, const cfg_node *n, unsigned ind, bool first_
 
 void cfg_node_emit_yaml(const cfg_node *n, gb_sbuf *out, const char *const *secret_keys)
 {
-    ectx e = {out, secret_keys};
+    ectx e = {out, secret_keys, false};
     if (!n) {
         gb_sbuf_puts(out, "null\n");
     } else if (is_leaf(n)) {

@@ -59,6 +59,15 @@ static gb_status grow(gb_buf **b, size_t max_out)
     return gb_buf_reserve(b, want);
 }
 
+/* Free space to inflate into: never past max_out + 1, even when gb_buf_reserve rounded the
+ * capacity up to a power of two beyond it (so at most max_out + 1 bytes are ever touched). */
+static size_t room(const gb_buf *b, size_t max_out)
+{
+    size_t r = b->cap - b->len;
+    if (max_out && max_out + 1 - b->len < r) r = max_out + 1 - b->len;
+    return r;
+}
+
 static size_t initial_cap(size_t len, size_t max_out)
 {
     size_t c = len < ((size_t)1 << 28) ? len * 4 : len; /* typical OTLP ratios are 4-10x */
@@ -82,7 +91,7 @@ static gb_status inflate_zlib(int window_bits, const uint8_t *in, size_t len, si
             if (st != GB_OK) goto out;
         }
         size_t in_chunk = len - off > (1u << 30) ? (1u << 30) : len - off;
-        size_t out_chunk = b->cap - b->len > (1u << 30) ? (1u << 30) : b->cap - b->len;
+        size_t out_chunk = room(b, max_out) > (1u << 30) ? (1u << 30) : room(b, max_out);
         zs.next_in = (Bytef *)(uintptr_t)(in + off);
         zs.avail_in = (uInt)in_chunk;
         zs.next_out = b->data + b->len;
@@ -142,7 +151,7 @@ static gb_status inflate_zstd(const uint8_t *in, size_t len, size_t max_out, gb_
             st = grow(&b, max_out);
             if (st != GB_OK) goto out;
         }
-        ZSTD_outBuffer ob = {b->data + b->len, b->cap - b->len, 0};
+        ZSTD_outBuffer ob = {b->data + b->len, room(b, max_out), 0};
         size_t before_in = ib.pos;
         last = ZSTD_decompressStream(ds, &ob, &ib);
         if (ZSTD_isError(last)) {

@@ -41,8 +41,7 @@
 #define STREAM_WINDOW      (1 << 20)
 #define CONN_WINDOW        (16 << 20)
 
-/* ---- config table -----------------------------------------------------------------------------
- */
+/* ---- config table ---------------------------------------------------------------------------- */
 
 static const cfg_field ka_sp_fields[] = {
     {.key = "max_connection_idle",
@@ -105,8 +104,7 @@ static const cfg_field ka_fields[] = {
 };
 CFG_TABLE(net_grpc_keepalive_table, ka_fields, NULL);
 
-/* ---- framing helpers --------------------------------------------------------------------------
- */
+/* ---- framing helpers ------------------------------------------------------------------------- */
 
 void net_grpc_frame_header(const uint8_t p[5], bool *compressed, uint32_t *len)
 {
@@ -157,8 +155,7 @@ void net_grpc_percent_decode(const char *in, size_t len, gb_sbuf *out)
     }
 }
 
-/* ---- server state -----------------------------------------------------------------------------
- */
+/* ---- server state ---------------------------------------------------------------------------- */
 
 typedef struct g_conn g_conn;
 
@@ -196,7 +193,8 @@ struct g_stream {
     g_stream *prev, *next;
     int64_t started_ns;
     bool rst_after_response;
-    gb_sbuf store; /* header names and values */
+    uint64_t reserved; /* bytes taken from the in-flight budget */
+    gb_sbuf store;     /* header names and values */
     g_hdr hdr[GRPC_MAX_HEADERS];
     uint32_t n_hdr;
     uint32_t path_off, path_len;
@@ -238,8 +236,15 @@ struct g_conn {
 static void conn_free(g_conn *c);
 static void conn_flush(g_conn *c);
 
+static void stream_release(g_stream *st)
+{
+    net_inflight_release(st->reserved);
+    st->reserved = 0;
+}
+
 static void stream_free(g_stream *st)
 {
+    stream_release(st);
     g_conn *c = st->conn;
     if (st->prev)
         st->prev->next = st->next;
@@ -254,8 +259,7 @@ static void stream_free(g_stream *st)
     free(st);
 }
 
-/* ---- responses --------------------------------------------------------------------------------
- */
+/* ---- responses ------------------------------------------------------------------------------- */
 
 #define MKNV(n, v, vl)                                                                             \
     {                                                                                              \
@@ -358,8 +362,7 @@ static void respond_ok(g_stream *st, int status, const gb_sbuf *msg, const gb_sb
     st->conn->strikes = 0;
 }
 
-/* ---- dispatch ---------------------------------------------------------------------------------
- */
+/* ---- dispatch -------------------------------------------------------------------------------- */
 
 static void dispatch(g_stream *st)
 {
@@ -429,6 +432,7 @@ static void dispatch(g_stream *st)
     };
     reply.status = 0;
     s->handler(&call, &reply, s->arg);
+    stream_release(st);
     c->buffered -= st->data ? st->data->len : 0;
     gb_buf_unref(st->data);
     st->data = NULL;
@@ -444,8 +448,7 @@ out:
     gb_sbuf_free(&reply.body);
 }
 
-/* ---- nghttp2 callbacks ------------------------------------------------------------------------
- */
+/* ---- nghttp2 callbacks ----------------------------------------------------------------------- */
 
 static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *user)
 {
@@ -662,6 +665,11 @@ static void data_chunk(nghttp2_session *ng, int32_t id, const uint8_t *data, siz
                           s->max_msg);
             return;
         }
+        if (!net_inflight_acquire(5 + (uint64_t)mlen)) {
+            respond_error(st, 14, "server busy: too many request bytes in flight");
+            return;
+        }
+        st->reserved = 5 + (uint64_t)mlen;
         st->prefix_checked = true;
         st->msg_len = mlen;
         if (cur + len > 5 + (size_t)mlen) {
@@ -693,8 +701,7 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
     return 0;
 }
 
-/* ---- connection I/O ---------------------------------------------------------------------------
- */
+/* ---- connection I/O -------------------------------------------------------------------------- */
 
 static bool conn_done(g_conn *c)
 {
@@ -879,8 +886,7 @@ static void on_accept(unsigned worker, struct bufferevent *bev, const char *peer
     conn_flush(c);
 }
 
-/* ---- server -----------------------------------------------------------------------------------
- */
+/* ---- server ---------------------------------------------------------------------------------- */
 
 gb_status net_grpc_server_new(net_pool *pool, const net_grpc_server_cfg *cfg,
                               net_grpc_handler handler, void *arg, net_grpc_server **out, char *err,

@@ -72,7 +72,8 @@ struct http_conn {
     uint32_t n_hdrs;
     net_http_request req;
     gb_buf *body;
-    size_t remaining; /* CL bytes or current chunk bytes left */
+    size_t remaining;  /* CL bytes or current chunk bytes left */
+    uint64_t reserved; /* bytes taken from the process-wide in-flight budget */
     bool keep_alive;
     bool chunked;
     char peer[80];
@@ -175,8 +176,7 @@ void net_http_resp_set(net_http_response *resp, int status, const char *content_
     if (len) gb_sbuf_append(&resp->body, body, len);
 }
 
-/* ---- connection lifecycle ---------------------------------------------------------------------
- */
+/* ---- connection lifecycle -------------------------------------------------------------------- */
 
 static void request_reset(http_conn *c)
 {
@@ -186,6 +186,8 @@ static void request_reset(http_conn *c)
     c->n_hdrs = 0;
     gb_buf_unref(c->body);
     c->body = NULL;
+    net_inflight_release(c->reserved);
+    c->reserved = 0;
     memset(&c->req, 0, sizeof(c->req));
     c->remaining = 0;
     c->chunked = false;
@@ -285,8 +287,7 @@ out:
     gb_sbuf_free(&r.body);
 }
 
-/* ---- parsing ----------------------------------------------------------------------------------
- */
+/* ---- parsing --------------------------------------------------------------------------------- */
 
 static bool is_token_char(unsigned char ch)
 {
@@ -517,12 +518,19 @@ static void conn_process(http_conn *c)
                 finish_request(c);
                 break;
             }
-            if (c->chunked)
-                c->state = CS_CHUNK_SIZE;
-            else if (c->remaining > 0)
-                c->state = CS_BODY_CL;
-            else
+            if (!c->chunked && c->remaining == 0) {
                 finish_request(c);
+                break;
+            }
+            if (!c->chunked) {
+                if (!net_inflight_acquire(c->remaining)) {
+                    simple_error(c, 503, "server busy: too many request bytes in flight\n");
+                    return;
+                }
+                c->reserved += c->remaining;
+            }
+            c->state = c->chunked ? CS_CHUNK_SIZE : CS_BODY_CL;
+            arm_timer(c, &s->req_tv); /* the body has its own deadline */
             break;
         }
         case CS_BODY_CL: {
@@ -586,6 +594,11 @@ static void conn_process(http_conn *c)
                 too_large_now(c);
                 break;
             }
+            if (!net_inflight_acquire(v)) {
+                simple_error(c, 503, "server busy: too many request bytes in flight\n");
+                return;
+            }
+            c->reserved += v;
             c->remaining = (size_t)v;
             c->state = CS_CHUNK_DATA;
             break;

@@ -68,6 +68,23 @@ gb_status net_endpoint_resolve(const net_endpoint *ep, struct sockaddr_storage *
 /* "127.0.0.1:4318" / "[::1]:4318" */
 void net_sockaddr_str(const struct sockaddr *sa, char *buf, size_t size);
 
+/* ---- request bytes in flight
+ * ---------------------------------------------------------------------
+ *
+ * Process-wide budget for request bodies being received (HTTP bodies, gRPC messages), shared by
+ * every server: a request that would take the total past the limit is refused at once as
+ * retryable (HTTP 503, gRPC UNAVAILABLE) instead of being buffered, so many slow or large uploads
+ * in parallel cannot exhaust memory. Bytes are released when the request has been handed to its
+ * handler (from then on the pipeline's own accounting, gb_mem, covers the buffer). */
+
+/* 0 = default: a quarter of the machine's (or cgroup's) memory, at least 64 MiB. */
+void net_inflight_set_limit(uint64_t bytes);
+uint64_t net_inflight_limit(void);
+/* Reserves n bytes; false when the budget is exhausted. */
+bool net_inflight_acquire(uint64_t n);
+void net_inflight_release(uint64_t n);
+uint64_t net_inflight_bytes(void);
+
 /* ---- listeners --------------------------------------------------------------------------------
  */
 

@@ -3,11 +3,12 @@
  *
  * How: jansson parses the request into a DOM (its parser bounds nesting at 2048 levels); one
  * function per OTLP message walks an object's keys once and dispatches on a small table that
- * holds both the lowerCamelCase JSON name and the original proto field name. Every string and
- * byte field is copied into the batch arena, because the DOM is freed before returning. Arrays
- * are sized from the DOM, so each list is one exact arena allocation. Results are built aside
- * and appended to the batch only when the whole request decoded, so a failed decode leaves the
- * batch's lists as they were (the arena keeps the abandoned bytes until the batch dies).
+ * holds both the lowerCamelCase JSON name and the original proto field name (the six
+ * Resource/Scope wrappers, alike but for types and names, come from one macro, JD_CONTAINER). Every
+ * string and byte field is copied into the batch arena, because the DOM is freed before returning.
+ * Arrays are sized from the DOM, so each list is one exact arena allocation. Results are built
+ * aside and appended to the batch only when the whole request decoded, so a failed decode leaves
+ * the batch's lists as they were (the arena keeps the abandoned bytes until the batch dies).
  *
  * Accepted beyond the canonical form (as the protobuf JSON mapping and otelcol allow): numbers
  * or decimal strings for every integer, enum names or integers, "NaN"/"Infinity"/"-Infinity" and
@@ -660,6 +661,41 @@ static gb_status jd_any(jd *c, const char *f, json_t *v, pd_any *out)
     return st;
 }
 
+/* ResourceSpans/ScopeSpans and their metrics and logs twins differ only in types and names: key
+ * 0 is "resource" or "scope", key 1 the list of children, key 2 "schemaUrl". One macro defines
+ * all six. */
+#define JD_CONTAINER(fn, T, head_key, head_fn, head, list_json, list_proto, child_T, child_fn,     \
+                     arr, cnt)                                                                     \
+    static gb_status fn(jd *c, json_t *v, void *item)                                              \
+    {                                                                                              \
+        static const jd_key keys[] = {                                                             \
+            {head_key, NULL}, {list_json, list_proto}, {"schemaUrl", "schema_url"}};               \
+        T *o = item;                                                                               \
+        gb_status st = GB_OK;                                                                      \
+        void *p;                                                                                   \
+        const char *k;                                                                             \
+        json_t *x;                                                                                 \
+        json_object_foreach(v, k, x)                                                               \
+        {                                                                                          \
+            switch (JD_LOOKUP(keys, k)) {                                                          \
+            case 0:                                                                                \
+                st = head_fn(c, x, &o->head);                                                      \
+                break;                                                                             \
+            case 1:                                                                                \
+                st = jd_msg_list(c, list_json, x, sizeof(child_T), child_fn, &p, &o->cnt);         \
+                o->arr = p;                                                                        \
+                break;                                                                             \
+            case 2:                                                                                \
+                st = jd_str(c, "schemaUrl", x, &o->schema_url);                                    \
+                break;                                                                             \
+            default:                                                                               \
+                break;                                                                             \
+            }                                                                                      \
+            if (st) return st;                                                                     \
+        }                                                                                          \
+        return GB_OK;                                                                              \
+    }
+
 static gb_status jd_resource(jd *c, json_t *v, pd_resource *out)
 {
     static const jd_key keys[] = {
@@ -912,68 +948,11 @@ static gb_status jd_span(jd *c, json_t *v, void *item)
     return GB_OK;
 }
 
-static gb_status jd_scope_spans(jd *c, json_t *v, void *item)
-{
-    static const jd_key keys[] = {{"scope", NULL}, {"spans", NULL}, {"schemaUrl", "schema_url"}};
-    pd_scope_spans *ss = item;
-    gb_status st = GB_OK;
-    void *p;
-    const char *k;
-    json_t *x;
-    json_object_foreach(v, k, x)
-    {
-        switch (JD_LOOKUP(keys, k)) {
-        case 0:
-            st = jd_scope(c, x, &ss->scope);
-            break;
-        case 1:
-            st = jd_msg_list(c, "spans", x, sizeof(pd_span), jd_span, &p, &ss->n_spans);
-            ss->spans = p;
-            break;
-        case 2:
-            st = jd_str(c, "schemaUrl", x, &ss->schema_url);
-            break;
-        default:
-            break;
-        }
-        if (st) return st;
-    }
-    return GB_OK;
-}
+JD_CONTAINER(jd_scope_spans, pd_scope_spans, "scope", jd_scope, scope, "spans", NULL, pd_span,
+             jd_span, spans, n_spans)
 
-static gb_status jd_resource_spans(jd *c, json_t *v, void *item)
-{
-    static const jd_key keys[] = {
-        {"resource", NULL},
-        {"scopeSpans", "scope_spans"},
-        {"schemaUrl", "schema_url"},
-    };
-    pd_resource_spans *rs = item;
-    gb_status st = GB_OK;
-    void *p;
-    const char *k;
-    json_t *x;
-    json_object_foreach(v, k, x)
-    {
-        switch (JD_LOOKUP(keys, k)) {
-        case 0:
-            st = jd_resource(c, x, &rs->resource);
-            break;
-        case 1:
-            st = jd_msg_list(c, "scopeSpans", x, sizeof(pd_scope_spans), jd_scope_spans, &p,
-                             &rs->n_scope_spans);
-            rs->scope_spans = p;
-            break;
-        case 2:
-            st = jd_str(c, "schemaUrl", x, &rs->schema_url);
-            break;
-        default:
-            break;
-        }
-        if (st) return st;
-    }
-    return GB_OK;
-}
+JD_CONTAINER(jd_resource_spans, pd_resource_spans, "resource", jd_resource, resource, "scopeSpans",
+             "scope_spans", pd_scope_spans, jd_scope_spans, scope_spans, n_scope_spans)
 
 /* ---- metrics/v1 --------------------------------------------------------------------------- */
 
@@ -1413,68 +1392,12 @@ static gb_status jd_metric(jd *c, json_t *v, void *item)
     return GB_OK;
 }
 
-static gb_status jd_scope_metrics(jd *c, json_t *v, void *item)
-{
-    static const jd_key keys[] = {{"scope", NULL}, {"metrics", NULL}, {"schemaUrl", "schema_url"}};
-    pd_scope_metrics *sm = item;
-    gb_status st = GB_OK;
-    void *p;
-    const char *k;
-    json_t *x;
-    json_object_foreach(v, k, x)
-    {
-        switch (JD_LOOKUP(keys, k)) {
-        case 0:
-            st = jd_scope(c, x, &sm->scope);
-            break;
-        case 1:
-            st = jd_msg_list(c, "metrics", x, sizeof(pd_metric), jd_metric, &p, &sm->n_metrics);
-            sm->metrics = p;
-            break;
-        case 2:
-            st = jd_str(c, "schemaUrl", x, &sm->schema_url);
-            break;
-        default:
-            break;
-        }
-        if (st) return st;
-    }
-    return GB_OK;
-}
+JD_CONTAINER(jd_scope_metrics, pd_scope_metrics, "scope", jd_scope, scope, "metrics", NULL,
+             pd_metric, jd_metric, metrics, n_metrics)
 
-static gb_status jd_resource_metrics(jd *c, json_t *v, void *item)
-{
-    static const jd_key keys[] = {
-        {"resource", NULL},
-        {"scopeMetrics", "scope_metrics"},
-        {"schemaUrl", "schema_url"},
-    };
-    pd_resource_metrics *rm = item;
-    gb_status st = GB_OK;
-    void *p;
-    const char *k;
-    json_t *x;
-    json_object_foreach(v, k, x)
-    {
-        switch (JD_LOOKUP(keys, k)) {
-        case 0:
-            st = jd_resource(c, x, &rm->resource);
-            break;
-        case 1:
-            st = jd_msg_list(c, "scopeMetrics", x, sizeof(pd_scope_metrics), jd_scope_metrics, &p,
-                             &rm->n_scope_metrics);
-            rm->scope_metrics = p;
-            break;
-        case 2:
-            st = jd_str(c, "schemaUrl", x, &rm->schema_url);
-            break;
-        default:
-            break;
-        }
-        if (st) return st;
-    }
-    return GB_OK;
-}
+JD_CONTAINER(jd_resource_metrics, pd_resource_metrics, "resource", jd_resource, resource,
+             "scopeMetrics", "scope_metrics", pd_scope_metrics, jd_scope_metrics, scope_metrics,
+             n_scope_metrics)
 
 /* ---- logs/v1 ------------------------------------------------------------------------------ */
 
@@ -1541,72 +1464,11 @@ static gb_status jd_log(jd *c, json_t *v, void *item)
     return GB_OK;
 }
 
-static gb_status jd_scope_logs(jd *c, json_t *v, void *item)
-{
-    static const jd_key keys[] = {
-        {"scope", NULL},
-        {"logRecords", "log_records"},
-        {"schemaUrl", "schema_url"},
-    };
-    pd_scope_logs *sl = item;
-    gb_status st = GB_OK;
-    void *p;
-    const char *k;
-    json_t *x;
-    json_object_foreach(v, k, x)
-    {
-        switch (JD_LOOKUP(keys, k)) {
-        case 0:
-            st = jd_scope(c, x, &sl->scope);
-            break;
-        case 1:
-            st = jd_msg_list(c, "logRecords", x, sizeof(pd_log), jd_log, &p, &sl->n_logs);
-            sl->logs = p;
-            break;
-        case 2:
-            st = jd_str(c, "schemaUrl", x, &sl->schema_url);
-            break;
-        default:
-            break;
-        }
-        if (st) return st;
-    }
-    return GB_OK;
-}
+JD_CONTAINER(jd_scope_logs, pd_scope_logs, "scope", jd_scope, scope, "logRecords", "log_records",
+             pd_log, jd_log, logs, n_logs)
 
-static gb_status jd_resource_logs(jd *c, json_t *v, void *item)
-{
-    static const jd_key keys[] = {
-        {"resource", NULL},
-        {"scopeLogs", "scope_logs"},
-        {"schemaUrl", "schema_url"},
-    };
-    pd_resource_logs *rl = item;
-    gb_status st = GB_OK;
-    void *p;
-    const char *k;
-    json_t *x;
-    json_object_foreach(v, k, x)
-    {
-        switch (JD_LOOKUP(keys, k)) {
-        case 0:
-            st = jd_resource(c, x, &rl->resource);
-            break;
-        case 1:
-            st = jd_msg_list(c, "scopeLogs", x, sizeof(pd_scope_logs), jd_scope_logs, &p,
-                             &rl->n_scope_logs);
-            rl->scope_logs = p;
-            break;
-        case 2:
-            st = jd_str(c, "schemaUrl", x, &rl->schema_url);
-            break;
-        default:
-            break;
-        }
-        if (st) return st;
-    }
-    return GB_OK;
-}
+JD_CONTAINER(jd_resource_logs, pd_resource_logs, "resource", jd_resource, resource, "scopeLogs",
+             "scope_logs", pd_scope_logs, jd_scope_logs, scope_logs, n_scope_logs)
 
 /* ---- entry points ------------------------------------------------------------------------- */
 

@@ -1,9 +1,10 @@
 /* OTLP protobuf decoder: Export{Trace,Metrics,Logs}ServiceRequest -> pd_batch.
  *
  * How: one hand-written function per message, each a loop over pw_next() (wire.h) with a switch
- * on the field number. Strings and bytes become gb_str views into the request buffer; nothing is
- * copied but ids (fixed arrays in pdata) and repeated fixed64/double/varint scalars (copied into
- * the arena, since wire data is unaligned and packed varints need expanding).
+ * on the field number (the six Resource/Scope wrappers, alike but for their types, come from
+ * one macro, DEF_CONTAINER_DEC). Strings and bytes become gb_str views into the request buffer;
+ * nothing is copied but ids (fixed arrays in pdata) and repeated fixed64/double/varint scalars
+ * (copied into the arena, since wire data is unaligned and packed varints need expanding).
  *
  * Exact array sizes without per-element allocation: a message with repeated children is scanned
  * twice. The first pass (count_fields) only walks tags and skips payloads, counting the
@@ -266,9 +267,72 @@ static gb_status fill_varints(dctx *c, const char *where, const pw_field *f, uin
     return GB_OK;
 }
 
+/* ResourceSpans/ScopeSpans and their metrics and logs twins share one layout: 1 = resource or
+ * scope, 2 = the repeated child, 3 = schema_url. One macro defines the six decoders so the child
+ * calls stay direct (a generic decoder taking function pointers was rejected: indirect calls on
+ * the per-span path). */
+#define DEF_CONTAINER_DEC(fn, T, name, head_dec, head, child_dec, arr, cnt)                        \
+    static gb_status fn(dctx *c, const uint8_t *p, const uint8_t *end, T *x)                       \
+    {                                                                                              \
+        static const char where[] = name;                                                          \
+        static const cnt_spec spec[] = {{2, CK_MSG}};                                              \
+        pw_field f;                                                                                \
+        pw_err pe_;                                                                                \
+        uint32_t n;                                                                                \
+        gb_status st = count_fields(c, where, p, end, spec, 1, &n);                                \
+        if (st) return st;                                                                         \
+        ALLOC_ARRAY(x->arr, n, where);                                                             \
+        FOR_FIELDS(p, end)                                                                         \
+        {                                                                                          \
+            switch (f.num) {                                                                       \
+            case 1:                                                                                \
+                WANT(PW_LEN);                                                                      \
+                if ((st = head_dec(c, SUB(f), &x->head))) return st;                               \
+                break;                                                                             \
+            case 2:                                                                                \
+                WANT(PW_LEN);                                                                      \
+                if ((st = child_dec(c, SUB(f), &x->arr[x->cnt++]))) return st;                     \
+                break;                                                                             \
+            case 3:                                                                                \
+                GET_STR(x->schema_url);                                                            \
+                break;                                                                             \
+            default:                                                                               \
+                break;                                                                             \
+            }                                                                                      \
+        }                                                                                          \
+        return GB_OK;                                                                              \
+    }
+
 /* ---- common/v1 -------------------------------------------------------------------------- */
 
 static gb_status dec_kv(dctx *c, const uint8_t *p, const uint8_t *end, pd_kv *kv, int depth);
+
+/* ArrayValue and KeyValueList: field 1 repeated, each element decoded by item_dec (one level
+ * deeper) into an exactly sized arena array, stored in v->u.member with type tag. */
+#define DEC_ANY_LIST(name, T, item_dec, tag, member)                                               \
+    do {                                                                                           \
+        WANT(PW_LEN);                                                                              \
+        static const char lw_[] = name;                                                            \
+        static const cnt_spec lspec_[] = {{1, CK_MSG}};                                            \
+        uint32_t n_;                                                                               \
+        gb_status st_ = count_fields(c, lw_, SUB(f), lspec_, 1, &n_);                              \
+        if (st_) return st_;                                                                       \
+        T *items_ = NULL;                                                                          \
+        ALLOC_ARRAY(items_, n_, lw_);                                                              \
+        uint32_t k_ = 0;                                                                           \
+        pw_field g_;                                                                               \
+        const uint8_t *lq_ = f.p, *lend_ = f.p + f.len;                                            \
+        while (lq_ < lend_) {                                                                      \
+            pw_err ge_ = pw_next(&lq_, lend_, &g_);                                                \
+            if (ge_) return wire_fail(c, lw_, ge_);                                                \
+            if (g_.num != 1) continue;                                                             \
+            if (g_.wt != PW_LEN) return wt_fail(c, lw_, &g_);                                      \
+            if ((st_ = item_dec(c, SUB(g_), &items_[k_++], depth + 1))) return st_;                \
+        }                                                                                          \
+        v->type = tag;                                                                             \
+        v->u.member.v = items_;                                                                    \
+        v->u.member.n = k_;                                                                        \
+    } while (0)
 
 static gb_status dec_any(dctx *c, const uint8_t *p, const uint8_t *end, pd_any *v, int depth)
 {
@@ -334,56 +398,12 @@ static gb_status dec_any(dctx *c, const uint8_t *p, const uint8_t *end, pd_any *
             GET_DOUBLE(v->u.d);
             v->type = PD_ANY_DOUBLE;
             break;
-        case 5: {
-            WANT(PW_LEN);
-            static const char aw[] = "array_value";
-            static const cnt_spec spec[] = {{1, CK_MSG}};
-            uint32_t n;
-            gb_status st = count_fields(c, aw, SUB(f), spec, 1, &n);
-            if (st) return st;
-            pd_any *items = NULL;
-            ALLOC_ARRAY(items, n, aw);
-            uint32_t k = 0;
-            pw_field g;
-            const uint8_t *q = f.p, *qend = f.p + f.len;
-            while (q < qend) {
-                pw_err ge = pw_next(&q, qend, &g);
-                if (ge) return wire_fail(c, aw, ge);
-                if (g.num != 1) continue;
-                if (g.wt != PW_LEN) return wt_fail(c, aw, &g);
-                st = dec_any(c, SUB(g), &items[k++], depth + 1);
-                if (st) return st;
-            }
-            v->type = PD_ANY_ARRAY;
-            v->u.arr.v = items;
-            v->u.arr.n = k;
+        case 5:
+            DEC_ANY_LIST("array_value", pd_any, dec_any, PD_ANY_ARRAY, arr);
             break;
-        }
-        case 6: {
-            WANT(PW_LEN);
-            static const char kw[] = "kvlist_value";
-            static const cnt_spec spec[] = {{1, CK_MSG}};
-            uint32_t n;
-            gb_status st = count_fields(c, kw, SUB(f), spec, 1, &n);
-            if (st) return st;
-            pd_kv *items = NULL;
-            ALLOC_ARRAY(items, n, kw);
-            uint32_t k = 0;
-            pw_field g;
-            const uint8_t *q = f.p, *qend = f.p + f.len;
-            while (q < qend) {
-                pw_err ge = pw_next(&q, qend, &g);
-                if (ge) return wire_fail(c, kw, ge);
-                if (g.num != 1) continue;
-                if (g.wt != PW_LEN) return wt_fail(c, kw, &g);
-                st = dec_kv(c, SUB(g), &items[k++], depth + 1);
-                if (st) return st;
-            }
-            v->type = PD_ANY_KVLIST;
-            v->u.kvl.v = items;
-            v->u.kvl.n = k;
+        case 6:
+            DEC_ANY_LIST("kvlist_value", pd_kv, dec_kv, PD_ANY_KVLIST, kvl);
             break;
-        }
         case 7:
             GET_STR(v->u.str);
             v->type = PD_ANY_BYTES;
@@ -730,68 +750,10 @@ static gb_status dec_span(dctx *c, const uint8_t *p, const uint8_t *end, pd_span
     return GB_OK;
 }
 
-static gb_status dec_scope_spans(dctx *c, const uint8_t *p, const uint8_t *end, pd_scope_spans *ss)
-{
-    static const char where[] = "scope_spans";
-    static const cnt_spec spec[] = {{2, CK_MSG}};
-    pw_field f;
-    pw_err pe_;
-    uint32_t n;
-    gb_status st = count_fields(c, where, p, end, spec, 1, &n);
-    if (st) return st;
-    ALLOC_ARRAY(ss->spans, n, where);
-    FOR_FIELDS(p, end)
-    {
-        switch (f.num) {
-        case 1:
-            WANT(PW_LEN);
-            if ((st = dec_scope(c, SUB(f), &ss->scope))) return st;
-            break;
-        case 2:
-            WANT(PW_LEN);
-            if ((st = dec_span(c, SUB(f), &ss->spans[ss->n_spans++]))) return st;
-            break;
-        case 3:
-            GET_STR(ss->schema_url);
-            break;
-        default:
-            break;
-        }
-    }
-    return GB_OK;
-}
-
-static gb_status dec_resource_spans(dctx *c, const uint8_t *p, const uint8_t *end,
-                                    pd_resource_spans *rs)
-{
-    static const char where[] = "resource_spans";
-    static const cnt_spec spec[] = {{2, CK_MSG}};
-    pw_field f;
-    pw_err pe_;
-    uint32_t n;
-    gb_status st = count_fields(c, where, p, end, spec, 1, &n);
-    if (st) return st;
-    ALLOC_ARRAY(rs->scope_spans, n, where);
-    FOR_FIELDS(p, end)
-    {
-        switch (f.num) {
-        case 1:
-            WANT(PW_LEN);
-            if ((st = dec_resource(c, SUB(f), &rs->resource))) return st;
-            break;
-        case 2:
-            WANT(PW_LEN);
-            if ((st = dec_scope_spans(c, SUB(f), &rs->scope_spans[rs->n_scope_spans++]))) return st;
-            break;
-        case 3:
-            GET_STR(rs->schema_url);
-            break;
-        default:
-            break;
-        }
-    }
-    return GB_OK;
-}
+DEF_CONTAINER_DEC(dec_scope_spans, pd_scope_spans, "scope_spans", dec_scope, scope, dec_span, spans,
+                  n_spans)
+DEF_CONTAINER_DEC(dec_resource_spans, pd_resource_spans, "resource_spans", dec_resource, resource,
+                  dec_scope_spans, scope_spans, n_scope_spans)
 
 /* ---- metrics/v1 ------------------------------------------------------------------------- */
 
@@ -1229,70 +1191,10 @@ static gb_status dec_metric(dctx *c, const uint8_t *p, const uint8_t *end, pd_me
     return GB_OK;
 }
 
-static gb_status dec_scope_metrics(dctx *c, const uint8_t *p, const uint8_t *end,
-                                   pd_scope_metrics *sm)
-{
-    static const char where[] = "scope_metrics";
-    static const cnt_spec spec[] = {{2, CK_MSG}};
-    pw_field f;
-    pw_err pe_;
-    uint32_t n;
-    gb_status st = count_fields(c, where, p, end, spec, 1, &n);
-    if (st) return st;
-    ALLOC_ARRAY(sm->metrics, n, where);
-    FOR_FIELDS(p, end)
-    {
-        switch (f.num) {
-        case 1:
-            WANT(PW_LEN);
-            if ((st = dec_scope(c, SUB(f), &sm->scope))) return st;
-            break;
-        case 2:
-            WANT(PW_LEN);
-            if ((st = dec_metric(c, SUB(f), &sm->metrics[sm->n_metrics++]))) return st;
-            break;
-        case 3:
-            GET_STR(sm->schema_url);
-            break;
-        default:
-            break;
-        }
-    }
-    return GB_OK;
-}
-
-static gb_status dec_resource_metrics(dctx *c, const uint8_t *p, const uint8_t *end,
-                                      pd_resource_metrics *rm)
-{
-    static const char where[] = "resource_metrics";
-    static const cnt_spec spec[] = {{2, CK_MSG}};
-    pw_field f;
-    pw_err pe_;
-    uint32_t n;
-    gb_status st = count_fields(c, where, p, end, spec, 1, &n);
-    if (st) return st;
-    ALLOC_ARRAY(rm->scope_metrics, n, where);
-    FOR_FIELDS(p, end)
-    {
-        switch (f.num) {
-        case 1:
-            WANT(PW_LEN);
-            if ((st = dec_resource(c, SUB(f), &rm->resource))) return st;
-            break;
-        case 2:
-            WANT(PW_LEN);
-            if ((st = dec_scope_metrics(c, SUB(f), &rm->scope_metrics[rm->n_scope_metrics++])))
-                return st;
-            break;
-        case 3:
-            GET_STR(rm->schema_url);
-            break;
-        default:
-            break;
-        }
-    }
-    return GB_OK;
-}
+DEF_CONTAINER_DEC(dec_scope_metrics, pd_scope_metrics, "scope_metrics", dec_scope, scope,
+                  dec_metric, metrics, n_metrics)
+DEF_CONTAINER_DEC(dec_resource_metrics, pd_resource_metrics, "resource_metrics", dec_resource,
+                  resource, dec_scope_metrics, scope_metrics, n_scope_metrics)
 
 /* ---- logs/v1 ---------------------------------------------------------------------------- */
 
@@ -1351,68 +1253,10 @@ static gb_status dec_log(dctx *c, const uint8_t *p, const uint8_t *end, pd_log *
     return GB_OK;
 }
 
-static gb_status dec_scope_logs(dctx *c, const uint8_t *p, const uint8_t *end, pd_scope_logs *sl)
-{
-    static const char where[] = "scope_logs";
-    static const cnt_spec spec[] = {{2, CK_MSG}};
-    pw_field f;
-    pw_err pe_;
-    uint32_t n;
-    gb_status st = count_fields(c, where, p, end, spec, 1, &n);
-    if (st) return st;
-    ALLOC_ARRAY(sl->logs, n, where);
-    FOR_FIELDS(p, end)
-    {
-        switch (f.num) {
-        case 1:
-            WANT(PW_LEN);
-            if ((st = dec_scope(c, SUB(f), &sl->scope))) return st;
-            break;
-        case 2:
-            WANT(PW_LEN);
-            if ((st = dec_log(c, SUB(f), &sl->logs[sl->n_logs++]))) return st;
-            break;
-        case 3:
-            GET_STR(sl->schema_url);
-            break;
-        default:
-            break;
-        }
-    }
-    return GB_OK;
-}
-
-static gb_status dec_resource_logs(dctx *c, const uint8_t *p, const uint8_t *end,
-                                   pd_resource_logs *rl)
-{
-    static const char where[] = "resource_logs";
-    static const cnt_spec spec[] = {{2, CK_MSG}};
-    pw_field f;
-    pw_err pe_;
-    uint32_t n;
-    gb_status st = count_fields(c, where, p, end, spec, 1, &n);
-    if (st) return st;
-    ALLOC_ARRAY(rl->scope_logs, n, where);
-    FOR_FIELDS(p, end)
-    {
-        switch (f.num) {
-        case 1:
-            WANT(PW_LEN);
-            if ((st = dec_resource(c, SUB(f), &rl->resource))) return st;
-            break;
-        case 2:
-            WANT(PW_LEN);
-            if ((st = dec_scope_logs(c, SUB(f), &rl->scope_logs[rl->n_scope_logs++]))) return st;
-            break;
-        case 3:
-            GET_STR(rl->schema_url);
-            break;
-        default:
-            break;
-        }
-    }
-    return GB_OK;
-}
+DEF_CONTAINER_DEC(dec_scope_logs, pd_scope_logs, "scope_logs", dec_scope, scope, dec_log, logs,
+                  n_logs)
+DEF_CONTAINER_DEC(dec_resource_logs, pd_resource_logs, "resource_logs", dec_resource, resource,
+                  dec_scope_logs, scope_logs, n_scope_logs)
 
 /* ---- request ---------------------------------------------------------------------------- */
 

@@ -250,28 +250,36 @@ static void enc_span(pw_writer *w, const pd_span *s)
     enc_id(w, 1, s->trace_id.b, 16);
 }
 
-static void enc_traces(pw_writer *w, const pd_batch *b)
-{
-    for (uint32_t i = b->u.traces.n; i-- > 0;) {
-        const pd_resource_spans *rs = &b->u.traces.v[i];
-        size_t rm = pw_written(w);
-        enc_str(w, 3, rs->schema_url);
-        for (uint32_t j = rs->n_scope_spans; j-- > 0;) {
-            const pd_scope_spans *ss = &rs->scope_spans[j];
-            size_t sm = pw_written(w);
-            enc_str(w, 3, ss->schema_url);
-            for (uint32_t k = ss->n_spans; k-- > 0;) {
-                size_t m = pw_written(w);
-                enc_span(w, &ss->spans[k]);
-                pw_close(w, 2, m);
-            }
-            enc_scope(w, 1, &ss->scope);
-            pw_close(w, 2, sm);
-        }
-        enc_resource(w, 1, &rs->resource);
-        pw_close(w, 1, rm);
+/* ExportXServiceRequest: 1 = resource list; ResourceX: 1 = resource, 2 = scope list,
+ * 3 = schema_url; ScopeX: 1 = scope, 2 = item list, 3 = schema_url. The three signals differ only
+ * in types and names; one macro defines enc_traces, enc_metrics and enc_logs so the item encoder
+ * is called directly. */
+#define DEF_SIGNAL_ENC(fn, sig, R, scopes, n_scopes, S, items, n_items, enc_item)                  \
+    static void fn(pw_writer *w, const pd_batch *b)                                                \
+    {                                                                                              \
+        for (uint32_t i = b->u.sig.n; i-- > 0;) {                                                  \
+            const R *r = &b->u.sig.v[i];                                                           \
+            size_t rm = pw_written(w);                                                             \
+            enc_str(w, 3, r->schema_url);                                                          \
+            for (uint32_t j = r->n_scopes; j-- > 0;) {                                             \
+                const S *sc = &r->scopes[j];                                                       \
+                size_t sm = pw_written(w);                                                         \
+                enc_str(w, 3, sc->schema_url);                                                     \
+                for (uint32_t k = sc->n_items; k-- > 0;) {                                         \
+                    size_t m = pw_written(w);                                                      \
+                    enc_item(w, &sc->items[k]);                                                    \
+                    pw_close(w, 2, m);                                                             \
+                }                                                                                  \
+                enc_scope(w, 1, &sc->scope);                                                       \
+                pw_close(w, 2, sm);                                                                \
+            }                                                                                      \
+            enc_resource(w, 1, &r->resource);                                                      \
+            pw_close(w, 1, rm);                                                                    \
+        }                                                                                          \
     }
-}
+
+DEF_SIGNAL_ENC(enc_traces, traces, pd_resource_spans, scope_spans, n_scope_spans, pd_scope_spans,
+               spans, n_spans, enc_span)
 
 /* ---- metrics/v1 ------------------------------------------------------------------------- */
 
@@ -417,28 +425,8 @@ static void enc_metric(pw_writer *w, const pd_metric *mt)
     enc_str(w, 1, mt->name);
 }
 
-static void enc_metrics(pw_writer *w, const pd_batch *b)
-{
-    for (uint32_t i = b->u.metrics.n; i-- > 0;) {
-        const pd_resource_metrics *rm = &b->u.metrics.v[i];
-        size_t rmk = pw_written(w);
-        enc_str(w, 3, rm->schema_url);
-        for (uint32_t j = rm->n_scope_metrics; j-- > 0;) {
-            const pd_scope_metrics *sm = &rm->scope_metrics[j];
-            size_t smk = pw_written(w);
-            enc_str(w, 3, sm->schema_url);
-            for (uint32_t k = sm->n_metrics; k-- > 0;) {
-                size_t m = pw_written(w);
-                enc_metric(w, &sm->metrics[k]);
-                pw_close(w, 2, m);
-            }
-            enc_scope(w, 1, &sm->scope);
-            pw_close(w, 2, smk);
-        }
-        enc_resource(w, 1, &rm->resource);
-        pw_close(w, 1, rmk);
-    }
-}
+DEF_SIGNAL_ENC(enc_metrics, metrics, pd_resource_metrics, scope_metrics, n_scope_metrics,
+               pd_scope_metrics, metrics, n_metrics, enc_metric)
 
 /* ---- logs/v1 ---------------------------------------------------------------------------- */
 
@@ -461,28 +449,8 @@ static void enc_log(pw_writer *w, const pd_log *l)
     enc_fix64(w, 1, l->time_unix_nano);
 }
 
-static void enc_logs(pw_writer *w, const pd_batch *b)
-{
-    for (uint32_t i = b->u.logs.n; i-- > 0;) {
-        const pd_resource_logs *rl = &b->u.logs.v[i];
-        size_t rm = pw_written(w);
-        enc_str(w, 3, rl->schema_url);
-        for (uint32_t j = rl->n_scope_logs; j-- > 0;) {
-            const pd_scope_logs *sl = &rl->scope_logs[j];
-            size_t sm = pw_written(w);
-            enc_str(w, 3, sl->schema_url);
-            for (uint32_t k = sl->n_logs; k-- > 0;) {
-                size_t m = pw_written(w);
-                enc_log(w, &sl->logs[k]);
-                pw_close(w, 2, m);
-            }
-            enc_scope(w, 1, &sl->scope);
-            pw_close(w, 2, sm);
-        }
-        enc_resource(w, 1, &rl->resource);
-        pw_close(w, 1, rm);
-    }
-}
+DEF_SIGNAL_ENC(enc_logs, logs, pd_resource_logs, scope_logs, n_scope_logs, pd_scope_logs, logs,
+               n_logs, enc_log)
 
 /* Encodes b backwards into the tail of out's storage; the message is [w->p, w->end). */
 static gb_status encode_backwards(const pd_batch *b, gb_sbuf *out, pw_writer *w)
@@ -524,8 +492,8 @@ gb_status otlp_encode_proto(const pd_batch *b, gb_sbuf *out)
     return st ? st : pw_writer_finish(&w);
 }
 
-gb_status otlp_encode_proto_inplace(const pd_batch *b, gb_sbuf *sb, size_t headroom,
-                                    uint8_t **out, size_t *len)
+gb_status otlp_encode_proto_inplace(const pd_batch *b, gb_sbuf *sb, size_t headroom, uint8_t **out,
+                                    size_t *len)
 {
     pw_writer w;
     gb_status st = encode_backwards(b, sb, &w);

@@ -87,6 +87,19 @@ gb_status pl_exphelper_consume(pl_exphelper *h, pd_batch *b);
  * deadline), drops and counts the rest, joins the threads. Idempotent. */
 gb_status pl_exphelper_shutdown(pl_exphelper *h, int64_t deadline_ns);
 void pl_exphelper_free(pl_exphelper *h);
+/* One helper per signal, for exporters that serve every signal from one state (debug, file):
+ * pl_exphelper_set_start creates and starts them from a template whose `signal` is ignored;
+ * consume routes by the batch's signal (RETRY when that helper does not exist); shutdown and
+ * free act on all of them. */
+typedef struct pl_exphelper_set {
+    pl_exphelper *h[PD_SIGNAL_COUNT];
+} pl_exphelper_set;
+
+gb_status pl_exphelper_set_start(pl_exphelper_set *set, const pl_exphelper_opts *tmpl);
+gb_status pl_exphelper_set_consume(pl_exphelper_set *set, pd_batch *b);
+void pl_exphelper_set_shutdown(pl_exphelper_set *set, int64_t deadline_ns);
+void pl_exphelper_set_free(pl_exphelper_set *set);
+
 /* Current queue length (batches) and capacity. */
 uint64_t pl_exphelper_queue_size(const pl_exphelper *h);
 

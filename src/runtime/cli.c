@@ -21,9 +21,25 @@
 
 #define MAX_SOURCES 64
 
-static const char *const k_secret_keys[] = {"key", "api_key", "token", "password", "secret",
-                                            "client_secret", "authorization", "Authorization",
-                                            "bearer_token", "key_file_content", NULL};
+/* Hidden by print-config besides the keys that component tables flag CFG_F_SECRET (so configs of
+ * types this build does not ship are covered too). Not "key": that is the attribute name in the
+ * attributes/resource processors' actions. */
+static const char *const k_secret_keys[] = {"api_key",       "token",         "password",
+                                            "secret",        "client_secret", "authorization",
+                                            "Authorization", "bearer_token",  "key_file_content"};
+
+#define MAX_SECRET_KEYS 256
+
+/* k_secret_keys plus every CFG_F_SECRET key of the registered component types, NULL-terminated. */
+static void collect_secret_keys(const char **keys)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof k_secret_keys / sizeof k_secret_keys[0]; i++)
+        keys[n++] = k_secret_keys[i];
+    keys[n] = NULL;
+    for (size_t i = 0; pl_registry[i]; i++)
+        cfg_table_secret_keys(pl_registry[i]->config, keys, &n, MAX_SECRET_KEYS);
+}
 
 static void usage(FILE *f)
 {
@@ -116,7 +132,9 @@ static int cmd_print_config(rt_options *o)
     if (rc == RT_EXIT_OK) {
         gb_sbuf out;
         gb_sbuf_init(&out, 0);
-        cfg_node_emit_yaml(doc.root, &out, k_secret_keys);
+        const char *secrets[MAX_SECRET_KEYS];
+        collect_secret_keys(secrets);
+        cfg_node_emit_yaml(doc.root, &out, secrets);
         if (out.len) fwrite(out.data, 1, out.len, stdout);
         gb_sbuf_free(&out);
     }
@@ -144,7 +162,14 @@ static int cmd_components(void)
                     gb_sbuf_printf(&out, "%s%s", j ? ", " : "", desc->aliases[j]);
                 gb_sbuf_puts(&out, "]\n");
             }
-            if (desc->doc) gb_sbuf_printf(&out, "    description: %s\n", desc->doc);
+            if (desc->doc) { /* quoted: descriptions contain ": " */
+                gb_sbuf_puts(&out, "    description: \"");
+                for (const char *c = desc->doc; *c; c++) {
+                    if (*c == '"' || *c == '\\') gb_sbuf_putc(&out, '\\');
+                    gb_sbuf_putc(&out, *c);
+                }
+                gb_sbuf_puts(&out, "\"\n");
+            }
             gb_sbuf_puts(&out, "    stability:\n");
             if (k == PL_EXTENSION) {
                 gb_sbuf_printf(&out, "      extension: %s\n", pl_stability_name(desc->stability[0]));
@@ -162,7 +187,7 @@ static int cmd_components(void)
                                        pl_stability_name(desc->stability[s]));
             }
             if (desc->config) {
-                gb_sbuf_puts(&out, "    config:\n");
+                gb_sbuf_puts(&out, "    config: |\n"); /* literal block: keeps it YAML */
                 cfg_table_describe(desc->config, 6, &out);
             }
         }

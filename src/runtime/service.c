@@ -174,6 +174,12 @@ int rt_service_run(const rt_options *o)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* A shell starts background jobs with SIGINT ignored, and an ignored signal is discarded
+     * before sigwaitinfo can see it: restore the defaults (they never run, the signals are
+     * blocked everywhere). */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
 
     int rc = load_and_build(&s, &s.doc, &s.graph);

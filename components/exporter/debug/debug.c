@@ -275,10 +275,34 @@ static void put_scope_line(gb_sbuf *o, const pd_scope *s)
     }
 }
 
-static void put_scope_detailed(gb_sbuf *o, const char *what, uint32_t j, gb_str schema,
-                               const pd_scope *s)
+/* Resource and scope headers: one line at normal verbosity ("<normal> #i" and the attributes),
+ * otelcol's block at detailed ("<detailed> #i", schema URL, attributes). */
+static void put_resource_head(gb_sbuf *o, int verbosity, const char *normal, const char *detailed,
+                              uint32_t i, gb_str schema, const pd_resource *r)
 {
-    gb_sbuf_printf(o, "%s #%u\n%s SchemaURL: ", what, j, what);
+    if (verbosity == DEBUG_NORMAL) {
+        gb_sbuf_printf(o, "%s #%u", normal, i);
+        put_attrs_flat(o, &r->attrs);
+        gb_sbuf_putc(o, '\n');
+        return;
+    }
+    gb_sbuf_printf(o, "%s #%u\nResource SchemaURL: ", detailed, i);
+    gb_sbuf_put_str(o, schema);
+    gb_sbuf_putc(o, '\n');
+    put_attrs_detailed(o, "Resource attributes", &r->attrs, 0);
+}
+
+static void put_scope_head(gb_sbuf *o, int verbosity, const char *normal, const char *detailed,
+                           uint32_t j, gb_str schema, const pd_scope *s)
+{
+    if (verbosity == DEBUG_NORMAL) {
+        gb_sbuf_printf(o, "%s #%u ", normal, j);
+        put_scope_line(o, s);
+        put_attrs_flat(o, &s->attrs);
+        gb_sbuf_putc(o, '\n');
+        return;
+    }
+    gb_sbuf_printf(o, "%s #%u\n%s SchemaURL: ", detailed, j, detailed);
     gb_sbuf_put_str(o, schema);
     gb_sbuf_puts(o, "\nInstrumentationScope ");
     gb_sbuf_put_str(o, s->name);
@@ -286,15 +310,6 @@ static void put_scope_detailed(gb_sbuf *o, const char *what, uint32_t j, gb_str 
     gb_sbuf_put_str(o, s->version);
     gb_sbuf_putc(o, '\n');
     put_attrs_detailed(o, "InstrumentationScope attributes", &s->attrs, 0);
-}
-
-static void put_resource_detailed(gb_sbuf *o, const char *what, uint32_t i, gb_str schema,
-                                  const pd_resource *r)
-{
-    gb_sbuf_printf(o, "%s #%u\nResource SchemaURL: ", what, i);
-    gb_sbuf_put_str(o, schema);
-    gb_sbuf_putc(o, '\n');
-    put_attrs_detailed(o, "Resource attributes", &r->attrs, 0);
 }
 
 static const char *span_kind_name(int32_t k)
@@ -360,23 +375,12 @@ static void dump_traces(gb_sbuf *o, const pd_batch *b, int verbosity)
 {
     for (uint32_t i = 0; i < b->u.traces.n; i++) {
         const pd_resource_spans *rs = &b->u.traces.v[i];
-        if (verbosity == DEBUG_NORMAL) {
-            gb_sbuf_printf(o, "ResourceTraces #%u", i);
-            put_attrs_flat(o, &rs->resource.attrs);
-            gb_sbuf_putc(o, '\n');
-        } else {
-            put_resource_detailed(o, "ResourceSpans", i, rs->schema_url, &rs->resource);
-        }
+        put_resource_head(o, verbosity, "ResourceTraces", "ResourceSpans", i, rs->schema_url,
+                          &rs->resource);
         for (uint32_t j = 0; j < rs->n_scope_spans; j++) {
             const pd_scope_spans *ss = &rs->scope_spans[j];
-            if (verbosity == DEBUG_NORMAL) {
-                gb_sbuf_printf(o, "ScopeTraces #%u ", j);
-                put_scope_line(o, &ss->scope);
-                put_attrs_flat(o, &ss->scope.attrs);
-                gb_sbuf_putc(o, '\n');
-            } else {
-                put_scope_detailed(o, "ScopeSpans", j, ss->schema_url, &ss->scope);
-            }
+            put_scope_head(o, verbosity, "ScopeTraces", "ScopeSpans", j, ss->schema_url,
+                           &ss->scope);
             for (uint32_t k = 0; k < ss->n_spans; k++) {
                 const pd_span *s = &ss->spans[k];
                 if (verbosity == DEBUG_NORMAL) {
@@ -648,23 +652,12 @@ static void dump_metrics(gb_sbuf *o, const pd_batch *b, int verbosity)
 {
     for (uint32_t i = 0; i < b->u.metrics.n; i++) {
         const pd_resource_metrics *rm = &b->u.metrics.v[i];
-        if (verbosity == DEBUG_NORMAL) {
-            gb_sbuf_printf(o, "ResourceMetrics #%u", i);
-            put_attrs_flat(o, &rm->resource.attrs);
-            gb_sbuf_putc(o, '\n');
-        } else {
-            put_resource_detailed(o, "ResourceMetrics", i, rm->schema_url, &rm->resource);
-        }
+        put_resource_head(o, verbosity, "ResourceMetrics", "ResourceMetrics", i, rm->schema_url,
+                          &rm->resource);
         for (uint32_t j = 0; j < rm->n_scope_metrics; j++) {
             const pd_scope_metrics *sm = &rm->scope_metrics[j];
-            if (verbosity == DEBUG_NORMAL) {
-                gb_sbuf_printf(o, "ScopeMetrics #%u ", j);
-                put_scope_line(o, &sm->scope);
-                put_attrs_flat(o, &sm->scope.attrs);
-                gb_sbuf_putc(o, '\n');
-            } else {
-                put_scope_detailed(o, "ScopeMetrics", j, sm->schema_url, &sm->scope);
-            }
+            put_scope_head(o, verbosity, "ScopeMetrics", "ScopeMetrics", j, sm->schema_url,
+                           &sm->scope);
             for (uint32_t k = 0; k < sm->n_metrics; k++) {
                 if (verbosity == DEBUG_NORMAL)
                     dump_metric_normal(o, &sm->metrics[k]);
@@ -682,23 +675,11 @@ static void dump_logs(gb_sbuf *o, const pd_batch *b, int verbosity)
 {
     for (uint32_t i = 0; i < b->u.logs.n; i++) {
         const pd_resource_logs *rl = &b->u.logs.v[i];
-        if (verbosity == DEBUG_NORMAL) {
-            gb_sbuf_printf(o, "ResourceLog #%u", i);
-            put_attrs_flat(o, &rl->resource.attrs);
-            gb_sbuf_putc(o, '\n');
-        } else {
-            put_resource_detailed(o, "ResourceLog", i, rl->schema_url, &rl->resource);
-        }
+        put_resource_head(o, verbosity, "ResourceLog", "ResourceLog", i, rl->schema_url,
+                          &rl->resource);
         for (uint32_t j = 0; j < rl->n_scope_logs; j++) {
             const pd_scope_logs *sl = &rl->scope_logs[j];
-            if (verbosity == DEBUG_NORMAL) {
-                gb_sbuf_printf(o, "ScopeLog #%u ", j);
-                put_scope_line(o, &sl->scope);
-                put_attrs_flat(o, &sl->scope.attrs);
-                gb_sbuf_putc(o, '\n');
-            } else {
-                put_scope_detailed(o, "ScopeLogs", j, sl->schema_url, &sl->scope);
-            }
+            put_scope_head(o, verbosity, "ScopeLog", "ScopeLogs", j, sl->schema_url, &sl->scope);
             for (uint32_t k = 0; k < sl->n_logs; k++) {
                 const pd_log *l = &sl->logs[k];
                 if (verbosity == DEBUG_NORMAL) {
@@ -797,7 +778,7 @@ typedef struct debug_state {
     int fd;
     int64_t second[PD_SIGNAL_COUNT];
     int64_t count[PD_SIGNAL_COUNT];
-    pl_exphelper *helper[PD_SIGNAL_COUNT];
+    pl_exphelper_set helpers;
 } debug_state;
 
 static bool sample_locked(debug_state *st, pd_signal s)
@@ -875,36 +856,23 @@ static gb_status debug_start(pl_component *c, pl_host *host)
     pl_queue_cfg_default(&q);
     q.enabled = false;
     q.num_consumers = 64; /* concurrency bound for callers; the mutex serialises output anyway */
-    for (int s = 0; s < PD_SIGNAL_COUNT; s++) {
-        pl_exphelper_opts o = {.id = c->id,
-                               .signal = (pd_signal)s,
-                               .retry = &r,
-                               .queue = &q,
-                               .export_fn = debug_export,
-                               .ctx = st};
-        gb_status rc = pl_exphelper_new(&o, &st->helper[s]);
-        if (rc == GB_OK) rc = pl_exphelper_start(st->helper[s]);
-        if (rc != GB_OK) return rc;
-    }
+    pl_exphelper_opts o = {.id = c->id, .retry = &r, .queue = &q, .export_fn = debug_export, .ctx = st};
+    gb_status rc = pl_exphelper_set_start(&st->helpers, &o);
+    if (rc != GB_OK) return rc;
     return GB_OK;
 }
 
 static gb_status debug_consume(pl_component *c, pd_batch *b)
 {
     debug_state *st = c->state;
-    if (!st->helper[b->signal]) {
-        pd_batch_unref(b);
-        return GB_ERR_RETRY;
-    }
-    return pl_exphelper_consume(st->helper[b->signal], b);
+    return pl_exphelper_set_consume(&st->helpers, b);
 }
 
 static gb_status debug_shutdown(pl_component *c, int64_t deadline_ns)
 {
     debug_state *st = c->state;
     if (!st) return GB_OK;
-    for (int s = 0; s < PD_SIGNAL_COUNT; s++)
-        if (st->helper[s]) pl_exphelper_shutdown(st->helper[s], deadline_ns);
+    pl_exphelper_set_shutdown(&st->helpers, deadline_ns);
     return GB_OK;
 }
 
@@ -912,8 +880,7 @@ static void debug_destroy(pl_component *c)
 {
     debug_state *st = c->state;
     if (!st) return;
-    for (int s = 0; s < PD_SIGNAL_COUNT; s++)
-        pl_exphelper_free(st->helper[s]);
+    pl_exphelper_set_free(&st->helpers);
     gb_sbuf_free(&st->buf);
     pthread_mutex_destroy(&st->mu);
     free(st);

@@ -158,7 +158,7 @@ typedef struct file_state {
     bool stop;
     bool closed;
     int64_t last_backup_ms; /* backup names stay unique when rotations come within 1 ms */
-    pl_exphelper *helper[PD_SIGNAL_COUNT];
+    pl_exphelper_set helpers;
 } file_state;
 
 /* ---- file handling -----------------------------------------------------------------------------
@@ -528,17 +528,9 @@ static gb_status file_start(pl_component *c, pl_host *host)
     pl_queue_cfg_default(&q);
     q.enabled = false;
     q.num_consumers = N_SLOTS;
-    for (int s = 0; s < PD_SIGNAL_COUNT; s++) {
-        pl_exphelper_opts o = {.id = c->id,
-                               .signal = (pd_signal)s,
-                               .retry = &r,
-                               .queue = &q,
-                               .export_fn = file_export,
-                               .ctx = st};
-        rc = pl_exphelper_new(&o, &st->helper[s]);
-        if (rc == GB_OK) rc = pl_exphelper_start(st->helper[s]);
-        if (rc != GB_OK) return rc;
-    }
+    pl_exphelper_opts o = {.id = c->id, .retry = &r, .queue = &q, .export_fn = file_export, .ctx = st};
+    rc = pl_exphelper_set_start(&st->helpers, &o);
+    if (rc != GB_OK) return rc;
     if (cfg->flush_interval > 0) {
         if (pthread_create(&st->flusher, NULL, flusher_main, st) != 0) return GB_ERR_NOMEM;
         st->flusher_running = true;
@@ -549,19 +541,14 @@ static gb_status file_start(pl_component *c, pl_host *host)
 static gb_status file_consume(pl_component *c, pd_batch *b)
 {
     file_state *st = c->state;
-    if (!st->helper[b->signal]) {
-        pd_batch_unref(b);
-        return GB_ERR_RETRY;
-    }
-    return pl_exphelper_consume(st->helper[b->signal], b);
+    return pl_exphelper_set_consume(&st->helpers, b);
 }
 
 static gb_status file_shutdown(pl_component *c, int64_t deadline_ns)
 {
     file_state *st = c->state;
     if (!st) return GB_OK;
-    for (int s = 0; s < PD_SIGNAL_COUNT; s++)
-        if (st->helper[s]) pl_exphelper_shutdown(st->helper[s], deadline_ns);
+    pl_exphelper_set_shutdown(&st->helpers, deadline_ns);
     pthread_mutex_lock(&st->mu);
     st->stop = true;
     pthread_cond_broadcast(&st->cv);
@@ -590,8 +577,7 @@ static void file_destroy(pl_component *c)
     file_state *st = c->state;
     if (!st) return;
     file_shutdown(c, gb_mono_ns());
-    for (int s = 0; s < PD_SIGNAL_COUNT; s++)
-        pl_exphelper_free(st->helper[s]);
+    pl_exphelper_set_free(&st->helpers);
     for (int i = 0; i < N_SLOTS; i++) {
         gb_sbuf_free(&st->slots[i].enc);
         free(st->slots[i].z);

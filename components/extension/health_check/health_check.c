@@ -12,11 +12,7 @@
 
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "net/http_server.h"
-#include "net/tls.h"
-#include "pipeline/component.h"
-
-#include <openssl/ssl.h>
+#include "extension/httpext/httpext.h"
 
 typedef struct hc_cfg {
     char *endpoint;
@@ -44,8 +40,7 @@ static const cfg_field hc_fields[] = {
 static CFG_TABLE(hc_table, hc_fields, NULL);
 
 typedef struct hc_state {
-    net_http_server *srv;
-    SSL_CTX *tls;
+    httpext http;
     pl_host *host;
     int64_t up_since_ns;
 } hc_state;
@@ -78,27 +73,13 @@ static gb_status hc_start(pl_component *c, pl_host *host)
 {
     hc_cfg *cfg = c->cfg;
     hc_state *s = calloc(1, sizeof *s);
-    char err[256] = "";
-    gb_status st = GB_OK;
     if (!s) return GB_ERR_NOMEM;
     s->host = host;
     s->up_since_ns = host ? host->start_time_ns : gb_now_ns();
     c->state = s;
-    if (!host || !host->pool) {
-        gb_log(GB_LOG_ERROR, c->full_id, "no network pool");
-        return GB_ERR_STATE;
-    }
-    if (cfg->tls_set && net_tls_server_enabled(&cfg->tls)) {
-        st = net_tls_server_ctx_new(&cfg->tls, NET_ALPN_HTTP1, &s->tls, err, sizeof err);
-        if (st) goto fail;
-    }
-    net_http_server_cfg hc = {.endpoint = cfg->endpoint, .tls = s->tls, .max_body_size = 1 << 20};
-    st = net_http_server_new(host->pool, &hc, hc_handle, c, &s->srv, err, sizeof err);
-    if (st) goto fail;
-    gb_log(GB_LOG_INFO, c->full_id, "health check on %s%s", cfg->endpoint, cfg->path);
-    return GB_OK;
-fail:
-    gb_log(GB_LOG_ERROR, c->full_id, "cannot start: %s", err);
+    gb_status st = httpext_start(&s->http, c, host, cfg->endpoint, cfg->tls_set ? &cfg->tls : NULL,
+                                 1 << 20, hc_handle, c);
+    if (st == GB_OK) gb_log(GB_LOG_INFO, c->full_id, "health check on %s%s", cfg->endpoint, cfg->path);
     return st;
 }
 
@@ -106,9 +87,7 @@ static gb_status hc_shutdown(pl_component *c, int64_t deadline_ns)
 {
     (void)deadline_ns;
     hc_state *s = c->state;
-    if (!s) return GB_OK;
-    net_http_server_free(s->srv);
-    s->srv = NULL;
+    if (s) httpext_stop(&s->http);
     return GB_OK;
 }
 
@@ -116,8 +95,7 @@ static void hc_destroy(pl_component *c)
 {
     hc_state *s = c->state;
     if (!s) return;
-    net_http_server_free(s->srv);
-    if (s->tls) SSL_CTX_free(s->tls);
+    httpext_free(&s->http);
     free(s);
     c->state = NULL;
 }

@@ -7,12 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/ssl.h>
-
 #include "base/log.h"
-#include "net/http_server.h"
-#include "net/tls.h"
-#include "pipeline/component.h"
+#include "extension/httpext/httpext.h"
 
 typedef struct pp_cfg {
     char *endpoint;
@@ -39,8 +35,7 @@ static const cfg_field pp_fields[] = {
 static CFG_TABLE(pp_table, pp_fields, NULL);
 
 typedef struct pp_state {
-    net_http_server *srv;
-    SSL_CTX *tls;
+    httpext http;
 } pp_state;
 
 static void pp_handle(const net_http_request *req, net_http_response *resp, void *arg)
@@ -78,24 +73,14 @@ static gb_status pp_start(pl_component *c, pl_host *host)
 {
     pp_cfg *cfg = c->cfg;
     pp_state *s = calloc(1, sizeof *s);
-    char err[256] = "";
-    gb_status st = GB_OK;
     if (!s) return GB_ERR_NOMEM;
     c->state = s;
-    if (!host || !host->pool) return GB_ERR_STATE;
-    if (cfg->tls_set && net_tls_server_enabled(&cfg->tls)) {
-        st = net_tls_server_ctx_new(&cfg->tls, NET_ALPN_HTTP1, &s->tls, err, sizeof err);
-        if (st) goto fail;
-    }
-    net_http_server_cfg hc = {.endpoint = cfg->endpoint, .tls = s->tls, .max_body_size = 1 << 16};
-    st = net_http_server_new(host->pool, &hc, pp_handle, c, &s->srv, err, sizeof err);
-    if (st) goto fail;
-    gb_log(GB_LOG_INFO, c->full_id,
-           "serving %s/debug/pprof/ (Go profiles are not available in a C process)",
-           cfg->endpoint);
-    return GB_OK;
-fail:
-    gb_log(GB_LOG_ERROR, c->full_id, "cannot start: %s", err);
+    gb_status st = httpext_start(&s->http, c, host, cfg->endpoint, cfg->tls_set ? &cfg->tls : NULL,
+                                 1 << 16, pp_handle, c);
+    if (st == GB_OK)
+        gb_log(GB_LOG_INFO, c->full_id,
+               "serving %s/debug/pprof/ (Go profiles are not available in a C process)",
+               cfg->endpoint);
     return st;
 }
 
@@ -103,10 +88,7 @@ static gb_status pp_shutdown(pl_component *c, int64_t deadline_ns)
 {
     (void)deadline_ns;
     pp_state *s = c->state;
-    if (s) {
-        net_http_server_free(s->srv);
-        s->srv = NULL;
-    }
+    if (s) httpext_stop(&s->http);
     return GB_OK;
 }
 
@@ -114,8 +96,7 @@ static void pp_destroy(pl_component *c)
 {
     pp_state *s = c->state;
     if (!s) return;
-    net_http_server_free(s->srv);
-    if (s->tls) SSL_CTX_free(s->tls);
+    httpext_free(&s->http);
     free(s);
     c->state = NULL;
 }

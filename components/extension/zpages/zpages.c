@@ -12,13 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/ssl.h>
-
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "net/http_server.h"
-#include "net/tls.h"
-#include "pipeline/component.h"
+#include "extension/httpext/httpext.h"
 
 typedef struct zp_cfg {
     char *endpoint;
@@ -36,8 +32,7 @@ static const cfg_field zp_fields[] = {
 static CFG_TABLE(zp_table, zp_fields, NULL);
 
 typedef struct zp_state {
-    net_http_server *srv;
-    SSL_CTX *tls;
+    httpext http;
     pl_host *host;
 } zp_state;
 
@@ -142,23 +137,12 @@ static gb_status zp_start(pl_component *c, pl_host *host)
 {
     zp_cfg *cfg = c->cfg;
     zp_state *s = calloc(1, sizeof *s);
-    char err[256] = "";
-    gb_status st = GB_OK;
     if (!s) return GB_ERR_NOMEM;
     s->host = host;
     c->state = s;
-    if (!host || !host->pool) return GB_ERR_STATE;
-    if (cfg->tls_set && net_tls_server_enabled(&cfg->tls)) {
-        st = net_tls_server_ctx_new(&cfg->tls, NET_ALPN_HTTP1, &s->tls, err, sizeof err);
-        if (st) goto fail;
-    }
-    net_http_server_cfg hc = {.endpoint = cfg->endpoint, .tls = s->tls, .max_body_size = 1 << 16};
-    st = net_http_server_new(host->pool, &hc, zp_handle, c, &s->srv, err, sizeof err);
-    if (st) goto fail;
-    gb_log(GB_LOG_INFO, c->full_id, "zpages on %s/debug/servicez", cfg->endpoint);
-    return GB_OK;
-fail:
-    gb_log(GB_LOG_ERROR, c->full_id, "cannot start: %s", err);
+    gb_status st = httpext_start(&s->http, c, host, cfg->endpoint, cfg->tls_set ? &cfg->tls : NULL,
+                                 1 << 16, zp_handle, c);
+    if (st == GB_OK) gb_log(GB_LOG_INFO, c->full_id, "zpages on %s/debug/servicez", cfg->endpoint);
     return st;
 }
 
@@ -166,10 +150,7 @@ static gb_status zp_shutdown(pl_component *c, int64_t deadline_ns)
 {
     (void)deadline_ns;
     zp_state *s = c->state;
-    if (s) {
-        net_http_server_free(s->srv);
-        s->srv = NULL;
-    }
+    if (s) httpext_stop(&s->http);
     return GB_OK;
 }
 
@@ -177,8 +158,7 @@ static void zp_destroy(pl_component *c)
 {
     zp_state *s = c->state;
     if (!s) return;
-    net_http_server_free(s->srv);
-    if (s->tls) SSL_CTX_free(s->tls);
+    httpext_free(&s->http);
     free(s);
     c->state = NULL;
 }

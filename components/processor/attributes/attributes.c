@@ -584,49 +584,35 @@ static gb_status attributes_create(pl_component *c)
     return st;
 }
 
-static gb_status apply_traces(const attributes_state *s, attraction_ctx *ctx, pd_batch *b)
-{
-    gb_status st = GB_OK;
-    for (uint32_t i = 0; st == GB_OK && i < b->u.traces.n; i++) {
-        pd_resource_spans *rs = &b->u.traces.v[i];
-        sel r = sel_resource(s, &rs->resource);
-        if (s->include.set && !r.inc) continue;
-        for (uint32_t j = 0; st == GB_OK && j < rs->n_scope_spans; j++) {
-            pd_scope_spans *ss = &rs->scope_spans[j];
-            sel v = sel_scope(s, r, &ss->scope);
-            if (s->include.set && !v.inc) continue;
-            for (uint32_t k = 0; st == GB_OK && k < ss->n_spans; k++) {
-                pd_span *sp = &ss->spans[k];
-                bool inc = !s->include.set || match_span(&s->include, sp);
-                bool exc = s->exclude.set && v.exc && match_span(&s->exclude, sp);
-                if (selected(s, v, inc, exc)) st = attraction_apply(ctx, &sp->attrs);
-            }
-        }
+/* Traces and logs are walked alike, resource -> scope -> item; the resource and scope matches
+ * are computed once per resource and scope. */
+#define DEFINE_APPLY(FN, SIG, RES, SCOPE, SCOPES, N_SCOPES, ITEM, ITEMS, N_ITEMS, MATCH)           \
+    static gb_status FN(const attributes_state *s, attraction_ctx *ctx, pd_batch *b)               \
+    {                                                                                              \
+        gb_status st = GB_OK;                                                                      \
+        for (uint32_t i = 0; st == GB_OK && i < b->u.SIG.n; i++) {                                 \
+            RES *rs = &b->u.SIG.v[i];                                                              \
+            sel r = sel_resource(s, &rs->resource);                                                \
+            if (s->include.set && !r.inc) continue;                                                \
+            for (uint32_t j = 0; st == GB_OK && j < rs->N_SCOPES; j++) {                           \
+                SCOPE *ss = &rs->SCOPES[j];                                                        \
+                sel v = sel_scope(s, r, &ss->scope);                                               \
+                if (s->include.set && !v.inc) continue;                                            \
+                for (uint32_t k = 0; st == GB_OK && k < ss->N_ITEMS; k++) {                        \
+                    ITEM *it = &ss->ITEMS[k];                                                      \
+                    bool inc = !s->include.set || MATCH(&s->include, it);                          \
+                    bool exc = s->exclude.set && v.exc && MATCH(&s->exclude, it);                  \
+                    if (selected(s, v, inc, exc)) st = attraction_apply(ctx, &it->attrs);          \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        return st;                                                                                 \
     }
-    return st;
-}
 
-static gb_status apply_logs(const attributes_state *s, attraction_ctx *ctx, pd_batch *b)
-{
-    gb_status st = GB_OK;
-    for (uint32_t i = 0; st == GB_OK && i < b->u.logs.n; i++) {
-        pd_resource_logs *rl = &b->u.logs.v[i];
-        sel r = sel_resource(s, &rl->resource);
-        if (s->include.set && !r.inc) continue;
-        for (uint32_t j = 0; st == GB_OK && j < rl->n_scope_logs; j++) {
-            pd_scope_logs *sl = &rl->scope_logs[j];
-            sel v = sel_scope(s, r, &sl->scope);
-            if (s->include.set && !v.inc) continue;
-            for (uint32_t k = 0; st == GB_OK && k < sl->n_logs; k++) {
-                pd_log *l = &sl->logs[k];
-                bool inc = !s->include.set || match_log(&s->include, l);
-                bool exc = s->exclude.set && v.exc && match_log(&s->exclude, l);
-                if (selected(s, v, inc, exc)) st = attraction_apply(ctx, &l->attrs);
-            }
-        }
-    }
-    return st;
-}
+DEFINE_APPLY(apply_traces, traces, pd_resource_spans, pd_scope_spans, scope_spans, n_scope_spans,
+             pd_span, spans, n_spans, match_span)
+DEFINE_APPLY(apply_logs, logs, pd_resource_logs, pd_scope_logs, scope_logs, n_scope_logs, pd_log,
+             logs, n_logs, match_log)
 
 static gb_status apply_dps(attraction_ctx *ctx, pd_metric *m)
 {

@@ -252,6 +252,28 @@ static void test_emit_secrets(void **state)
     tdoc_free(&t);
 }
 
+/* A secret key whose value is a map (otlphttp headers): names stay, every value is hidden. */
+static void test_emit_secret_map(void **state)
+{
+    (void)state;
+    tdoc t;
+    tdoc_parse(&t, "e:\n  headers:\n    Authorization: Bearer hunter2\n    x-k: {a: hunter3}\n"
+                   "    empty:\n  other: {k: v}\n");
+    const char *secrets[] = {"headers", NULL};
+    char *y = emit(t.doc.root, secrets);
+    assert_string_equal(y, "e:\n"
+                           "  headers:\n"
+                           "    Authorization: \"[REDACTED]\"\n"
+                           "    x-k:\n"
+                           "      a: \"[REDACTED]\"\n"
+                           "    empty: null\n"
+                           "  other:\n"
+                           "    k: v\n");
+    assert_null(strstr(y, "hunter"));
+    free(y);
+    tdoc_free(&t);
+}
+
 static void test_equal_and_helpers(void **state)
 {
     (void)state;
@@ -307,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_emit_structures),
         cmocka_unit_test(test_emit_long_key_and_env_values),
         cmocka_unit_test(test_emit_secrets),
+        cmocka_unit_test(test_emit_secret_map),
         cmocka_unit_test(test_equal_and_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

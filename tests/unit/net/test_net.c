@@ -194,6 +194,24 @@ static void test_decompress_bomb_is_bounded(void **state)
     gb_buf_unref(out);
 }
 
+static void test_inflight_budget(void **state)
+{
+    (void)state;
+    net_inflight_set_limit(1000);
+    assert_int_equal(net_inflight_limit(), 1000);
+    assert_true(net_inflight_acquire(600));
+    assert_false(net_inflight_acquire(600));
+    assert_false(net_inflight_acquire(UINT64_MAX));
+    assert_true(net_inflight_acquire(400));
+    assert_int_equal(net_inflight_bytes(), 1000);
+    net_inflight_release(600);
+    assert_true(net_inflight_acquire(600));
+    net_inflight_release(1000);
+    assert_int_equal(net_inflight_bytes(), 0);
+    net_inflight_set_limit(0); /* back to the default */
+    assert_true(net_inflight_limit() >= (64u << 20));
+}
+
 static void test_encoding_parse(void **state)
 {
     (void)state;
@@ -424,8 +442,10 @@ static void test_http_server(void **state)
     char err[256], out[8192];
     assert_int_equal(net_pool_new(2, &p), GB_OK);
     assert_int_equal(net_pool_start(p), GB_OK);
-    net_http_server_cfg cfg = {
-        .endpoint = "127.0.0.1:0", .max_body_size = 100, .header_timeout_ns = 300 * GB_NS_PER_MS};
+    net_http_server_cfg cfg = {.endpoint = "127.0.0.1:0",
+                               .max_body_size = 100,
+                               .header_timeout_ns = 300 * GB_NS_PER_MS,
+                               .request_timeout_ns = 1000 * GB_NS_PER_MS};
     assert_int_equal(net_http_server_new(p, &cfg, echo_handler, NULL, &s, err, sizeof(err)), GB_OK);
     uint16_t port = net_http_server_port(s);
 
@@ -492,6 +512,28 @@ static void test_http_server(void **state)
     assert_non_null(strstr(out, "408"));
     assert_true(gb_mono_ns() - t0 < 2 * GB_NS_PER_S);
     close(fd);
+    /* the body has its own deadline: slower than the header timeout is fine... */
+    fd = connect_port(port);
+    const char *part = "POST /slow HTTP/1.1\r\nContent-Length: 4\r\n\r\nab";
+    exchange(fd, part, strlen(part), out, sizeof(out), 500);
+    assert_int_equal(out[0], '\0');
+    exchange(fd, "cd", 2, out, sizeof(out), 300);
+    assert_non_null(strstr(out, "POST /slow q= len=4"));
+    /* ...but a body that stops coming gets 408 */
+    t0 = gb_mono_ns();
+    exchange(fd, part, strlen(part), out, sizeof(out), 3000);
+    assert_non_null(strstr(out, "408"));
+    assert_true(gb_mono_ns() - t0 < 2 * GB_NS_PER_S);
+    close(fd);
+    /* process-wide in-flight budget: a body that does not fit is refused with 503 */
+    net_inflight_set_limit(50);
+    fd = connect_port(port);
+    const char *over = "POST /o HTTP/1.1\r\nContent-Length: 80\r\n\r\n";
+    exchange(fd, over, strlen(over), out, sizeof(out), 500);
+    assert_non_null(strstr(out, "HTTP/1.1 503"));
+    close(fd);
+    net_inflight_set_limit(0);
+    assert_int_equal(net_inflight_bytes(), 0);
     /* HTTP/1.0 closes after the response */
     fd = connect_port(port);
     exchange(fd, "GET /z HTTP/1.0\r\n\r\n", 19, out, sizeof(out), 2000);
@@ -513,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_decompress_roundtrip),
         cmocka_unit_test(test_decompress_bomb_is_bounded),
         cmocka_unit_test(test_encoding_parse),
+        cmocka_unit_test(test_inflight_budget),
         cmocka_unit_test(test_grpc_framing),
         cmocka_unit_test(test_cors_origins),
         cmocka_unit_test(test_pool_run_each),

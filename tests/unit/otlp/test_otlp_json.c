@@ -1281,6 +1281,25 @@ static void rnd_log(gb_arena *a, pd_log *l)
     l->event_name = rnd_str(a);
 }
 
+/* Fills one signal's resource -> scope -> item tree; the three signals differ only in names. */
+#define RND_SIGNAL_TREE(a, top, R, scopes, n_scopes, S, items, n_items, rnd_item)                  \
+    do {                                                                                           \
+        RND_LIST(a, (top).v, (top).n, 3);                                                          \
+        for (uint32_t i = 0; i < (top).n; i++) {                                                   \
+            R *r = &(top).v[i];                                                                    \
+            r->schema_url = rnd_str(a);                                                            \
+            RND_LIST(a, r->scopes, r->n_scopes, 3);                                                \
+            for (uint32_t j = 0; j < r->n_scopes; j++) {                                           \
+                S *sc = &r->scopes[j];                                                             \
+                rnd_scope(a, &r->resource, &sc->scope);                                            \
+                sc->schema_url = rnd_str(a);                                                       \
+                RND_LIST(a, sc->items, sc->n_items, 4);                                            \
+                for (uint32_t k = 0; k < sc->n_items; k++)                                         \
+                    rnd_item(a, &sc->items[k]);                                                    \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
 static pd_batch *rnd_batch(pd_signal s)
 {
     pd_batch *b;
@@ -1288,52 +1307,16 @@ static pd_batch *rnd_batch(pd_signal s)
     gb_arena *a = &b->arena;
     switch (s) {
     case PD_TRACES:
-        RND_LIST(a, b->u.traces.v, b->u.traces.n, 3);
-        for (uint32_t i = 0; i < b->u.traces.n; i++) {
-            pd_resource_spans *rs = &b->u.traces.v[i];
-            rs->schema_url = rnd_str(a);
-            RND_LIST(a, rs->scope_spans, rs->n_scope_spans, 3);
-            for (uint32_t j = 0; j < rs->n_scope_spans; j++) {
-                pd_scope_spans *ss = &rs->scope_spans[j];
-                rnd_scope(a, &rs->resource, &ss->scope);
-                ss->schema_url = rnd_str(a);
-                RND_LIST(a, ss->spans, ss->n_spans, 4);
-                for (uint32_t k = 0; k < ss->n_spans; k++)
-                    rnd_span(a, &ss->spans[k]);
-            }
-        }
+        RND_SIGNAL_TREE(a, b->u.traces, pd_resource_spans, scope_spans, n_scope_spans,
+                        pd_scope_spans, spans, n_spans, rnd_span);
         break;
     case PD_METRICS:
-        RND_LIST(a, b->u.metrics.v, b->u.metrics.n, 3);
-        for (uint32_t i = 0; i < b->u.metrics.n; i++) {
-            pd_resource_metrics *rm = &b->u.metrics.v[i];
-            rm->schema_url = rnd_str(a);
-            RND_LIST(a, rm->scope_metrics, rm->n_scope_metrics, 3);
-            for (uint32_t j = 0; j < rm->n_scope_metrics; j++) {
-                pd_scope_metrics *sm = &rm->scope_metrics[j];
-                rnd_scope(a, &rm->resource, &sm->scope);
-                sm->schema_url = rnd_str(a);
-                RND_LIST(a, sm->metrics, sm->n_metrics, 4);
-                for (uint32_t k = 0; k < sm->n_metrics; k++)
-                    rnd_metric(a, &sm->metrics[k]);
-            }
-        }
+        RND_SIGNAL_TREE(a, b->u.metrics, pd_resource_metrics, scope_metrics, n_scope_metrics,
+                        pd_scope_metrics, metrics, n_metrics, rnd_metric);
         break;
     case PD_LOGS:
-        RND_LIST(a, b->u.logs.v, b->u.logs.n, 3);
-        for (uint32_t i = 0; i < b->u.logs.n; i++) {
-            pd_resource_logs *rl = &b->u.logs.v[i];
-            rl->schema_url = rnd_str(a);
-            RND_LIST(a, rl->scope_logs, rl->n_scope_logs, 3);
-            for (uint32_t j = 0; j < rl->n_scope_logs; j++) {
-                pd_scope_logs *sl = &rl->scope_logs[j];
-                rnd_scope(a, &rl->resource, &sl->scope);
-                sl->schema_url = rnd_str(a);
-                RND_LIST(a, sl->logs, sl->n_logs, 4);
-                for (uint32_t k = 0; k < sl->n_logs; k++)
-                    rnd_log(a, &sl->logs[k]);
-            }
-        }
+        RND_SIGNAL_TREE(a, b->u.logs, pd_resource_logs, scope_logs, n_scope_logs, pd_scope_logs,
+                        logs, n_logs, rnd_log);
         break;
     }
     return b;

@@ -242,60 +242,41 @@ static inline bool eq_log(const pd_log *a, const pd_log *b)
     return true;
 }
 
+/* Compares one signal's resource -> scope -> item tree; the three signals differ only in names. */
+#define EQ_SIGNAL_TREE(A, B, R, scopes, n_scopes, S, items, n_items, eq_item)                      \
+    do {                                                                                           \
+        EQ_CHECK((A).n == (B).n);                                                                  \
+        for (uint32_t i = 0; i < (A).n; i++) {                                                     \
+            const R *x = &(A).v[i], *y = &(B).v[i];                                                \
+            EQ_CHECK(eq_resource(&x->resource, &y->resource));                                     \
+            EQ_CHECK(gb_str_eq(x->schema_url, y->schema_url));                                     \
+            EQ_CHECK(x->n_scopes == y->n_scopes);                                                  \
+            for (uint32_t j = 0; j < x->n_scopes; j++) {                                           \
+                const S *p = &x->scopes[j], *q = &y->scopes[j];                                    \
+                EQ_CHECK(eq_scope(&p->scope, &q->scope));                                          \
+                EQ_CHECK(gb_str_eq(p->schema_url, q->schema_url));                                 \
+                EQ_CHECK(p->n_items == q->n_items);                                                \
+                for (uint32_t k = 0; k < p->n_items; k++)                                          \
+                    EQ_CHECK(eq_item(&p->items[k], &q->items[k]));                                 \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
 static inline bool eq_batch(const pd_batch *a, const pd_batch *b)
 {
     EQ_CHECK(a->signal == b->signal);
     switch (a->signal) {
     case PD_TRACES:
-        EQ_CHECK(a->u.traces.n == b->u.traces.n);
-        for (uint32_t i = 0; i < a->u.traces.n; i++) {
-            const pd_resource_spans *x = &a->u.traces.v[i], *y = &b->u.traces.v[i];
-            EQ_CHECK(eq_resource(&x->resource, &y->resource));
-            EQ_CHECK(gb_str_eq(x->schema_url, y->schema_url));
-            EQ_CHECK(x->n_scope_spans == y->n_scope_spans);
-            for (uint32_t j = 0; j < x->n_scope_spans; j++) {
-                const pd_scope_spans *p = &x->scope_spans[j], *q = &y->scope_spans[j];
-                EQ_CHECK(eq_scope(&p->scope, &q->scope));
-                EQ_CHECK(gb_str_eq(p->schema_url, q->schema_url));
-                EQ_CHECK(p->n_spans == q->n_spans);
-                for (uint32_t k = 0; k < p->n_spans; k++)
-                    EQ_CHECK(eq_span(&p->spans[k], &q->spans[k]));
-            }
-        }
+        EQ_SIGNAL_TREE(a->u.traces, b->u.traces, pd_resource_spans, scope_spans, n_scope_spans,
+                       pd_scope_spans, spans, n_spans, eq_span);
         return true;
     case PD_METRICS:
-        EQ_CHECK(a->u.metrics.n == b->u.metrics.n);
-        for (uint32_t i = 0; i < a->u.metrics.n; i++) {
-            const pd_resource_metrics *x = &a->u.metrics.v[i], *y = &b->u.metrics.v[i];
-            EQ_CHECK(eq_resource(&x->resource, &y->resource));
-            EQ_CHECK(gb_str_eq(x->schema_url, y->schema_url));
-            EQ_CHECK(x->n_scope_metrics == y->n_scope_metrics);
-            for (uint32_t j = 0; j < x->n_scope_metrics; j++) {
-                const pd_scope_metrics *p = &x->scope_metrics[j], *q = &y->scope_metrics[j];
-                EQ_CHECK(eq_scope(&p->scope, &q->scope));
-                EQ_CHECK(gb_str_eq(p->schema_url, q->schema_url));
-                EQ_CHECK(p->n_metrics == q->n_metrics);
-                for (uint32_t k = 0; k < p->n_metrics; k++)
-                    EQ_CHECK(eq_metric(&p->metrics[k], &q->metrics[k]));
-            }
-        }
+        EQ_SIGNAL_TREE(a->u.metrics, b->u.metrics, pd_resource_metrics, scope_metrics,
+                       n_scope_metrics, pd_scope_metrics, metrics, n_metrics, eq_metric);
         return true;
     case PD_LOGS:
-        EQ_CHECK(a->u.logs.n == b->u.logs.n);
-        for (uint32_t i = 0; i < a->u.logs.n; i++) {
-            const pd_resource_logs *x = &a->u.logs.v[i], *y = &b->u.logs.v[i];
-            EQ_CHECK(eq_resource(&x->resource, &y->resource));
-            EQ_CHECK(gb_str_eq(x->schema_url, y->schema_url));
-            EQ_CHECK(x->n_scope_logs == y->n_scope_logs);
-            for (uint32_t j = 0; j < x->n_scope_logs; j++) {
-                const pd_scope_logs *p = &x->scope_logs[j], *q = &y->scope_logs[j];
-                EQ_CHECK(eq_scope(&p->scope, &q->scope));
-                EQ_CHECK(gb_str_eq(p->schema_url, q->schema_url));
-                EQ_CHECK(p->n_logs == q->n_logs);
-                for (uint32_t k = 0; k < p->n_logs; k++)
-                    EQ_CHECK(eq_log(&p->logs[k], &q->logs[k]));
-            }
-        }
+        EQ_SIGNAL_TREE(a->u.logs, b->u.logs, pd_resource_logs, scope_logs, n_scope_logs,
+                       pd_scope_logs, logs, n_logs, eq_log);
         return true;
     }
     return false;

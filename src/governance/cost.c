@@ -1,0 +1,159 @@
+/* Cost of one operation from its normalized usage.
+ *
+ * cost = (input - cache_read - cache_write)·in + cache_read·cr + cache_write·cw + output·out,
+ * prices per 1M tokens; reasoning tokens are inside output. Rates are micro-USD per 1M tokens,
+ * which is pico-USD per token, so each product is an exact int64 in pico-USD (overflow-checked:
+ * 9.2 million USD per operation). Each part is rounded half-up to nano-USD once, and the total is
+ * the sum of the rounded parts, so the breakdown always adds up to the total.
+ *
+ * A context tier applies to the whole request when the input tokens (cached included) exceed
+ * its threshold; rates a tier leaves out come from the base. A missing cache rate charges those
+ * tokens at the input rate (an upper bound) and marks the cost "estimated"; so does a price
+ * taken from another provider's entry. A missing input or output rate, an unknown model or a
+ * span without token counts is "unpriced" with total 0 — never a silent zero cost.
+ *
+ * Rejected: doubles (sums drift, and budgets compare against limits); micro-USD results (a
+ * single cheap token rounds to 0). */
+#include <math.h>
+#include <strings.h>
+
+#include "governance/gov.h"
+
+static int64_t pick_rate(int64_t tier, int64_t base)
+{
+    return tier != GOV_PRICE_ABSENT ? tier : base;
+}
+
+static bool mul_add(int64_t tokens, int64_t rate, int64_t *part_pusd)
+{
+    return !__builtin_mul_overflow(tokens, rate, part_pusd);
+}
+
+static int64_t pusd_to_nusd(int64_t p)
+{
+    return p / 1000 + (p % 1000 >= 500 ? 1 : 0);
+}
+
+static void unpriced(gov_cost *c, const gov_prices *p)
+{
+    c->status = GOV_COST_UNPRICED;
+    c->source = GOV_SOURCE_COLLECTOR;
+    c->total = c->input = c->output = c->cache_read = c->cache_write = 0;
+    c->tier = -1;
+    c->pricing_version = p ? gov_prices_version(p) : NULL;
+}
+
+gb_status gov_cost_compute(const gov_prices *p, const gov_usage *u, uint64_t start_unix_nano,
+                           const gov_cost_opts *opts, gov_cost *out)
+{
+    gb_status st = GB_OK;
+    memset(out, 0, sizeof *out);
+    out->tier = -1;
+    if (!u) {
+        st = GB_ERR_INVALID;
+        goto out;
+    }
+    if ((u->flags & GOV_HAS_COST) && !(opts && opts->recompute)) {
+        out->status = GOV_COST_PRICED;
+        out->source = GOV_SOURCE_SDK;
+        if (u->cost_source.len == 8 && strncasecmp(u->cost_source.ptr, "provider", 8) == 0)
+            out->source = GOV_SOURCE_PROVIDER;
+        if (!(u->cost <= 9.2e9)) {
+            unpriced(out, NULL);
+            st = GB_ERR_LIMIT;
+            goto out;
+        }
+        out->total = llround(u->cost * 1e9);
+        goto out;
+    }
+    unpriced(out, p);
+    if (!p || !(u->flags & (GOV_HAS_INPUT | GOV_HAS_OUTPUT))) goto out;
+    gov_match_kind kind;
+    bool prov_match = false;
+    const gov_price *e =
+        gov_prices_lookup(p, u->provider, gov_usage_model(u), start_unix_nano, &kind, &prov_match);
+    if (!e) goto out;
+
+    int64_t in = u->input, cr = u->cache_read, cw = u->cache_write, o = u->output;
+    gov_rates r = e->rates;
+    int32_t tier = -1;
+    for (uint32_t t = 0; t < e->n_tiers; t++)
+        if (in > e->tiers[t].above_input) tier = (int32_t)t;
+    if (tier >= 0) {
+        const gov_rates *tr = &e->tiers[tier].rates;
+        r.input = pick_rate(tr->input, r.input);
+        r.output = pick_rate(tr->output, r.output);
+        r.cache_read = pick_rate(tr->cache_read, r.cache_read);
+        r.cache_write = pick_rate(tr->cache_write, r.cache_write);
+    }
+    bool estimated = u->provider.len > 0 && !prov_match;
+    if (r.input == GOV_PRICE_ABSENT && in > 0) goto out;
+    if (r.output == GOV_PRICE_ABSENT && o > 0) goto out;
+    if (r.cache_read == GOV_PRICE_ABSENT) {
+        r.cache_read = r.input;
+        estimated |= cr > 0;
+    }
+    if (r.cache_write == GOV_PRICE_ABSENT) {
+        r.cache_write = r.input;
+        estimated |= cw > 0;
+    }
+    int64_t uncached = in - cr - cw;
+    if (uncached < 0) uncached = 0;
+    int64_t p_in = 0, p_out = 0, p_cr = 0, p_cw = 0;
+    if ((uncached && !mul_add(uncached, r.input, &p_in)) || (o && !mul_add(o, r.output, &p_out)) ||
+        (cr && !mul_add(cr, r.cache_read, &p_cr)) || (cw && !mul_add(cw, r.cache_write, &p_cw))) {
+        st = GB_ERR_LIMIT;
+        goto out;
+    }
+    out->input = pusd_to_nusd(p_in);
+    out->output = pusd_to_nusd(p_out);
+    out->cache_read = pusd_to_nusd(p_cr);
+    out->cache_write = pusd_to_nusd(p_cw);
+    if (__builtin_add_overflow(out->input, out->output, &out->total) ||
+        __builtin_add_overflow(out->total, out->cache_read, &out->total) ||
+        __builtin_add_overflow(out->total, out->cache_write, &out->total)) {
+        unpriced(out, p);
+        st = GB_ERR_LIMIT;
+        goto out;
+    }
+    out->status = estimated ? GOV_COST_ESTIMATED : GOV_COST_PRICED;
+    out->price = e;
+    out->tier = tier;
+out:
+    return st;
+}
+
+const char *gov_cost_status_str(gov_cost_status s)
+{
+    switch (s) {
+    case GOV_COST_PRICED:
+        return "priced";
+    case GOV_COST_ESTIMATED:
+        return "estimated";
+    case GOV_COST_UNPRICED:
+        return "unpriced";
+    }
+    return "unpriced";
+}
+
+const char *gov_cost_source_str(gov_cost_source s)
+{
+    switch (s) {
+    case GOV_SOURCE_COLLECTOR:
+        return "collector";
+    case GOV_SOURCE_SDK:
+        return "sdk";
+    case GOV_SOURCE_PROVIDER:
+        return "provider";
+    }
+    return "collector";
+}
+
+const char *gov_cost_tier(const gov_cost_tiers *t, int64_t total_nusd)
+{
+    gov_cost_tiers d = GOV_COST_TIERS_DEFAULT;
+    if (!t) t = &d;
+    if (total_nusd < t->medium_from) return "low";
+    if (total_nusd < t->high_from) return "medium";
+    return "high";
+}

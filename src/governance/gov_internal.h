@@ -1,0 +1,31 @@
+/* Internals shared by the governance sources (not part of the API). */
+#ifndef GOV_INTERNAL_H
+#define GOV_INTERNAL_H
+
+#include "base/arena.h"
+#include "governance/gov.h"
+
+typedef struct gov_name {
+    gb_str name;
+    uint32_t entry;
+} gov_name;
+
+struct gov_prices {
+    gov_price *v; /* entries (malloc'd array; strings static or in arena) */
+    uint32_t n, cap;
+    gov_name *names; /* model ids and aliases, sorted case-insensitively */
+    uint32_t n_names;
+    int8_t *family;     /* provider family of each entry, -1 none */
+    gov_name *prefixes; /* configured prefixes, in entry order */
+    uint32_t n_prefixes;
+    gb_arena arena;     /* strings and alias arrays of loaded entries */
+    const char *origin; /* "builtin", "empty", "custom" */
+    char version[96];
+};
+
+/* Rebuilds the name index and the version after v changed. */
+gb_status gov_prices_reindex(gov_prices *p);
+/* Replaces every entry of p whose (provider, model) appears in add[0..n) and appends add. */
+gb_status gov_prices_merge(gov_prices *p, const gov_price *add, uint32_t n);
+
+#endif
