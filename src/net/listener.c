@@ -30,6 +30,8 @@
 
 #include "../base/log.h"
 
+#define NET_MAX_SINGLE_READ (256 * 1024)
+
 gb_status net_endpoint_parse(const char *s, net_endpoint *out, char *err, size_t err_size)
 {
     const char *colon, *host = s;
@@ -229,6 +231,9 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
             evutil_closesocket(fd);
             return;
         }
+        /* libevent reads at most 16 KiB per readiness event by default (in 4 KiB pieces into a
+         * fresh buffer): one epoll round and one FIONREAD + readv per piece of a 1 MB export */
+        bufferevent_set_max_single_read(bev, NET_MAX_SINGLE_READ);
     }
     l->fn(worker < 0 ? 0 : (unsigned)worker, bev, peer, l->arg);
 }

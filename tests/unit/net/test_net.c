@@ -547,6 +547,100 @@ static void test_http_server(void **state)
     net_pool_free(p);
 }
 
+/* Large Content-Length bodies are read straight from the socket into the request buffer: the
+ * body may arrive in pieces, must come out byte-exact, and bytes after it (a pipelined request)
+ * must stay for the parser. */
+static void sum_handler(const net_http_request *req, net_http_response *resp, void *arg)
+{
+    (void)arg;
+    char b[128];
+    uint32_t sum = 0;
+    if (req->body)
+        for (size_t i = 0; i < req->body->len; i++)
+            sum = sum * 31u + req->body->data[i];
+    int n = snprintf(b, sizeof(b), "%.*s len=%zu sum=%u too_large=%d", GB_STR_FMT(req->path),
+                     req->body ? req->body->len : 0, sum, (int)req->body_too_large);
+    net_http_resp_set(resp, 200, "text/plain", b, (size_t)n);
+}
+
+static void write_all_fd(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        assert_true(w > 0);
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void test_http_server_large_body_pieces(void **state)
+{
+    (void)state;
+    net_pool *p = NULL;
+    net_http_server *s = NULL;
+    char err[256], out[8192], want[128], head[128];
+    const size_t blen = 700 * 1024; /* more than libevent's largest single read */
+    uint8_t *body = malloc(blen);
+    assert_non_null(body);
+    uint32_t sum = 0;
+    for (size_t i = 0; i < blen; i++) {
+        body[i] = (uint8_t)(i * 7u + i / 251u);
+        sum = sum * 31u + body[i];
+    }
+    assert_int_equal(net_pool_new(1, &p), GB_OK);
+    assert_int_equal(net_pool_start(p), GB_OK);
+    net_http_server_cfg cfg = {.endpoint = "127.0.0.1:0", .max_body_size = 1 << 20};
+    assert_int_equal(net_http_server_new(p, &cfg, sum_handler, NULL, &s, err, sizeof(err)), GB_OK);
+    uint16_t port = net_http_server_port(s);
+    int fd = connect_port(port);
+    int hl =
+        snprintf(head, sizeof(head), "POST /big HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", blen);
+    /* head and a first slice together, the rest in uneven pieces with pauses, then the body's
+     * last bytes and a pipelined request in the same write */
+    write_all_fd(fd, (const uint8_t *)head, (size_t)hl);
+    size_t off = 0;
+    const size_t pieces[] = {1000, 3, 65536, 300000, 17};
+    for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+        write_all_fd(fd, body + off, pieces[i]);
+        off += pieces[i];
+        usleep(20000);
+    }
+    size_t rest = blen - off;
+    const char *next = "POST /small HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz";
+    uint8_t *tail = malloc(rest + strlen(next));
+    assert_non_null(tail);
+    memcpy(tail, body + off, rest);
+    memcpy(tail + rest, next, strlen(next));
+    write_all_fd(fd, tail, rest + strlen(next));
+    exchange(fd, NULL, 0, out, sizeof(out), 1000);
+    snprintf(want, sizeof(want), "/big len=%zu sum=%u too_large=0", blen, sum);
+    assert_non_null(strstr(out, want));
+    uint32_t xs = 0;
+    for (const char *q = "xyz"; *q; q++)
+        xs = xs * 31u + (uint8_t)*q;
+    snprintf(want, sizeof(want), "/small len=3 sum=%u too_large=0", xs);
+    assert_non_null(strstr(out, want));
+    assert_true(strstr(out, "/big") < strstr(out, "/small"));
+    assert_int_equal(count_of(out, "HTTP/1.1 200"), 2);
+    close(fd);
+
+    /* the client goes away in the middle of a body: the connection is dropped, the server
+     * keeps serving */
+    fd = connect_port(port);
+    write_all_fd(fd, (const uint8_t *)head, (size_t)hl);
+    write_all_fd(fd, body, 200000);
+    close(fd);
+    fd = connect_port(port);
+    exchange(fd, next, strlen(next), out, sizeof(out), 1000);
+    assert_non_null(strstr(out, want));
+    close(fd);
+
+    free(tail);
+    free(body);
+    net_http_server_free(s);
+    net_pool_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_pool_run_each),
         cmocka_unit_test(test_listener_ephemeral_and_taken),
         cmocka_unit_test(test_http_server),
+        cmocka_unit_test(test_http_server_large_body_pieces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
