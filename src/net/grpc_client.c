@@ -58,6 +58,7 @@
 #define GRPC_DETAILS_MAX          8192
 #define GRPC_STREAM_WINDOW        (1 << 20)
 #define GRPC_CONN_WINDOW          (1 << 24)
+#define GRPC_MAX_DATA_FRAME       (1 << 20) /* when the peer's SETTINGS_MAX_FRAME_SIZE allows */
 #define GRPC_NO_DEADLINE_NS       (3600LL * GB_NS_PER_S)
 
 enum {
@@ -1190,6 +1191,24 @@ static int on_h2_error(nghttp2_session *s, int lib_error_code, const char *msg, 
     return 0;
 }
 
+/* DATA frame size: nghttp2 uses 16 KiB unless told otherwise; as large as the peer and the flow
+ * control windows allow (capped), so a big message costs a few frames and writes, not one write
+ * per 16 KiB. */
+static ssize_t req_read_length(nghttp2_session *s, uint8_t frame_type, int32_t stream_id,
+                               int32_t session_window, int32_t stream_window,
+                               uint32_t remote_max_frame, void *ud)
+{
+    (void)s;
+    (void)frame_type;
+    (void)stream_id;
+    (void)ud;
+    int64_t n = GRPC_MAX_DATA_FRAME;
+    if ((int64_t)remote_max_frame < n) n = remote_max_frame;
+    if (session_window < n) n = session_window;
+    if (stream_window < n) n = stream_window;
+    return n < 1 ? 1 : (ssize_t)n;
+}
+
 static ssize_t req_read(nghttp2_session *s, int32_t stream_id, uint8_t *buf, size_t length,
                         uint32_t *data_flags, nghttp2_data_source *source, void *ud)
 {
@@ -1421,6 +1440,7 @@ static gb_status h2_open(net_grpc_client *c, int64_t deadline)
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_error_callback2(cb, on_h2_error);
+    nghttp2_session_callbacks_set_data_source_read_length_callback(cb, req_read_length);
     int rc = nghttp2_session_client_new(&c->h2, cb, c);
     nghttp2_session_callbacks_del(cb);
     if (rc != 0) return GB_ERR_NOMEM;
