@@ -43,8 +43,8 @@
 #define STREAM_WINDOW      (1 << 20)
 #define CONN_WINDOW        (16 << 20)
 #define GRPC_RX_SIZE       (128 * 1024)
-#define GRPC_RX_ROUNDS     64 /* direct reads per readiness event, so one busy peer cannot
-                                 starve the worker's other connections */
+/* direct reads per readiness event, so one busy peer cannot starve the worker's others */
+#define GRPC_RX_ROUNDS 64
 
 /* ---- config table ---------------------------------------------------------------------------- */
 
