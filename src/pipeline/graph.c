@@ -38,12 +38,12 @@ struct pl_fanout {
 struct pl_node {
     pl_component c;
     pl_kind kind;
-    pl_node *next;      /* all instances, creation order */
+    pl_node *next; /* all instances, creation order */
     bool created;
     bool started;
     bool shut;
-    int pipeline;       /* processors: owning pipeline index; others -1 */
-    int order;          /* shutdown order within kind */
+    int pipeline;                    /* processors: owning pipeline index; others -1 */
+    int order;                       /* shutdown order within kind */
     pl_fanout *out[PD_SIGNAL_COUNT]; /* receivers/connectors: per output signal */
 };
 
@@ -56,7 +56,7 @@ typedef struct pl_def {
     cfg_mark mark;
     const cfg_node *node;
     void *cfg;
-    bool ok; /* bound without errors */
+    bool ok;                        /* bound without errors */
     pl_node *inst[PD_SIGNAL_COUNT]; /* receivers: inst[0]; exporters/connectors: per signal */
     struct pl_def *next;
 } pl_def;
@@ -92,20 +92,68 @@ struct pl_graph {
 
 /* Component types of otelcol-contrib we know of but do not ship (yet): a clear "not available in
  * this build" instead of "unknown type". */
-static const char *const k_known_elsewhere[] = {
-    "jaeger", "zipkin", "prometheus", "kafka", "hostmetrics", "filelog", "fluentforward",
-    "k8s_cluster", "kubeletstats", "syslog", "statsd", "carbon", "opencensus", "awsxray",
-    "awscloudwatch", "awscloudwatchlogs", "awsemf", "googlecloud", "googlecloudlogging",
-    "azuremonitor", "datadog", "splunk_hec", "loki", "prometheusremotewrite", "elasticsearch",
-    "clickhouse", "influxdb", "sapm", "signalfx", "honeycombmarker", "transform", "filter",
-    "resourcedetection", "resource_detection", "probabilistic_sampler", "tail_sampling",
-    "routing", "groupbytrace", "groupbyattrs", "k8sattributes", "span", "spanmetrics",
-    "span_metrics", "servicegraph", "sum", "count", "forward", "governance", "bearertokenauth", "basicauth", "oidc", "oauth2client", "headers_setter",
-    "file_storage", "loadbalancing", "cumulativetodelta", "deltatocumulative", "redaction",
-    NULL};
+static const char *const k_known_elsewhere[] = {"jaeger",
+                                                "zipkin",
+                                                "prometheus",
+                                                "kafka",
+                                                "hostmetrics",
+                                                "filelog",
+                                                "fluentforward",
+                                                "k8s_cluster",
+                                                "kubeletstats",
+                                                "syslog",
+                                                "statsd",
+                                                "carbon",
+                                                "opencensus",
+                                                "awsxray",
+                                                "awscloudwatch",
+                                                "awscloudwatchlogs",
+                                                "awsemf",
+                                                "googlecloud",
+                                                "googlecloudlogging",
+                                                "azuremonitor",
+                                                "datadog",
+                                                "splunk_hec",
+                                                "loki",
+                                                "prometheusremotewrite",
+                                                "elasticsearch",
+                                                "clickhouse",
+                                                "influxdb",
+                                                "sapm",
+                                                "signalfx",
+                                                "honeycombmarker",
+                                                "transform",
+                                                "filter",
+                                                "resourcedetection",
+                                                "resource_detection",
+                                                "probabilistic_sampler",
+                                                "tail_sampling",
+                                                "routing",
+                                                "groupbytrace",
+                                                "groupbyattrs",
+                                                "k8sattributes",
+                                                "span",
+                                                "spanmetrics",
+                                                "span_metrics",
+                                                "servicegraph",
+                                                "sum",
+                                                "count",
+                                                "forward",
+                                                "governance",
+                                                "bearertokenauth",
+                                                "basicauth",
+                                                "oidc",
+                                                "oauth2client",
+                                                "headers_setter",
+                                                "file_storage",
+                                                "loadbalancing",
+                                                "cumulativetodelta",
+                                                "deltatocumulative",
+                                                "redaction",
+                                                NULL};
 
-static const char *const k_top_keys[] = {"receivers", "processors", "exporters",
-                                          "connectors", "extensions", "service"};
+static const char *const k_top_keys[] = {"receivers",  "processors", "exporters",
+                                         "connectors", "extensions", "service"};
 static const char *const k_service_keys[] = {"extensions", "pipelines", "telemetry"};
 static const char *const k_pipeline_keys[] = {"receivers", "processors", "exporters"};
 
@@ -150,7 +198,8 @@ static gb_status fanout_consume(pl_consumer *self, pd_batch *b)
     }
     /* Shared read-only; mutating consumers clone on entry (node_consume). */
     b->read_only = true;
-    for (uint32_t i = 0; i < f->n; i++) st = worst(st, pl_consume(f->outs[i], pd_batch_ref(b)));
+    for (uint32_t i = 0; i < f->n; i++)
+        st = worst(st, pl_consume(f->outs[i], pd_batch_ref(b)));
     pd_batch_unref(b);
     return st;
 }
@@ -223,8 +272,10 @@ static pl_node *node_new(pl_graph *g, pl_def *def, pd_signal signal, int pipelin
         }
     }
     n->created = true;
-    if (g->nodes_tail) g->nodes_tail->next = n;
-    else g->nodes = n;
+    if (g->nodes_tail)
+        g->nodes_tail->next = n;
+    else
+        g->nodes = n;
     g->nodes_tail = n;
     return n;
 }
@@ -255,7 +306,8 @@ static void unknown_key(cfg_diags *d, cfg_mark mark, const char *path, const cha
 {
     const char *dym = cfg_did_you_mean(key, cands, n);
     if (dym)
-        cfg_diag_add(d, CFG_ERROR, mark, path, "unknown key \"%s\" (did you mean \"%s\"?)", key, dym);
+        cfg_diag_add(d, CFG_ERROR, mark, path, "unknown key \"%s\" (did you mean \"%s\"?)", key,
+                     dym);
     else
         cfg_diag_add(d, CFG_ERROR, mark, path, "unknown key \"%s\"", key);
 }
@@ -288,6 +340,18 @@ static pl_def *find_def(pl_graph *g, pl_kind kind, const char *id)
     for (pl_def *def = g->defs; def; def = def->next)
         if (def->kind == kind && strcmp(def->id, id) == 0) return def;
     return NULL;
+}
+
+/* Looks up a reference "type[/name]" from a pipeline or extension list, resolving an alias in the
+ * type (otlp_grpc/x finds otlp/x). */
+static pl_def *find_ref(pl_graph *g, pl_kind kind, const char *ref)
+{
+    const char *slash = strchr(ref, '/');
+    char type[128], id[256];
+    snprintf(type, sizeof type, "%.*s", (int)(slash ? slash - ref : (long)strlen(ref)), ref);
+    const pl_descriptor *desc = pl_registry_find(kind, type, NULL);
+    snprintf(id, sizeof id, "%s%s", desc ? desc->type : type, slash ? slash : "");
+    return find_def(g, kind, id);
 }
 
 /* Binds one definition "type[/name]: {...}". */
@@ -357,7 +421,8 @@ static void define_section(pl_graph *g, pl_kind kind, const cfg_node *sec, cfg_d
         cfg_diag_add(d, CFG_ERROR, sec->mark, pl_kind_plural(kind), "expected a map of components");
         return;
     }
-    for (uint32_t i = 0; i < sec->n_pairs; i++) define_component(g, kind, &sec->pairs[i], d);
+    for (uint32_t i = 0; i < sec->n_pairs; i++)
+        define_component(g, kind, &sec->pairs[i], d);
 }
 
 static bool parse_signal(const char *id, pd_signal *out)
@@ -394,19 +459,8 @@ static gb_status resolve_list(pl_graph *g, pl_pipe *pipe, const cfg_node *list, 
             cfg_diag_add(d, CFG_ERROR, it->mark, path, "expected a component ID");
             continue;
         }
-        /* Normalize an alias in the reference: otlp_grpc/x -> otlp/x. */
-        const char *slash = strchr(it->scalar, '/');
-        char type[128], id[256];
-        snprintf(type, sizeof type, "%.*s", (int)(slash ? slash - it->scalar : (long)strlen(it->scalar)),
-                 it->scalar);
-        pl_def *def = NULL;
-        pl_kind kinds[2] = {kind, PL_CONNECTOR};
-        int nk = kind == PL_PROCESSOR ? 1 : 2;
-        for (int k = 0; k < nk && !def; k++) {
-            const pl_descriptor *desc = pl_registry_find(kinds[k], type, NULL);
-            snprintf(id, sizeof id, "%s%s", desc ? desc->type : type, slash ? slash : "");
-            def = find_def(g, kinds[k], id);
-        }
+        pl_def *def = find_ref(g, kind, it->scalar);
+        if (!def && kind != PL_PROCESSOR) def = find_ref(g, PL_CONNECTOR, it->scalar);
         if (!def) {
             bool defined_elsewhere = false;
             for (int k = 0; k < PL_KIND_COUNT; k++)
@@ -430,7 +484,8 @@ static gb_status resolve_list(pl_graph *g, pl_pipe *pipe, const cfg_node *list, 
             }
         }
         bool dup = false;
-        for (uint32_t j = 0; j < n; j++) dup |= v[j] == def;
+        for (uint32_t j = 0; j < n; j++)
+            dup |= v[j] == def;
         if (dup) {
             cfg_diag_add(d, CFG_ERROR, it->mark, path, "\"%s\" is listed twice", it->scalar);
             continue;
@@ -465,7 +520,8 @@ static void parse_telemetry(pl_graph *g, const cfg_node *tel, cfg_diags *d)
                     cfg_diag_add(d, CFG_ERROR, lvl->mark, "service::telemetry::logs::level",
                                  "invalid level \"%s\": want debug, info, warn or error",
                                  lvl->scalar);
-                else t->logs_level = lvl->scalar;
+                else
+                    t->logs_level = lvl->scalar;
             }
             /* encoding, output_paths, sampling...: accepted, logs always go to stderr. */
         } else if (strcmp(p->key, "metrics") == 0) {
@@ -473,12 +529,14 @@ static void parse_telemetry(pl_graph *g, const cfg_node *tel, cfg_diags *d)
             if (lvl && lvl->kind == CFG_NODE_SCALAR) {
                 static const char *levels[] = {"none", "basic", "normal", "detailed"};
                 bool ok = false;
-                for (int k = 0; k < 4; k++) ok |= strcmp(lvl->scalar, levels[k]) == 0;
+                for (int k = 0; k < 4; k++)
+                    ok |= strcmp(lvl->scalar, levels[k]) == 0;
                 if (!ok)
                     cfg_diag_add(d, CFG_ERROR, lvl->mark, "service::telemetry::metrics::level",
                                  "invalid level \"%s\": want none, basic, normal or detailed",
                                  lvl->scalar);
-                else t->metrics_level = lvl->scalar;
+                else
+                    t->metrics_level = lvl->scalar;
                 if (strcmp(lvl->scalar, "none") == 0) t->metrics_port = 0;
             }
             const cfg_node *addr = cfg_node_get(v, "address");
@@ -501,9 +559,11 @@ static void parse_telemetry(pl_graph *g, const cfg_node *tel, cfg_diags *d)
                 }
             }
             const cfg_node *readers = cfg_node_get(v, "readers");
-            for (uint32_t r = 0; readers && readers->kind == CFG_NODE_SEQ && r < readers->n_items; r++) {
-                const cfg_node *prom = cfg_node_get(
-                    cfg_node_get(cfg_node_get(readers->items[r], "pull"), "exporter"), "prometheus");
+            for (uint32_t r = 0; readers && readers->kind == CFG_NODE_SEQ && r < readers->n_items;
+                 r++) {
+                const cfg_node *prom =
+                    cfg_node_get(cfg_node_get(cfg_node_get(readers->items[r], "pull"), "exporter"),
+                                 "prometheus");
                 if (!prom) {
                     cfg_diag_add(d, CFG_WARNING, readers->items[r]->mark,
                                  "service::telemetry::metrics::readers",
@@ -521,7 +581,8 @@ static void parse_telemetry(pl_graph *g, const cfg_node *tel, cfg_diags *d)
                         cfg_diag_add(d, CFG_ERROR, port->mark,
                                      "service::telemetry::metrics::readers", "invalid port \"%s\"",
                                      port->scalar);
-                    else t->metrics_port = (int)pv;
+                    else
+                        t->metrics_port = (int)pv;
                 }
                 t->metrics_mark = prom->mark;
             }
@@ -619,12 +680,14 @@ static gb_status wire(pl_graph *g, cfg_diags *d)
             if (def->kind != PL_CONNECTOR) continue;
             bool used = false;
             for (uint32_t q = 0; q < g->n_pipes; q++)
-                for (uint32_t r = 0; r < g->pipes[q].n_recv; r++) used |= g->pipes[q].recv[r] == def;
+                for (uint32_t r = 0; r < g->pipes[q].n_recv; r++)
+                    used |= g->pipes[q].recv[r] == def;
             if (!used)
-                cfg_diag_add(d, CFG_ERROR, g->pipes[p].mark, "service::pipelines",
-                             "connector \"%s\" is used as an exporter in pipeline \"%s\" but not as "
-                             "a receiver in any pipeline",
-                             def->id, g->pipes[p].id);
+                cfg_diag_add(
+                    d, CFG_ERROR, g->pipes[p].mark, "service::pipelines",
+                    "connector \"%s\" is used as an exporter in pipeline \"%s\" but not as "
+                    "a receiver in any pipeline",
+                    def->id, g->pipes[p].id);
         }
     return GB_OK;
 }
@@ -660,8 +723,10 @@ static void parse_pipelines(pl_graph *g, const cfg_node *pls, cfg_diags *d)
         }
         for (uint32_t k = 0; k < v->n_pairs; k++) {
             bool ok = false;
-            for (int j = 0; j < 3; j++) ok |= strcmp(v->pairs[k].key, k_pipeline_keys[j]) == 0;
-            if (!ok) unknown_key(d, v->pairs[k].key_mark, path, v->pairs[k].key, k_pipeline_keys, 3);
+            for (int j = 0; j < 3; j++)
+                ok |= strcmp(v->pairs[k].key, k_pipeline_keys[j]) == 0;
+            if (!ok)
+                unknown_key(d, v->pairs[k].key_mark, path, v->pairs[k].key, k_pipeline_keys, 3);
         }
         char sub[340];
         snprintf(sub, sizeof sub, "%s::receivers", path);
@@ -676,9 +741,11 @@ static void parse_pipelines(pl_graph *g, const cfg_node *pls, cfg_diags *d)
         /* Only an absent or empty list: entries that failed to resolve were reported already. */
         const cfg_node *rl = cfg_node_get(v, "receivers"), *el = cfg_node_get(v, "exporters");
         if (!rl || rl->kind != CFG_NODE_SEQ || rl->n_items == 0)
-            cfg_diag_add(d, CFG_ERROR, p->key_mark, path, "pipeline must have at least one receiver");
+            cfg_diag_add(d, CFG_ERROR, p->key_mark, path,
+                         "pipeline must have at least one receiver");
         if (!el || el->kind != CFG_NODE_SEQ || el->n_items == 0)
-            cfg_diag_add(d, CFG_ERROR, p->key_mark, path, "pipeline must have at least one exporter");
+            cfg_diag_add(d, CFG_ERROR, p->key_mark, path,
+                         "pipeline must have at least one exporter");
         g->n_pipes++;
     }
 }
@@ -695,13 +762,7 @@ static void parse_extensions(pl_graph *g, const cfg_node *list, cfg_diags *d)
     for (uint32_t i = 0; i < list->n_items; i++) {
         const cfg_node *it = list->items[i];
         if (it->kind != CFG_NODE_SCALAR || !it->scalar) continue;
-        const char *slash = strchr(it->scalar, '/');
-        char type[128], id[256];
-        snprintf(type, sizeof type, "%.*s", (int)(slash ? slash - it->scalar : (long)strlen(it->scalar)),
-                 it->scalar);
-        const pl_descriptor *desc = pl_registry_find(PL_EXTENSION, type, NULL);
-        snprintf(id, sizeof id, "%s%s", desc ? desc->type : type, slash ? slash : "");
-        pl_def *def = find_def(g, PL_EXTENSION, id);
+        pl_def *def = find_ref(g, PL_EXTENSION, it->scalar);
         if (!def) {
             cfg_diag_add(d, CFG_ERROR, it->mark, "service::extensions",
                          "references extension \"%s\" which is not configured", it->scalar);
@@ -729,7 +790,8 @@ gb_status pl_graph_build(cfg_doc *doc, pl_host *host, cfg_diags *d, pl_graph **o
     }
     for (uint32_t i = 0; i < root->n_pairs; i++) {
         bool ok = false;
-        for (int k = 0; k < 6; k++) ok |= strcmp(root->pairs[i].key, k_top_keys[k]) == 0;
+        for (int k = 0; k < 6; k++)
+            ok |= strcmp(root->pairs[i].key, k_top_keys[k]) == 0;
         if (!ok) unknown_key(d, root->pairs[i].key_mark, "", root->pairs[i].key, k_top_keys, 6);
     }
     for (int k = 0; k < PL_KIND_COUNT; k++)
@@ -743,8 +805,10 @@ gb_status pl_graph_build(cfg_doc *doc, pl_host *host, cfg_diags *d, pl_graph **o
     }
     for (uint32_t i = 0; i < svc->n_pairs; i++) {
         bool ok = false;
-        for (int k = 0; k < 3; k++) ok |= strcmp(svc->pairs[i].key, k_service_keys[k]) == 0;
-        if (!ok) unknown_key(d, svc->pairs[i].key_mark, "service", svc->pairs[i].key, k_service_keys, 3);
+        for (int k = 0; k < 3; k++)
+            ok |= strcmp(svc->pairs[i].key, k_service_keys[k]) == 0;
+        if (!ok)
+            unknown_key(d, svc->pairs[i].key_mark, "service", svc->pairs[i].key, k_service_keys, 3);
     }
     parse_telemetry(g, cfg_node_get(svc, "telemetry"), d);
     parse_pipelines(g, cfg_node_get(svc, "pipelines"), d);
@@ -765,11 +829,16 @@ out:
 static int start_rank(pl_kind k)
 {
     switch (k) {
-    case PL_EXTENSION: return 0;
-    case PL_EXPORTER: return 1;
-    case PL_CONNECTOR: return 2;
-    case PL_PROCESSOR: return 3;
-    case PL_RECEIVER: return 4;
+    case PL_EXTENSION:
+        return 0;
+    case PL_EXPORTER:
+        return 1;
+    case PL_CONNECTOR:
+        return 2;
+    case PL_PROCESSOR:
+        return 3;
+    case PL_RECEIVER:
+        return 4;
     }
     return 5;
 }
@@ -780,8 +849,7 @@ static void shutdown_node(pl_node *n, int64_t deadline_ns)
     n->shut = true;
     if (n->c.desc->shutdown) {
         gb_status st = n->c.desc->shutdown(&n->c, deadline_ns);
-        if (st != GB_OK)
-            gb_log(GB_LOG_WARN, n->c.full_id, "shutdown: %s", gb_status_str(st));
+        if (st != GB_OK) gb_log(GB_LOG_WARN, n->c.full_id, "shutdown: %s", gb_status_str(st));
     }
 }
 

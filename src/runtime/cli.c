@@ -1,10 +1,10 @@
 /* genops-collector command line (otelcol's flags and subcommands):
  *
  *   genops-collector [--config FILE]... [--set KEY=VALUE]...       run
- *   genops-collector validate [--config FILE]... [--set ...]        exit 0 valid, 1 invalid, 2 unreadable
- *   genops-collector print-config [--config FILE]... [--set ...]    merged effective config (secrets hidden)
- *   genops-collector components                                     built-in component types
- *   genops-collector version
+ *   genops-collector validate [--config FILE]... [--set ...]        exit 0 valid, 1 invalid, 2
+ * unreadable genops-collector print-config [--config FILE]... [--set ...]    merged effective
+ * config (secrets hidden) genops-collector components                                     built-in
+ * component types genops-collector version
  *
  * Flags accept both "--config FILE" and "--config=FILE". With no --config the embedded default
  * runs. Rejected: getopt_long (subcommands may come before or after the flags, and otelcol's
@@ -53,7 +53,8 @@ static void usage(FILE *f)
           "  version        print the version\n"
           "\n"
           "Flags:\n"
-          "  --config FILE      configuration file (repeatable; later files deep-merge over earlier)\n"
+          "  --config FILE      configuration file (repeatable; later files deep-merge over "
+          "earlier)\n"
           "  --set KEY=VALUE    override one key, e.g. --set processors::batch::timeout=2s\n"
           "  --feature-gates X  accepted for otelcol compatibility (no gates exist)\n",
           f);
@@ -71,16 +72,21 @@ int rt_load_config(cfg_doc *doc, const char *const *files, int n_files, const ch
     for (int i = 0; i < n_files && rc == RT_EXIT_OK; i++) {
         if (i == 0) {
             gb_status st = cfg_doc_load_file(doc, files[i], d);
-            if (st == GB_ERR_IO) rc = RT_EXIT_UNREADABLE;
-            else if (st != GB_OK) rc = RT_EXIT_INVALID;
+            if (st == GB_ERR_IO)
+                rc = RT_EXIT_UNREADABLE;
+            else if (st != GB_OK)
+                rc = RT_EXIT_INVALID;
             continue;
         }
         cfg_doc next;
         cfg_doc_init(&next);
         gb_status st = cfg_doc_load_file(&next, files[i], d);
-        if (st == GB_ERR_IO) rc = RT_EXIT_UNREADABLE;
-        else if (st != GB_OK) rc = RT_EXIT_INVALID;
-        else if (cfg_doc_merge(doc, &next) != GB_OK) rc = RT_EXIT_INVALID;
+        if (st == GB_ERR_IO)
+            rc = RT_EXIT_UNREADABLE;
+        else if (st != GB_OK)
+            rc = RT_EXIT_INVALID;
+        else if (cfg_doc_merge(doc, &next) != GB_OK)
+            rc = RT_EXIT_INVALID;
         cfg_doc_free(&next);
     }
     for (int i = 0; i < n_sets && rc == RT_EXIT_OK; i++)
@@ -88,7 +94,7 @@ int rt_load_config(cfg_doc *doc, const char *const *files, int n_files, const ch
     return rc;
 }
 
-static void print_diags(const cfg_diags *d)
+void rt_print_diags(const cfg_diags *d)
 {
     if (d->n == 0) return;
     gb_sbuf out;
@@ -111,11 +117,12 @@ static int cmd_validate(rt_options *o)
         if (pl_graph_build(&doc, &host, &d, &g) != GB_OK) rc = RT_EXIT_INVALID;
         pl_graph_free(g);
     }
-    print_diags(&d);
+    rt_print_diags(&d);
     if (rc == RT_EXIT_OK)
         fprintf(stderr, "configuration is valid%s\n", d.warnings ? " (with warnings)" : "");
     else if (rc == RT_EXIT_INVALID)
-        fprintf(stderr, "configuration is invalid: %u error%s\n", d.errors, d.errors == 1 ? "" : "s");
+        fprintf(stderr, "configuration is invalid: %u error%s\n", d.errors,
+                d.errors == 1 ? "" : "s");
     cfg_diags_free(&d);
     cfg_doc_free(&doc);
     return rc;
@@ -128,7 +135,7 @@ static int cmd_print_config(rt_options *o)
     cfg_doc_init(&doc);
     cfg_diags_init(&d);
     int rc = rt_load_config(&doc, o->files, o->n_files, o->sets, o->n_sets, &d);
-    print_diags(&d);
+    rt_print_diags(&d);
     if (rc == RT_EXIT_OK) {
         gb_sbuf out;
         gb_sbuf_init(&out, 0);
@@ -147,8 +154,9 @@ static int cmd_components(void)
 {
     gb_sbuf out;
     gb_sbuf_init(&out, 0);
-    gb_sbuf_printf(&out, "buildinfo:\n  command: genops-collector\n  description: GenOps "
-                         "Collector\n  version: %s\n",
+    gb_sbuf_printf(&out,
+                   "buildinfo:\n  command: genops-collector\n  description: GenOps "
+                   "Collector\n  version: %s\n",
                    GENOPS_VERSION);
     for (int k = 0; k < PL_KIND_COUNT; k++) {
         gb_sbuf_printf(&out, "%s:\n", pl_kind_plural((pl_kind)k));
@@ -172,13 +180,15 @@ static int cmd_components(void)
             }
             gb_sbuf_puts(&out, "    stability:\n");
             if (k == PL_EXTENSION) {
-                gb_sbuf_printf(&out, "      extension: %s\n", pl_stability_name(desc->stability[0]));
+                gb_sbuf_printf(&out, "      extension: %s\n",
+                               pl_stability_name(desc->stability[0]));
             } else if (k == PL_CONNECTOR) {
                 for (int a = 0; a < PD_SIGNAL_COUNT; a++)
                     for (int b = 0; b < PD_SIGNAL_COUNT; b++)
                         if (desc->connector[a][b] != PL_UNSUPPORTED)
                             gb_sbuf_printf(&out, "      %s-to-%s: %s\n",
-                                           pd_signal_name((pd_signal)a), pd_signal_name((pd_signal)b),
+                                           pd_signal_name((pd_signal)a),
+                                           pd_signal_name((pd_signal)b),
                                            pl_stability_name(desc->connector[a][b]));
             } else {
                 for (int s = 0; s < PD_SIGNAL_COUNT; s++)
@@ -223,8 +233,10 @@ static int parse_args(int argc, char **argv, rt_options *o, const char **cmd)
                 *cmd = "version";
                 continue;
             }
-            if (eq) val = eq + 1;
-            else if (i + 1 < argc) val = argv[++i];
+            if (eq)
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
             else {
                 fprintf(stderr, "genops-collector: %s needs a value\n", flag);
                 return 2;

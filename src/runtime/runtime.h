@@ -22,4 +22,7 @@ extern const char rt_default_config[];
 int rt_load_config(cfg_doc *doc, const char *const *files, int n_files, const char *const *sets,
                    int n_sets, cfg_diags *d);
 
+/* Writes the rendered diagnostics (if any) to stderr. */
+void rt_print_diags(const cfg_diags *d);
+
 #endif

@@ -48,16 +48,6 @@ static void host_describe(const pl_host *h, pl_kind what, gb_sbuf *out)
     if (s->graph) pl_graph_describe(s->graph, (int)what, out);
 }
 
-static void print_diags(const cfg_diags *d)
-{
-    if (d->n == 0) return;
-    gb_sbuf out;
-    gb_sbuf_init(&out, 0);
-    cfg_diags_render(d, &out);
-    if (out.len) fwrite(out.data, 1, out.len, stderr);
-    gb_sbuf_free(&out);
-}
-
 /* Loads the config and builds (does not start) a graph. */
 static int load_and_build(rt_state *s, cfg_doc **doc_out, pl_graph **graph_out)
 {
@@ -70,7 +60,7 @@ static int load_and_build(rt_state *s, cfg_doc **doc_out, pl_graph **graph_out)
     cfg_diags_init(&d);
     rc = rt_load_config(doc, s->opts->files, s->opts->n_files, s->opts->sets, s->opts->n_sets, &d);
     if (rc == RT_EXIT_OK && pl_graph_build(doc, &s->host, &d, &g) != GB_OK) rc = RT_EXIT_INVALID;
-    print_diags(&d);
+    rt_print_diags(&d);
     cfg_diags_free(&d);
     if (rc != RT_EXIT_OK) {
         cfg_doc_free(doc);
@@ -123,8 +113,9 @@ static void reload(rt_state *s)
     cfg_doc *doc = NULL;
     pl_graph *g = NULL;
     if (load_and_build(s, &doc, &g) != RT_EXIT_OK) {
-        gb_log(GB_LOG_ERROR, "", "reload failed: the new configuration is invalid; keeping the "
-                                 "running pipelines");
+        gb_log(GB_LOG_ERROR, "",
+               "reload failed: the new configuration is invalid; keeping the "
+               "running pipelines");
         return;
     }
     int64_t deadline = gb_mono_ns() + s->opts->shutdown_timeout;
@@ -150,7 +141,7 @@ static void reload(rt_state *s)
     if (pl_graph_build(old_doc, &s->host, &d, &s->graph) != GB_OK ||
         pl_graph_start(s->graph) != GB_OK)
         gb_log(GB_LOG_ERROR, "", "the previous configuration failed to start again");
-    print_diags(&d);
+    rt_print_diags(&d);
     cfg_diags_free(&d);
 }
 
@@ -199,8 +190,9 @@ int rt_service_run(const rt_options *o)
         return 1;
     }
     atomic_store(&s.health, PL_HEALTH_READY);
-    gb_log(GB_LOG_INFO, "", "genops-collector %s started; everything is ready, begin running and "
-                            "processing data",
+    gb_log(GB_LOG_INFO, "",
+           "genops-collector %s started; everything is ready, begin running and "
+           "processing data",
            GENOPS_VERSION);
 
     for (;;) {
