@@ -1,7 +1,21 @@
 /* The embedded default: what `genops-collector` runs with no --config (`print-config` shows it).
- * Ports are overridable with --set, e.g. --set receivers::otlp::protocols::http::endpoint=:14318 */
+ *
+ * ARCHITECTURE.md section 7: OTLP gRPC :4317 and HTTP :4318 -> memory_limiter -> governance ->
+ * batch -> { debug (basic), governance connector -> prometheus :8889, ledger in ./genops-data/ },
+ * health_check :13133, zpages :55679, self-metrics :8888, budget API on localhost:8890 (no budget
+ * is defined, so it lists none until the user adds some). Metrics and logs received over OTLP go
+ * to debug only: the prometheus exporter serves the governance metrics, not the applications'.
+ *
+ * Every port and path is overridable with --set, e.g.
+ *   --set receivers::otlp::protocols::http::endpoint=127.0.0.1:14318
+ *   --set exporters::ledger::path=/var/lib/genops/ledger.db
+ * The ledger (and budget state, once budgets are defined) live under ./genops-data relative to
+ * the working directory; when it cannot be created or written the ledger exporter fails to start
+ * with the path and the reason, and the collector exits with the start error. */
 #include "runtime/runtime.h"
 
+/* One YAML line per source line. */
+/* clang-format off */
 const char rt_default_config[] =
     "receivers:\n"
     "  otlp:\n"
@@ -15,10 +29,18 @@ const char rt_default_config[] =
     "    check_interval: 1s\n"
     "    limit_percentage: 80\n"
     "    spike_limit_percentage: 20\n"
+    "  governance:\n"
+    "    budget_api:\n"
+    "      endpoint: localhost:8890\n"
     "  batch: {}\n"
     "exporters:\n"
     "  debug:\n"
     "    verbosity: basic\n"
+    "  ledger: {}\n"
+    "  prometheus:\n"
+    "    endpoint: 0.0.0.0:8889\n"
+    "connectors:\n"
+    "  governance: {}\n"
     "extensions:\n"
     "  health_check:\n"
     "    endpoint: 0.0.0.0:13133\n"
@@ -29,12 +51,15 @@ const char rt_default_config[] =
     "  pipelines:\n"
     "    traces:\n"
     "      receivers: [otlp]\n"
-    "      processors: [memory_limiter, batch]\n"
-    "      exporters: [debug]\n"
+    "      processors: [memory_limiter, governance, batch]\n"
+    "      exporters: [debug, ledger, governance]\n"
     "    metrics:\n"
     "      receivers: [otlp]\n"
     "      processors: [memory_limiter, batch]\n"
     "      exporters: [debug]\n"
+    "    metrics/governance:\n"
+    "      receivers: [governance]\n"
+    "      exporters: [prometheus]\n"
     "    logs:\n"
     "      receivers: [otlp]\n"
     "      processors: [memory_limiter, batch]\n"
@@ -47,3 +72,4 @@ const char rt_default_config[] =
     "              prometheus:\n"
     "                host: 0.0.0.0\n"
     "                port: 8888\n";
+/* clang-format on */

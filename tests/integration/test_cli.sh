@@ -243,11 +243,29 @@ default_ok() {
 import sys, yaml
 d = yaml.safe_load(open(sys.argv[1]))
 p = d["receivers"]["otlp"]["protocols"]
-ok = (p["grpc"]["endpoint"].endswith(":4317") and p["http"]["endpoint"].endswith(":4318")
-      and set(d["service"]["pipelines"]) == {"traces", "metrics", "logs"}
-      and "health_check" in d["service"]["extensions"]
-      and all(pl["exporters"] == ["debug"] for pl in d["service"]["pipelines"].values()))
-sys.exit(0 if ok else 1)
+pl = d["service"]["pipelines"]
+want = {
+    "grpc": p["grpc"]["endpoint"] == "0.0.0.0:4317",
+    "http": p["http"]["endpoint"] == "0.0.0.0:4318",
+    "pipelines": set(pl) == {"traces", "metrics", "metrics/governance", "logs"},
+    "traces": pl["traces"] == {"receivers": ["otlp"],
+                               "processors": ["memory_limiter", "governance", "batch"],
+                               "exporters": ["debug", "ledger", "governance"]},
+    "metrics/governance": pl["metrics/governance"] == {"receivers": ["governance"],
+                                                       "exporters": ["prometheus"]},
+    "metrics, logs": all(pl[k]["exporters"] == ["debug"] for k in ("metrics", "logs")),
+    "prometheus": d["exporters"]["prometheus"]["endpoint"] == "0.0.0.0:8889",
+    "debug": d["exporters"]["debug"]["verbosity"] == "basic",
+    "ledger": "ledger" in d["exporters"] and "governance" in d["connectors"],
+    "budget_api": d["processors"]["governance"]["budget_api"]["endpoint"] == "localhost:8890",
+    "extensions": d["service"]["extensions"] == ["health_check", "zpages"]
+                  and d["extensions"]["health_check"]["endpoint"] == "0.0.0.0:13133"
+                  and d["extensions"]["zpages"]["endpoint"] == "0.0.0.0:55679",
+}
+for k, v in want.items():
+    if not v:
+        print("  embedded default: %s differs" % k)
+sys.exit(0 if all(want.values()) else 1)
 PY
 }
 check "embedded default shown" default_ok
