@@ -486,6 +486,21 @@ def main():
     want_team = {t: total(lambda s, t=t: s["team"] == t) for t in teams}
     want_team_w1 = {t: total(lambda s, t=t: s["team"] == t and s["wave"] == 1) for t in teams}
     want_customer = {c: total(lambda s, c=c: s["customer"] == c) for c in customers}
+    # genops.cost.model is the model the span names (the response model when present: it names
+    # the exact snapshot), genops.cost.provider the span's provider; the unpriced model is a series
+    # too, with cost 0 (its operations count in genops_unpriced_operations_total).
+    want_model = {}
+    for s in specs:
+        k = (s["usage"][0], s["provider"])
+        want_model[k] = want_model.get(k, 0) + (s["nusd"] or 0)
+    # What the counters would show if every received copy of the retried span were counted: only
+    # used in failure messages, to tell a double count from a wrong price at a glance.
+    copies = {s["label"]: s.get("sends", 1) + (1 if s.get("late_retry") else 0) for s in specs}
+    with_retries = {t: sum(s["nusd"] * copies[s["label"]] for s in priced if s["team"] == t) for t in teams}
+
+    def explain(got):
+        return (f"got {got}; want (each span once) { {t: want_team[t] / 1e9 for t in teams} }; counting "
+                f"every retried copy would give { {t: with_retries[t] / 1e9 for t in teams} }")
     for s in specs:
         log(f"     {s['label']:22} {s['team']:9} {s['model']:20} "
             f"{'unpriced' if s['nusd'] is None else str(s['nusd']) + ' nUSD'}")
@@ -578,7 +593,8 @@ def main():
                     return True
                 time.sleep(0.25)
             check(f"prometheus {prom.name}: {what}", False,
-                  f"want { {t: want[t] / 1e9 for t in want} }, last answer {last}")
+                  f"want { {t: want[t] / 1e9 for t in want} }, last answer {last}"
+                  + (f" ({explain(last)})" if want is want_team else ""))
             return False
 
         sent_w1 = send(1)
@@ -601,7 +617,30 @@ def main():
                 pulled[t] = pulled.get(t, 0.0) + v
         check("/metrics genops_cost_total per team exact",
               set(pulled) == set(teams) and all(close(pulled[t], want_team[t] / 1e9) for t in teams),
-              f"want { {t: want_team[t] / 1e9 for t in teams} }, got {pulled}")
+              explain(pulled))
+        ops, toks, unpriced_ops = {}, {}, 0.0
+        for name, labels, v in samples:
+            t = labels.get("genops_team", "")
+            if name == "genops_operations_total":
+                ops[t] = ops.get(t, 0.0) + v
+            elif name == "genops_tokens_total":
+                k = (t, labels.get("type", ""))
+                toks[k] = toks.get(k, 0.0) + v
+            elif name == "genops_unpriced_operations_total":
+                unpriced_ops += v
+        want_ops = {t: float(sum(1 for s in specs if s["team"] == t)) for t in teams}
+        check("/metrics genops_operations_total per team (each span once)", ops == want_ops,
+              f"want {want_ops}, got {ops}")
+        want_toks = {}
+        for s_ in specs:
+            _, inp, cr, cw, out = s_["usage"]
+            for typ, n in (("input", inp), ("output", out), ("cache_read", cr), ("cache_write", cw)):
+                if n:
+                    want_toks[(s_["team"], typ)] = want_toks.get((s_["team"], typ), 0.0) + n
+        got_toks = {k: v for k, v in toks.items() if v}
+        check("/metrics genops_tokens_total per team and type (input includes cached tokens)",
+              got_toks == want_toks, f"want {want_toks}, got {got_toks}")
+        check("/metrics genops_unpriced_operations_total sums to 1", unpriced_ops == 1.0, str(unpriced_ops))
         types = [ln for ln in body.splitlines() if ln.startswith("# TYPE genops_cost_total ")]
         check("/metrics genops_cost_total is a counter", types == ["# TYPE genops_cost_total counter"], str(types))
 
@@ -617,10 +656,9 @@ def main():
                   f"want { {c: want_customer[c] / 1e9 for c in customers} }, got {res}")
             res = by_label(p.query("sum by (genops_cost_model, genops_cost_provider) (genops_cost_total)"),
                            "genops_cost_model", "genops_cost_provider")
-            grand = sum(res.values())
-            check(f"{tag}: cost by model and provider (instant counters): labels set, sum exact",
-                  all(m and pv for m, pv in res) and close(grand, total() / 1e9),
-                  f"want total {total() / 1e9}, got {res}")
+            check(f"{tag}: cost by model and provider (instant counters) exact",
+                  set(res) == set(want_model) and all(close(res[k], want_model[k] / 1e9) for k in want_model),
+                  f"want { {k: v / 1e9 for k, v in want_model.items()} }, got {res}")
             # The guide's queries, verbatim. rate()/increase() over [24h]/[30d]/[1h] from the few
             # samples of a short test are extrapolations (Prometheus extends the observed increase
             # to the window edges and divides by the window), so their values are not the costs:
