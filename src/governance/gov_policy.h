@@ -49,9 +49,10 @@ typedef enum gov_policy_action {
     GOV_ACTION_REDACT,       /* replace content attributes by "[REDACTED]" on violation */
 } gov_policy_action;
 
-#define GOV_POLICY_MAX_ITEMS       64
-#define GOV_POLICY_RATE_MAX_GROUPS 10000
-#define GOV_POLICY_MAX_DEPTH       8 /* nesting of arrays / kvlists scanned by content_filter */
+#define GOV_POLICY_MAX_ITEMS         64
+#define GOV_POLICY_RATE_MAX_GROUPS   10000   /* default of rate_max_groups */
+#define GOV_POLICY_RATE_GROUPS_LIMIT 1000000 /* largest rate_max_groups accepted */
+#define GOV_POLICY_MAX_DEPTH         8 /* nesting of arrays / kvlists scanned by content_filter */
 
 typedef struct gov_policy_def {
     const char *name;
@@ -60,13 +61,14 @@ typedef struct gov_policy_def {
                                       PASSED (0) = not set: RATE_LIMITED for RATE_LIMIT, else
                                       WARNING */
     gov_policy_action action;
-    bool enabled;
+    bool enabled;                    /* false (the zero value) = never evaluated */
     int64_t max_cost_nusd;           /* COST_LIMIT */
     int64_t max_requests_per_minute; /* RATE_LIMIT */
     const char *rate_group_by;       /* RATE_LIMIT: attribute key (span, then resource; absent or
                                         empty = group "unknown"), NULL or "" = one counter */
     uint32_t rate_max_groups;        /* RATE_LIMIT with rate_group_by: groups tracked one by one,
-                                        0 = GOV_POLICY_RATE_MAX_GROUPS; the others share one
+                                        0 = GOV_POLICY_RATE_MAX_GROUPS, at most
+                                        GOV_POLICY_RATE_GROUPS_LIMIT; the others share one
                                         "(other)" counter */
     const char *items[GOV_POLICY_MAX_ITEMS]; /* patterns / teams / model globs */
     uint32_t n_items;
@@ -90,9 +92,10 @@ bool gov_policy_action_parse(gb_str s, gov_policy_action *out);
 
 /* Checks one definition: name set, kind/enforcement/action in range, n_items and n_match within
  * bounds with non-NULL non-empty strings, cost_limit max_cost_nusd >= 0, rate_limit
- * max_requests_per_minute > 0, content_filter / team_access / model_allowlist with at least one
- * item, condition with at least one match. GB_ERR_INVALID with a one-line reason in err (errlen
- * may be 0). gov_policies_new runs it on every definition. */
+ * max_requests_per_minute > 0 and rate_max_groups <= GOV_POLICY_RATE_GROUPS_LIMIT, content_filter /
+ * team_access / model_allowlist with at least one item, condition with at least one match.
+ * GB_ERR_INVALID with a one-line reason in err (errlen may be 0). gov_policies_new runs it on every
+ * definition. */
 gb_status gov_policy_check(const gov_policy_def *def, char *err, size_t errlen);
 
 /* Glob match, ASCII case-insensitive: '*' any run of bytes (empty included), '?' one byte;

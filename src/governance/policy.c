@@ -118,6 +118,8 @@ gb_status gov_policy_check(const gov_policy_def *def, char *err, size_t errlen)
             return check_fail(err, errlen, nm, "max_requests_per_minute must be > 0");
         if (def->max_requests_per_minute > (int64_t)UINT32_MAX * RATE_BUCKETS)
             return check_fail(err, errlen, nm, "max_requests_per_minute too large");
+        if (def->rate_max_groups > GOV_POLICY_RATE_GROUPS_LIMIT)
+            return check_fail(err, errlen, nm, "rate_max_groups too large (at most 1000000)");
         break;
     case GOV_POLICY_CONTENT_FILTER:
         if (!def->n_items) return check_fail(err, errlen, nm, "blocked_patterns is empty");
@@ -169,7 +171,7 @@ static gb_status rate_new(const gov_policy_def *def, rate_state **out)
     r->lru_head = r->lru_tail = -1;
     if (def->rate_group_by && *def->rate_group_by) {
         r->max_groups = def->rate_max_groups ? def->rate_max_groups : GOV_POLICY_RATE_MAX_GROUPS;
-        if (r->max_groups > (1u << 24)) {
+        if (r->max_groups > GOV_POLICY_RATE_GROUPS_LIMIT) {
             st = GB_ERR_INVALID;
             goto out;
         }

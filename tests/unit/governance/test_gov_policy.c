@@ -153,6 +153,14 @@ static void test_check_rejects(void **state)
     assert_int_equal(gov_policy_check(&d, err, sizeof(err)), GB_ERR_INVALID);
     assert_string_equal(err, "policy r: max_requests_per_minute must be > 0");
 
+    d.max_requests_per_minute = 10;
+    d.rate_max_groups = GOV_POLICY_RATE_GROUPS_LIMIT + 1;
+    assert_int_equal(gov_policy_check(&d, err, sizeof(err)), GB_ERR_INVALID);
+    assert_string_equal(err, "policy r: rate_max_groups too large (at most 1000000)");
+    d.rate_max_groups = GOV_POLICY_RATE_GROUPS_LIMIT;
+    assert_int_equal(gov_policy_check(&d, err, sizeof(err)), GB_OK);
+    assert_string_equal(err, "");
+
     d = def_of(NULL, GOV_POLICY_COST_LIMIT);
     assert_int_equal(gov_policy_check(&d, err, sizeof(err)), GB_ERR_INVALID);
     assert_string_equal(err, "policy (unnamed): name is required");
