@@ -8,6 +8,8 @@
 #   ingest-grpc   OTLP/gRPC -> nop                        (ingest-nop.yaml)
 #   fwd-http      OTLP/HTTP -> batch -> otlp (gRPC) -> sink collector (forward-otlp.yaml, sink.yaml)
 #   fwd-grpc      OTLP/gRPC -> batch -> otlp (gRPC) -> sink collector
+#   fwd-gov-http, fwd-gov-grpc  the same with the governance processor and connector
+#                 (forward-governance.yaml): compare CPU per span with fwd-http / fwd-grpc
 #   fwd-lean-http, fwd-lean-grpc  the same with forward-otlp-lean.yaml (2 consumers, 2-batch queue,
 #                 block_on_overflow)
 #   fwd-pysink    OTLP/HTTP -> batch -> otlphttp -> the harness's otlp_sink.py
@@ -114,6 +116,12 @@ for s in "${SCEN[@]}"; do
     fwd-grpc) run genops-fwd-sink grpc 127.0.0.1:$P_GRPC "$TMP/t1000.grpc" "${DRAIN:-60}" \
       --sidecar "$BIN/genops-collector --config $CFG/sink.yaml" \
       --start "$COL $CFG/forward-otlp.yaml" --wait-port $P_SINK --wait-port $P_GRPC ;;
+    fwd-gov-http) run genops-fwd-gov-sink http 127.0.0.1:$P_HTTP "$TMP/t1000.pb" "${DRAIN:-60}" \
+      --sidecar "$BIN/genops-collector --config $CFG/sink.yaml" \
+      --start "$COL $CFG/forward-governance.yaml" --wait-port $P_SINK --wait-port $P_HTTP ;;
+    fwd-gov-grpc) run genops-fwd-gov-sink grpc 127.0.0.1:$P_GRPC "$TMP/t1000.grpc" "${DRAIN:-60}" \
+      --sidecar "$BIN/genops-collector --config $CFG/sink.yaml" \
+      --start "$COL $CFG/forward-governance.yaml" --wait-port $P_SINK --wait-port $P_GRPC ;;
     fwd-lean-http) run genops-fwd-lean-sink http 127.0.0.1:$P_HTTP "$TMP/t1000.pb" "${DRAIN:-60}" \
       --sidecar "$BIN/genops-collector --config $CFG/sink.yaml" \
       --start "$COL $CFG/forward-otlp-lean.yaml" --wait-port $P_SINK --wait-port $P_HTTP ;;
