@@ -28,4 +28,11 @@ gb_status gov_prices_reindex(gov_prices *p);
 /* Replaces every entry of p whose (provider, model) appears in add[0..n) and appends add. */
 gb_status gov_prices_merge(gov_prices *p, const gov_price *add, uint32_t n);
 
+/* Civil calendar helpers (tz.c): proleptic Gregorian, days since 1970-01-01. */
+int64_t gov_days_from_civil(int64_t y, int m, int d);
+void gov_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+bool gov_is_leap(int64_t y);
+int gov_month_days(int64_t y, int m);
+int64_t gov_floor_div(int64_t a, int64_t b);
+
 #endif
