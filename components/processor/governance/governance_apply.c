@@ -1,0 +1,648 @@
+/* governance processor, data path: one pass over the spans (or log records) of a batch.
+ *
+ * Per item:
+ *   1. gov_normalize(item attributes, resource attributes) -> usage. An item is an *AI
+ *      operation* when it reports a model, any token count or a cost. Items that are not, but
+ *      carry genops.* attributes (evaluation, budget or policy records from the SDK), only get
+ *      their §1 aliases normalized and genops.governance.processed; other items are untouched.
+ *   2. attribution: each genops.<field> the item lacks is filled from the configured source keys
+ *      (item first, then resource), else from the configured default;
+ *   3. §1 aliases -> canonical keys (originals kept), policy result words -> canonical words;
+ *   4. cost (gov_cost_compute at the item's start time), tokens, gen_ai.* canonical keys when
+ *      only aliases were present, genops.cost.*, the cost tier;
+ *   5. budgets: every matching budget is charged once per (trace_id, span_id); the most
+ *      utilized state goes on the item, each state becomes a genops.budget.evaluated event when
+ *      several matched; a crossed threshold logs one WARN line;
+ *   6. policies: the most severe result goes on the item, each result becomes a
+ *      genops.policy.evaluated event when several ran; drop removes the item, redact replaces
+ *      its content attributes.
+ * A cost computed by an earlier governance processor (genops.cost.source = collector) is kept as
+ * it is, so a span that crosses two collectors is priced once and keeps its status.
+ *
+ * Memory: every string written is a static literal, a view into the batch, or copied into the
+ * batch arena (window ids, group values, reasons, configured names and defaults); attribute and
+ * event arrays grow in the arena. Nothing is allocated on the heap per item.
+ *
+ * Rejected: writing the attributes through an attraction-style action list (it would need one
+ * action per key and could not express "only when absent" per key family); re-normalizing after
+ * the writes (the usage is patched with the attribution values instead). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "governance_internal.h"
+
+#define L(s) GB_STR_LIT(s)
+/* a gb_str initializer usable in a static table */
+#define S(s)                                                                                       \
+    {                                                                                              \
+        (s), sizeof(s) - 1                                                                         \
+    }
+
+typedef struct item {
+    governance_core *core;
+    gb_arena *arena;
+    pd_attrs *attrs;
+    const pd_attrs *res;
+    const pd_trace_id *tid;
+    const pd_span_id *sid;
+    uint64_t start_ns, end_ns;
+    gb_str body;
+    pd_span *span; /* NULL for log records */
+    pd_signal sig;
+} item;
+
+static gb_status put(item *it, gb_str key, pd_any v)
+{
+    return pd_attrs_put(it->arena, it->attrs, key, v);
+}
+
+static gb_status put_copy(item *it, gb_str key, gb_str val)
+{
+    gb_str s;
+    gb_status st = gb_arena_dup(it->arena, val.ptr ? val.ptr : "", val.len, &s);
+    if (st == GB_OK) st = put(it, key, pd_any_str(s));
+    return st;
+}
+
+static bool has(const item *it, gb_str key)
+{
+    return pd_attrs_find(it->attrs, key) != NULL;
+}
+
+/* Text of a scalar attribute value (strings as they are, numbers and bools formatted into the
+ * arena); false for empty strings and non-scalars. */
+static bool value_text(gb_arena *a, const pd_any *v, gb_str *out)
+{
+    switch (v->type) {
+    case PD_ANY_STR:
+        *out = v->u.str;
+        return v->u.str.len > 0;
+    case PD_ANY_BOOL:
+        *out = v->u.b ? L("true") : L("false");
+        return true;
+    case PD_ANY_INT:
+        return gb_arena_printf(a, out, "%lld", (long long)v->u.i) == GB_OK;
+    case PD_ANY_DOUBLE:
+        return gb_arena_printf(a, out, "%.17g", v->u.d) == GB_OK;
+    default:
+        return false;
+    }
+}
+
+/* ---- attribution ------------------------------------------------------------------------ */
+
+static gb_str *usage_field(gov_usage *u, int f)
+{
+    switch (f) {
+    case GOVERNANCE_ATTR_TEAM:
+        return &u->team;
+    case GOVERNANCE_ATTR_CUSTOMER_ID:
+        return &u->customer_id;
+    case GOVERNANCE_ATTR_PROJECT:
+        return &u->project;
+    case GOVERNANCE_ATTR_ENVIRONMENT:
+        return &u->environment;
+    case GOVERNANCE_ATTR_FEATURE:
+        return &u->feature;
+    case GOVERNANCE_ATTR_COST_CENTER:
+        return &u->cost_center;
+    case GOVERNANCE_ATTR_USER_ID:
+        return &u->user_id;
+    default:
+        return &u->session_id;
+    }
+}
+
+static bool lookup(gb_arena *a, const pd_attrs *attrs, const governance_attr *f, gb_str *out)
+{
+    if (!attrs) return false;
+    for (uint32_t s = 0; s < f->n_sources; s++) {
+        const pd_kv *kv = pd_attrs_find(attrs, f->sources[s]);
+        if (kv && value_text(a, &kv->value, out)) return true;
+    }
+    return false;
+}
+
+static gb_status attribution(item *it, gov_usage *u)
+{
+    const governance_compiled *cc = &it->core->cc;
+    gb_status st = GB_OK;
+    for (int f = 0; st == GB_OK && f < GOVERNANCE_N_ATTR; f++) {
+        const governance_attr *a = &cc->attrs[f];
+        gb_str val = GB_STR_NULL;
+        const pd_kv *canon = pd_attrs_find(it->attrs, a->key);
+        if (canon && value_text(it->arena, &canon->value, &val)) {
+            /* what the application wrote wins */
+            *usage_field(u, f) = val;
+            continue;
+        }
+        const pd_kv *alias = a->alias.len ? pd_attrs_find(it->attrs, a->alias) : NULL;
+        if (alias && value_text(it->arena, &alias->value, &val)) {
+            st = put(it, a->key, pd_any_str(val));
+            *usage_field(u, f) = val;
+            continue;
+        }
+        if (lookup(it->arena, it->attrs, a, &val) || lookup(it->arena, it->res, a, &val)) {
+            st = put(it, a->key, pd_any_str(val));
+        } else if (a->def.len) {
+            st = put_copy(it, a->key, a->def);
+            if (st == GB_OK) val = pd_attrs_find(it->attrs, a->key)->value.u.str;
+        } else {
+            continue;
+        }
+        *usage_field(u, f) = val;
+    }
+    return st;
+}
+
+/* ---- §1 aliases ------------------------------------------------------------------------- */
+
+static bool parse_double(gb_str s, double *out)
+{
+    char tmp[64];
+    if (s.len == 0 || s.len >= sizeof tmp) return false;
+    memcpy(tmp, s.ptr, s.len);
+    tmp[s.len] = 0;
+    char *end;
+    double d = strtod(tmp, &end);
+    if (*end || !isfinite(d)) return false;
+    *out = d;
+    return true;
+}
+
+static gb_status aliases(item *it)
+{
+    static const struct {
+        gb_str alias, canon;
+        bool number;
+    } A[] = {
+        {S("genops.eval.metric"), S("genops.eval.metric_name"), false},
+        {S("genops.budget.utilization_percent"), S("genops.budget.utilization"), true},
+        {S("genops.budget.allocated"), S("genops.budget.limit"), true},
+        {S("genops.budget.consumed"), S("genops.budget.used"), true},
+    };
+    gb_status st = GB_OK;
+    for (size_t i = 0; st == GB_OK && i < sizeof A / sizeof A[0]; i++) {
+        const pd_kv *kv = pd_attrs_find(it->attrs, A[i].alias);
+        if (!kv || has(it, A[i].canon)) continue;
+        pd_any v = kv->value;
+        double d;
+        if (A[i].number && v.type == PD_ANY_STR && parse_double(v.u.str, &d)) v = pd_any_double(d);
+        if (A[i].number && v.type == PD_ANY_INT) v = pd_any_double((double)v.u.i);
+        st = put(it, A[i].canon, v);
+    }
+    pd_kv *pr = pd_attrs_find(it->attrs, L("genops.policy.result"));
+    gov_policy_result r;
+    if (st == GB_OK && pr && pr->value.type == PD_ANY_STR &&
+        gov_policy_result_parse(pr->value.u.str, &r)) {
+        const char *canon = gov_policy_result_str(r);
+        if (!gb_str_eq_c(pr->value.u.str, canon)) pr->value = pd_any_str(gb_str_c(canon));
+    }
+    return st;
+}
+
+static bool has_genops_key(const pd_attrs *a)
+{
+    for (uint32_t i = 0; i < a->n; i++)
+        if (gb_str_has_prefix(a->v[i].key, L("genops."))) return true;
+    return false;
+}
+
+/* ---- tokens and cost -------------------------------------------------------------------- */
+
+static gb_status put_count_if_absent(item *it, gb_str key, bool present, int64_t v)
+{
+    if (!present || has(it, key)) return GB_OK;
+    return put(it, key, pd_any_int(v));
+}
+
+static gb_status tokens(item *it, const gov_usage *u)
+{
+    gb_status st = GB_OK;
+    uint32_t f = u->flags;
+    if (f & (GOV_HAS_INPUT | GOV_HAS_OUTPUT)) {
+        if ((st = put(it, L("genops.tokens.input"), pd_any_int(u->input))) ||
+            (st = put(it, L("genops.tokens.output"), pd_any_int(u->output))) ||
+            (st = put(it, L("genops.tokens.total"), pd_any_int(u->input + u->output))))
+            return st;
+    }
+    if (((f & GOV_HAS_CACHE_READ) &&
+         (st = put(it, L("genops.tokens.cache_read"), pd_any_int(u->cache_read)))) ||
+        ((f & GOV_HAS_CACHE_WRITE) &&
+         (st = put(it, L("genops.tokens.cache_write"), pd_any_int(u->cache_write)))) ||
+        ((f & GOV_HAS_REASONING) &&
+         (st = put(it, L("genops.tokens.reasoning"), pd_any_int(u->reasoning)))))
+        return st;
+    /* gen_ai.* canonical keys when only aliases were present. When the input came without cached
+     * tokens under the canonical key (Anthropic verbatim), writing canonical cache keys next to
+     * it would describe the input as inclusive: then they are left as the producer wrote them. */
+    bool canon_input = has(it, L("gen_ai.usage.input_tokens"));
+    bool cache_ok = !(canon_input && (f & GOV_INPUT_CACHE_ADDED));
+    if (u->provider.len && !has(it, L("gen_ai.provider.name")) &&
+        (st = put(it, L("gen_ai.provider.name"), pd_any_str(u->provider))))
+        return st;
+    if (u->request_model.len && !has(it, L("gen_ai.request.model")) &&
+        (st = put(it, L("gen_ai.request.model"), pd_any_str(u->request_model))))
+        return st;
+    if (u->response_model.len && !has(it, L("gen_ai.response.model")) &&
+        (st = put(it, L("gen_ai.response.model"), pd_any_str(u->response_model))))
+        return st;
+    if ((st = put_count_if_absent(it, L("gen_ai.usage.input_tokens"), f & GOV_HAS_INPUT,
+                                  u->input)) ||
+        (st = put_count_if_absent(it, L("gen_ai.usage.output_tokens"), f & GOV_HAS_OUTPUT,
+                                  u->output)) ||
+        (st = put_count_if_absent(it, L("gen_ai.usage.cache_read.input_tokens"),
+                                  cache_ok && (f & GOV_HAS_CACHE_READ), u->cache_read)) ||
+        (st = put_count_if_absent(it, L("gen_ai.usage.cache_creation.input_tokens"),
+                                  cache_ok && (f & GOV_HAS_CACHE_WRITE), u->cache_write)) ||
+        (st = put_count_if_absent(it, L("gen_ai.usage.reasoning.output_tokens"),
+                                  f & GOV_HAS_REASONING, u->reasoning)))
+        return st;
+    return GB_OK;
+}
+
+/* Status of a cost an earlier governance processor wrote. */
+static gov_cost_status previous_status(const item *it)
+{
+    const pd_kv *kv = pd_attrs_find(it->attrs, L("genops.cost.status"));
+    if (kv && kv->value.type == PD_ANY_STR) {
+        if (gb_str_eq_c(kv->value.u.str, "unpriced")) return GOV_COST_UNPRICED;
+        if (gb_str_eq_c(kv->value.u.str, "estimated")) return GOV_COST_ESTIMATED;
+    }
+    return GOV_COST_PRICED;
+}
+
+static gb_status cost(item *it, const gov_usage *u, gov_cost *c)
+{
+    const governance_compiled *cc = &it->core->cc;
+    gb_status st = gov_cost_compute(cc->prices, u, it->start_ns, &cc->cost_opts, c);
+    if (st == GB_ERR_LIMIT) {
+        gb_log(GB_LOG_WARN, it->core->id, "cost out of range (over 9.2 million USD): unpriced");
+        st = GB_OK;
+    }
+    if (st) return st;
+    bool kept = (u->flags & GOV_HAS_COST) && !cc->cost_opts.recompute;
+    if (kept && u->cost_source.len == 9 && strncasecmp(u->cost_source.ptr, "collector", 9) == 0) {
+        /* priced by a governance processor upstream: keep everything it wrote */
+        c->source = GOV_SOURCE_COLLECTOR;
+        c->status = previous_status(it);
+        return GB_OK;
+    }
+    gb_str model = gov_usage_model(u);
+    if (c->price && !model.len) model = gb_str_c(c->price->model);
+    gb_str provider = u->provider;
+    if (c->price && !provider.len) provider = gb_str_c(c->price->provider);
+    if ((st = put(it, L("genops.cost.total"), pd_any_double(gov_nusd_to_usd(c->total)))) ||
+        (st = put(it, L("genops.cost.currency"),
+                  pd_any_str(kept && u->currency.len ? u->currency : L("USD")))) ||
+        (st = put(it, L("genops.cost.source"),
+                  pd_any_str(gb_str_c(gov_cost_source_str(c->source))))) ||
+        (st = put(it, L("genops.cost.status"),
+                  pd_any_str(gb_str_c(gov_cost_status_str(c->status))))) ||
+        (st = put(it, L("genops.cost.tier"),
+                  pd_any_str(gb_str_c(gov_cost_tier(&cc->tiers, c->total))))))
+        return st;
+    if (provider.len && !has(it, L("genops.cost.provider")) &&
+        (st = put(it, L("genops.cost.provider"), pd_any_str(provider))))
+        return st;
+    if (model.len && !has(it, L("genops.cost.model")) &&
+        (st = put(it, L("genops.cost.model"), pd_any_str(model))))
+        return st;
+    if (kept) return GB_OK;
+    if (c->pricing_version) {
+        gb_str v;
+        if ((st = gb_arena_dup(it->arena, c->pricing_version, strlen(c->pricing_version), &v)) ||
+            (st = put(it, L("genops.cost.pricing_version"), pd_any_str(v))))
+            return st;
+    }
+    if (c->status == GOV_COST_UNPRICED) return GB_OK;
+    if ((st = put(it, L("genops.cost.input"), pd_any_double(gov_nusd_to_usd(c->input)))) ||
+        (st = put(it, L("genops.cost.output"), pd_any_double(gov_nusd_to_usd(c->output)))) ||
+        (st =
+             put(it, L("genops.cost.cache_read"), pd_any_double(gov_nusd_to_usd(c->cache_read)))) ||
+        (st =
+             put(it, L("genops.cost.cache_write"), pd_any_double(gov_nusd_to_usd(c->cache_write)))))
+        return st;
+    return GB_OK;
+}
+
+/* ---- events ----------------------------------------------------------------------------- */
+
+/* Appends n events to the span (arena); returns the first, zeroed, or NULL. */
+static pd_event *add_events(item *it, uint32_t n)
+{
+    pd_span *sp = it->span;
+    pd_event *ev = gb_arena_calloc(it->arena, sp->n_events + n, sizeof *ev);
+    if (!ev) return NULL;
+    if (sp->n_events) memcpy(ev, sp->events, sp->n_events * sizeof *ev);
+    sp->events = ev;
+    pd_event *first = &ev[sp->n_events];
+    sp->n_events += n;
+    return first;
+}
+
+/* ---- budgets ---------------------------------------------------------------------------- */
+
+#define MAX_BUDGETS_PER_ITEM 64
+
+static gb_status budget_attrs(item *it, pd_attrs *a, const gov_budget_state *s)
+{
+    gb_status st;
+    gb_str name, window;
+    if ((st = gb_arena_dup(it->arena, s->def->name, strlen(s->def->name), &name)) ||
+        (st = gb_arena_dup(it->arena, s->window_id, strlen(s->window_id), &window)) ||
+        (st = pd_attrs_put(it->arena, a, L("genops.budget.name"), pd_any_str(name))) ||
+        (st = pd_attrs_put(it->arena, a, L("genops.budget.limit"),
+                           pd_any_double(gov_nusd_to_usd(s->limit_nusd)))) ||
+        (st = pd_attrs_put(it->arena, a, L("genops.budget.used"),
+                           pd_any_double(gov_nusd_to_usd(s->used_nusd)))) ||
+        (st = pd_attrs_put(it->arena, a, L("genops.budget.remaining"),
+                           pd_any_double(gov_nusd_to_usd(s->remaining_nusd)))) ||
+        (st = pd_attrs_put(it->arena, a, L("genops.budget.utilization"),
+                           pd_any_double(s->utilization))) ||
+        (st = pd_attrs_put(it->arena, a, L("genops.budget.window"), pd_any_str(window))) ||
+        (st = pd_attrs_put(it->arena, a, L("genops.budget.status"),
+                           pd_any_str(gb_str_c(gov_budget_status_str(s->status))))))
+        return st;
+    if (s->def->group_by) {
+        gb_str g;
+        if ((st = gb_arena_dup(it->arena, s->group, strlen(s->group), &g)) ||
+            (st = pd_attrs_put(it->arena, a, L("genops.budget.group"), pd_any_str(g))))
+            return st;
+    }
+    return GB_OK;
+}
+
+static void budget_alert(const governance_core *core, const gov_budget_state *s)
+{
+    char thr[32];
+    snprintf(thr, sizeof thr, "%g", s->crossed_threshold);
+    if (s->def->group_by)
+        gb_log(GB_LOG_WARN, core->id,
+               "budget \"%s\" group \"%s\" window %s crossed %s%% (used %.2f USD of %.2f USD)",
+               s->def->name, s->group, s->window_id, thr, gov_nusd_to_usd(s->used_nusd),
+               gov_nusd_to_usd(s->limit_nusd));
+    else
+        gb_log(GB_LOG_WARN, core->id,
+               "budget \"%s\" window %s crossed %s%% (used %.2f USD of %.2f USD)", s->def->name,
+               s->window_id, thr, gov_nusd_to_usd(s->used_nusd), gov_nusd_to_usd(s->limit_nusd));
+}
+
+static gb_status budgets(item *it, const gov_cost *c)
+{
+    governance_core *core = it->core;
+    if (!core->budgets) return GB_OK;
+    gov_budget_state states[MAX_BUDGETS_PER_ITEM];
+    uint32_t n = 0;
+    int32_t best = -1;
+    int64_t t = it->end_ns     ? (int64_t)(it->end_ns / 1000000000u)
+                : it->start_ns ? (int64_t)(it->start_ns / 1000000000u)
+                               : gb_now_ns() / 1000000000;
+    static const pd_trace_id zt;
+    static const pd_span_id zs;
+    gb_status st = GB_OK;
+    for (uint32_t i = 0; i < core->cc.n_budgets && n < MAX_BUDGETS_PER_ITEM; i++) {
+        const gov_budget_def *def = &core->cc.budgets[i];
+        if (!gov_budget_matches(def, it->attrs, it->res)) continue;
+        gb_str group = gov_budget_group(def, it->attrs, it->res);
+        int64_t amount = c->total > 0 ? c->total : 0;
+        st = gov_budgets_charge(core->budgets, i, group, it->tid ? it->tid : &zt,
+                                it->sid ? it->sid : &zs, t, amount, &states[n]);
+        if (st) {
+            gb_log(GB_LOG_ERROR, core->id, "budget \"%s\": charge failed: %s", def->name,
+                   gb_status_str(st));
+            st = GB_OK;
+            continue;
+        }
+        if (states[n].crossed_threshold >= 0 && !states[n].duplicate)
+            budget_alert(core, &states[n]);
+        if (best < 0 || states[n].utilization > states[best].utilization) best = (int32_t)n;
+        n++;
+    }
+    if (best < 0) return GB_OK;
+    if ((st = budget_attrs(it, it->attrs, &states[best]))) return st;
+    if (n >= 2 && it->span) {
+        pd_event *ev = add_events(it, n);
+        if (!ev) return GB_ERR_NOMEM;
+        uint64_t when = it->end_ns ? it->end_ns : it->start_ns;
+        for (uint32_t i = 0; i < n; i++) {
+            ev[i].name = L("genops.budget.evaluated");
+            ev[i].time_unix_nano = when;
+            if ((st = budget_attrs(it, &ev[i].attrs, &states[i]))) return st;
+        }
+    }
+    return GB_OK;
+}
+
+/* ---- policies --------------------------------------------------------------------------- */
+
+static gb_status policy_attrs(item *it, pd_attrs *a, const gov_policy_eval *e)
+{
+    gb_status st;
+    gb_str name, reason;
+    if ((st = gb_arena_dup(it->arena, e->def->name, strlen(e->def->name), &name)) ||
+        (st = gb_arena_dup(it->arena, e->reason, strlen(e->reason), &reason)) ||
+        (st = pd_attrs_put(it->arena, a, L("genops.policy.name"), pd_any_str(name))) ||
+        (st = pd_attrs_put(it->arena, a, L("genops.policy.result"),
+                           pd_any_str(gb_str_c(gov_policy_result_str(e->result))))) ||
+        (st = pd_attrs_put(it->arena, a, L("genops.policy.reason"), pd_any_str(reason))))
+        return st;
+    return GB_OK;
+}
+
+/* Replaces every content attribute by "[REDACTED]", and the body of a log record (a GenAI event
+ * body is message content). */
+static gb_status redact(item *it, pd_log *log)
+{
+    gb_status st = gov_policy_redact(it->arena, it->attrs, NULL);
+    if (st == GB_OK && log && log->body.type != PD_ANY_EMPTY)
+        log->body = pd_any_str(L("[REDACTED]"));
+    return st;
+}
+
+static gb_status policies(item *it, const gov_usage *u, const gov_cost *c, pd_log *log, bool *drop)
+{
+    governance_core *core = it->core;
+    if (!core->policies) return GB_OK;
+    gov_policy_eval evals[64];
+    uint32_t cap = gov_policies_count(core->policies);
+    if (cap > 64) cap = 64;
+    uint32_t n = 0;
+    int32_t worst = -1;
+    bool want_drop = false, want_redact = false;
+    gov_policy_input in = {.span = it->attrs,
+                           .resource = it->res,
+                           .usage = u,
+                           .cost = c->status == GOV_COST_UNPRICED ? NULL : c,
+                           .body = it->body,
+                           .now_ns = gb_now_ns()};
+    gb_status st =
+        gov_policies_eval(core->policies, &in, evals, &n, &worst, &want_drop, &want_redact);
+    if (st) return st;
+    if (worst < 0 || n == 0) return GB_OK;
+    /* a result the application already recorded is kept unless ours is more severe */
+    const pd_kv *prev = pd_attrs_find(it->attrs, L("genops.policy.result"));
+    gov_policy_result pr;
+    bool keep_prev = prev && prev->value.type == PD_ANY_STR &&
+                     gov_policy_result_parse(prev->value.u.str, &pr) && pr > evals[worst].result;
+    if (!keep_prev && (st = policy_attrs(it, it->attrs, &evals[worst]))) return st;
+    if (n >= 2 && it->span) {
+        pd_event *ev = add_events(it, n);
+        if (!ev) return GB_ERR_NOMEM;
+        uint64_t when = it->end_ns ? it->end_ns : it->start_ns;
+        for (uint32_t i = 0; i < n; i++) {
+            ev[i].name = L("genops.policy.evaluated");
+            ev[i].time_unix_nano = when;
+            if ((st = policy_attrs(it, &ev[i].attrs, &evals[i]))) return st;
+        }
+    }
+    if (want_redact && (st = redact(it, log))) return st;
+    *drop = want_drop;
+    return GB_OK;
+}
+
+/* ---- one item --------------------------------------------------------------------------- */
+
+static gb_status process(item *it, pd_log *log, bool *drop)
+{
+    governance_core *core = it->core;
+    gov_usage u;
+    gb_status st = gov_normalize(it->attrs, it->res, &u);
+    if (st) return st;
+    *drop = false;
+    bool ai = u.request_model.len || u.response_model.len ||
+              (u.flags & (GOV_HAS_INPUT | GOV_HAS_OUTPUT | GOV_HAS_CACHE_READ |
+                          GOV_HAS_CACHE_WRITE | GOV_HAS_REASONING | GOV_HAS_COST));
+    if (!ai) {
+        if (!has_genops_key(it->attrs)) return GB_OK;
+        if ((st = aliases(it))) return st;
+        return put(it, L("genops.governance.processed"), pd_any_bool(true));
+    }
+    gov_cost c;
+    if ((st = attribution(it, &u)) || (st = aliases(it)) || (st = tokens(it, &u)) ||
+        (st = cost(it, &u, &c)) ||
+        (st = put(it, L("genops.governance.processed"), pd_any_bool(true))))
+        return st;
+    gb_series_add(core->m_operations[it->sig], 1);
+    if (c.status == GOV_COST_UNPRICED) gb_series_add(core->m_unpriced[it->sig], 1);
+    if ((st = budgets(it, &c)) || (st = policies(it, &u, &c, log, drop))) return st;
+    return GB_OK;
+}
+
+/* ---- batch walk ------------------------------------------------------------------------- */
+
+static gb_status apply_traces(governance_core *core, pd_batch *b, uint64_t *dropped)
+{
+    gb_status st = GB_OK;
+    uint32_t rn = 0;
+    for (uint32_t i = 0; st == GB_OK && i < b->u.traces.n; i++) {
+        pd_resource_spans *rs = &b->u.traces.v[i];
+        uint32_t sn = 0;
+        bool had_items = false;
+        for (uint32_t j = 0; st == GB_OK && j < rs->n_scope_spans; j++) {
+            pd_scope_spans *ss = &rs->scope_spans[j];
+            uint32_t kept = 0;
+            if (ss->n_spans) had_items = true;
+            for (uint32_t k = 0; k < ss->n_spans; k++) {
+                pd_span *sp = &ss->spans[k];
+                item it = {.core = core,
+                           .arena = &b->arena,
+                           .attrs = &sp->attrs,
+                           .res = &rs->resource.attrs,
+                           .tid = &sp->trace_id,
+                           .sid = &sp->span_id,
+                           .start_ns = sp->start_time_unix_nano,
+                           .end_ns = sp->end_time_unix_nano,
+                           .span = sp,
+                           .sig = PD_TRACES};
+                bool drop = false;
+                if (st == GB_OK) st = process(&it, NULL, &drop);
+                if (drop) {
+                    (*dropped)++;
+                    continue;
+                }
+                if (kept != k) ss->spans[kept] = *sp;
+                kept++;
+            }
+            bool emptied = ss->n_spans && !kept;
+            ss->n_spans = kept;
+            if (emptied) continue; /* every span dropped: the scope goes too */
+            if (sn != j) rs->scope_spans[sn] = *ss;
+            sn++;
+        }
+        rs->n_scope_spans = sn;
+        if (had_items && sn == 0) continue;
+        if (rn != i) b->u.traces.v[rn] = *rs;
+        rn++;
+    }
+    b->u.traces.n = rn;
+    return st;
+}
+
+static gb_status apply_logs(governance_core *core, pd_batch *b, uint64_t *dropped)
+{
+    gb_status st = GB_OK;
+    uint32_t rn = 0;
+    for (uint32_t i = 0; st == GB_OK && i < b->u.logs.n; i++) {
+        pd_resource_logs *rl = &b->u.logs.v[i];
+        uint32_t sn = 0;
+        bool had_items = false;
+        for (uint32_t j = 0; st == GB_OK && j < rl->n_scope_logs; j++) {
+            pd_scope_logs *sl = &rl->scope_logs[j];
+            uint32_t kept = 0;
+            if (sl->n_logs) had_items = true;
+            for (uint32_t k = 0; k < sl->n_logs; k++) {
+                pd_log *lg = &sl->logs[k];
+                item it = {.core = core,
+                           .arena = &b->arena,
+                           .attrs = &lg->attrs,
+                           .res = &rl->resource.attrs,
+                           .tid = &lg->trace_id,
+                           .sid = &lg->span_id,
+                           .start_ns = lg->time_unix_nano ? lg->time_unix_nano
+                                                          : lg->observed_time_unix_nano,
+                           .end_ns = lg->time_unix_nano ? lg->time_unix_nano
+                                                        : lg->observed_time_unix_nano,
+                           .body = lg->body.type == PD_ANY_STR ? lg->body.u.str : GB_STR_NULL,
+                           .sig = PD_LOGS};
+                bool drop = false;
+                if (st == GB_OK) st = process(&it, lg, &drop);
+                if (drop) {
+                    (*dropped)++;
+                    continue;
+                }
+                if (kept != k) sl->logs[kept] = *lg;
+                kept++;
+            }
+            bool emptied = sl->n_logs && !kept;
+            sl->n_logs = kept;
+            if (emptied) continue;
+            if (sn != j) rl->scope_logs[sn] = *sl;
+            sn++;
+        }
+        rl->n_scope_logs = sn;
+        if (had_items && sn == 0) continue;
+        if (rn != i) b->u.logs.v[rn] = *rl;
+        rn++;
+    }
+    b->u.logs.n = rn;
+    return st;
+}
+
+gb_status governance_apply(governance_core *core, pd_batch *b, uint64_t *dropped)
+{
+    *dropped = 0;
+    switch (b->signal) {
+    case PD_TRACES:
+        return apply_traces(core, b, dropped);
+    case PD_LOGS:
+        return apply_logs(core, b, dropped);
+    default:
+        return GB_OK; /* metrics pass through */
+    }
+}

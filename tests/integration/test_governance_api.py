@@ -1,0 +1,247 @@
+"""governance processor end to end through the real binary: OTLP/HTTP JSON in -> governance ->
+file exporter, with the budget API. Checks the exact cost written on the span, the budget state
+served by GET /v1/budgets, de-duplication of a re-sent span, the threshold alert in the log, the
+API's error answers, and that the budget survives a restart (SQLite in the default data dir).
+Loopback, free ports, bounded in time."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BIN = os.path.join(os.environ["GENOPS_BIN"], "genops-collector")
+failures = []
+
+
+def check(cond, name):
+    print(("ok   " if cond else "FAIL ") + name)
+    if not cond:
+        failures.append(name)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, secs=10):
+    end = time.time() + secs
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def span_json(now_ns):
+    def s(k, v):
+        return {"key": k, "value": {"stringValue": v}}
+
+    def i(k, v):
+        return {"key": k, "value": {"intValue": str(v)}}
+
+    return {"resourceSpans": [{
+        "resource": {"attributes": [s("service.name", "chat-api"), s("genops.team", "ml")]},
+        "scopeSpans": [{"scope": {"name": "genops"}, "spans": [{
+            "traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "1112131415161718",
+            "name": "chat gpt-4o", "kind": 3,
+            "startTimeUnixNano": str(now_ns), "endTimeUnixNano": str(now_ns + 1000000),
+            "attributes": [s("gen_ai.provider.name", "openai"),
+                           s("gen_ai.request.model", "gpt-4o"),
+                           i("gen_ai.usage.input_tokens", 1000),
+                           i("gen_ai.usage.output_tokens", 500),
+                           i("gen_ai.usage.cache_read.input_tokens", 200)]}]}]}]}
+
+
+def post(port, body):
+    req = urllib.request.Request("http://127.0.0.1:%d/v1/traces" % port,
+                                 data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return r.status
+
+
+def get(port, path, method="GET"):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        body = e.read()
+        try:
+            return e.code, json.loads(body)
+        except ValueError:
+            return e.code, body
+
+
+def attrs(lst):
+    out = {}
+    for kv in lst or []:
+        v = kv["value"]
+        out[kv["key"]] = next(iter(v.values())) if v else None
+    return out
+
+
+def read_spans(path, want, secs=10):
+    end = time.time() + secs
+    spans = []
+    while time.time() < end:
+        spans = []
+        if os.path.exists(path):
+            with open(path) as f:
+                for line in f:
+                    line = line.strip()
+                    if not line:
+                        continue
+                    for rs in json.loads(line).get("resourceSpans", []):
+                        for ss in rs.get("scopeSpans", []):
+                            spans.extend(ss.get("spans", []))
+        if len(spans) >= want:
+            break
+        time.sleep(0.05)
+    return spans
+
+
+def budget(states, name, group):
+    for st in states:
+        if st.get("name") == name and st.get("group") == group:
+            return st
+    return None
+
+
+def start(tmp, cfg):
+    log = open(os.path.join(tmp, "collector.log"), "a")
+    return subprocess.Popen([BIN, "--config", cfg], cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="genops-gov-")
+    out = os.path.join(tmp, "out.json")
+    port, api = free_port(), free_port()
+    cfg = os.path.join(tmp, "config.yaml")
+    with open(cfg, "w") as f:
+        f.write("""
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:%d
+processors:
+  governance:
+    attribution:
+      defaults: {environment: production}
+    budgets:
+      - name: team-daily
+        match: {genops.environment: production}
+        group_by: genops.team
+        limit: 0.01
+        window: day
+    budget_api:
+      endpoint: 127.0.0.1:%d
+exporters:
+  file:
+    path: %s
+    flush_interval: 0s
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [governance]
+      exporters: [file]
+""" % (port, api, out))
+    proc = start(tmp, cfg)
+    ok = True
+    try:
+        check(wait_port(port) and wait_port(api), "collector and budget API listen")
+        now = time.time_ns()
+        check(post(port, span_json(now)) == 200, "span accepted")
+        spans = read_spans(out, 1)
+        check(len(spans) == 1, "span written to the file")
+        a = attrs(spans[0]["attributes"]) if spans else {}
+        # (800 * 2.50 + 200 * 1.25 + 500 * 10.00) / 1e6
+        check(a.get("genops.cost.total") == 0.00725,
+              "exact genops.cost.total (got %r)" % a.get("genops.cost.total"))
+        check(a.get("genops.cost.status") == "priced", "status priced")
+        check(a.get("genops.team") == "ml", "team from the resource")
+        check(a.get("genops.environment") == "production", "environment default")
+        check(a.get("genops.budget.name") == "team-daily", "budget on the span")
+        check(a.get("genops.governance.processed") is True, "processed")
+
+        st, body = get(api, "/v1/budgets")
+        b = budget(body.get("budgets", []), "team-daily", "ml") if st == 200 else None
+        check(b is not None, "GET /v1/budgets lists team-daily/ml (%r %r)" % (st, body))
+        check(b is not None and abs(b["used"] - 0.00725) < 1e-12,
+              "used == the span's cost (%r)" % (b and b.get("used")))
+        check(b is not None and b.get("status") == "warning", "status warning at 72.5%")
+
+        check(post(port, span_json(now)) == 200, "same span sent again")
+        spans = read_spans(out, 2)
+        check(len(spans) == 2, "second copy written")
+        st, body = get(api, "/v1/budgets/team-daily")
+        b = budget(body.get("budgets", []), "team-daily", "ml") if st == 200 else None
+        check(b is not None and abs(b["used"] - 0.00725) < 1e-12,
+              "re-sent span not charged again (%r)" % (b and b.get("used")))
+
+        st, body = get(api, "/v1/budgets/nope")
+        check(st == 404 and "unknown budget" in json.dumps(body), "unknown budget -> 404")
+        st, _ = get(api, "/v1/budgets", method="POST")
+        check(st == 405, "POST -> 405")
+        st, _ = get(api, "/v2/other")
+        check(st == 404, "other path -> 404")
+    finally:
+        stop(proc)
+    with open(os.path.join(tmp, "collector.log")) as f:
+        log = f.read()
+    check('budget "team-daily" group "ml" window ' in log and "crossed 50% (used 0.01 USD of "
+          "0.01 USD)" in log, "threshold alert logged")
+    check(os.path.exists(os.path.join(tmp, "genops-data", "budgets.db")),
+          "state in <data_dir>/budgets.db")
+
+    proc = start(tmp, cfg)
+    try:
+        check(wait_port(api), "restarted")
+        st, body = get(api, "/v1/budgets")
+        b = budget(body.get("budgets", []), "team-daily", "ml") if st == 200 else None
+        check(b is not None and abs(b["used"] - 0.00725) < 1e-12,
+              "used persisted across the restart (%r)" % (b and b.get("used")))
+        check(post(port, span_json(now)) == 200, "same span after the restart")
+        read_spans(out, 3)
+        st, body = get(api, "/v1/budgets")
+        b = budget(body.get("budgets", []), "team-daily", "ml") if st == 200 else None
+        check(b is not None and abs(b["used"] - 0.00725) < 1e-12,
+              "dedup survives the restart (%r)" % (b and b.get("used")))
+    finally:
+        stop(proc)
+    if failures:
+        with open(os.path.join(tmp, "collector.log")) as f:
+            sys.stdout.write(f.read()[-4000:])
+        print("%d failure(s); files kept in %s" % (len(failures), tmp))
+        sys.exit(1)
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("all ok")
+
+
+if __name__ == "__main__":
+    main()
