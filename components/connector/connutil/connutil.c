@@ -233,6 +233,10 @@ static gb_status parse_lit(lexer *L, pd_any *v)
         v->u.b = tok_is(L, "true");
     } else if (tok_is(L, "nil")) {
         v->type = PD_ANY_EMPTY;
+    } else if (L->k == T_IDENT && L->s[L->pos] == '(') {
+        return unsupported(L, "function call");
+    } else if (L->k == T_IDENT) {
+        return unsupported(L, "unknown path");
     } else {
         return unsupported(L, "expected a literal (string, number, true, false, nil)");
     }
