@@ -136,8 +136,6 @@ static const char *const k_known_elsewhere[] = {"jaeger",
                                                 "spanmetrics",
                                                 "span_metrics",
                                                 "servicegraph",
-                                                "sum",
-                                                "count",
                                                 "forward",
                                                 "bearertokenauth",
                                                 "basicauth",
@@ -852,24 +850,69 @@ static void shutdown_node(pl_node *n, int64_t deadline_ns)
     }
 }
 
-/* Shutdown order: receivers, processors (pipeline order, first stage first), connectors,
- * exporters, extensions. */
+static bool node_done(const pl_node *n, bool only_started)
+{
+    return !n || !n->created || n->shut || (only_started && !n->started);
+}
+
+static void shutdown_pipe_procs(pl_graph *g, uint32_t p, int64_t deadline_ns, bool only_started)
+{
+    for (uint32_t i = 0; i < g->pipes[p].n_proc; i++) {
+        pl_node *n = g->pipes[p].proc_nodes ? g->pipes[p].proc_nodes[i] : NULL;
+        if (n && (!only_started || n->started)) shutdown_node(n, deadline_ns);
+    }
+}
+
+/* Shutdown order: receivers; then pipelines and connectors in data-flow order: a pipeline's
+ * processors (first stage first) once every connector feeding it is shut, a connector once the
+ * processors of every pipeline exporting to it are shut, so a connector's final flush (and a
+ * batch processor's) still finds its downstream running; then whatever a connector cycle left;
+ * then exporters, extensions. */
 static void shutdown_all(pl_graph *g, int64_t deadline_ns, bool only_started)
 {
-    static const pl_kind order[] = {PL_RECEIVER, PL_PROCESSOR, PL_CONNECTOR, PL_EXPORTER,
-                                    PL_EXTENSION};
-    for (int k = 0; k < 5; k++) {
-        if (order[k] == PL_PROCESSOR) {
-            for (uint32_t p = 0; p < g->n_pipes; p++)
-                for (uint32_t i = 0; i < g->pipes[p].n_proc; i++) {
-                    pl_node *n = g->pipes[p].proc_nodes ? g->pipes[p].proc_nodes[i] : NULL;
-                    if (n && (!only_started || n->started)) shutdown_node(n, deadline_ns);
-                }
-            continue;
+    for (pl_node *n = g->nodes; n; n = n->next)
+        if (n->kind == PL_RECEIVER && (!only_started || n->started)) shutdown_node(n, deadline_ns);
+    bool *done = g->n_pipes ? calloc(g->n_pipes, sizeof *done) : NULL;
+    for (bool progress = done != NULL; progress;) {
+        progress = false;
+        for (uint32_t p = 0; p < g->n_pipes; p++) {
+            if (done[p]) continue;
+            bool ready = true;
+            for (uint32_t r = 0; r < g->pipes[p].n_recv && ready; r++) {
+                const pl_def *def = g->pipes[p].recv[r];
+                if (def->kind != PL_CONNECTOR) continue;
+                for (int s = 0; s < PD_SIGNAL_COUNT; s++)
+                    ready &= node_done(def->inst[s], only_started);
+            }
+            if (!ready) continue;
+            shutdown_pipe_procs(g, p, deadline_ns, only_started);
+            done[p] = true;
+            progress = true;
         }
+        for (const pl_def *def = g->defs; def; def = def->next) {
+            if (def->kind != PL_CONNECTOR) continue;
+            for (int s = 0; s < PD_SIGNAL_COUNT; s++) {
+                pl_node *n = def->inst[s];
+                if (node_done(n, only_started)) continue;
+                bool ready = true;
+                for (uint32_t q = 0; q < g->n_pipes && ready; q++)
+                    for (uint32_t e = 0; e < g->pipes[q].n_exp; e++)
+                        if (g->pipes[q].exp[e] == def && g->pipes[q].signal == (pd_signal)s)
+                            ready &= done[q];
+                if (!ready) continue;
+                shutdown_node(n, deadline_ns);
+                progress = true;
+            }
+        }
+    }
+    free(done);
+    /* Cycles (or no memory for the bookkeeping): the fixed order. */
+    for (uint32_t p = 0; p < g->n_pipes; p++)
+        shutdown_pipe_procs(g, p, deadline_ns, only_started);
+    static const pl_kind order[] = {PL_CONNECTOR, PL_EXPORTER, PL_EXTENSION};
+    for (int k = 0; k < 3; k++)
         for (pl_node *n = g->nodes; n; n = n->next)
             if (n->kind == order[k] && (!only_started || n->started)) shutdown_node(n, deadline_ns);
-    }
 }
 
 gb_status pl_graph_start(pl_graph *g)

@@ -29,7 +29,7 @@ BUILT = {
     "processors": {"batch", "memory_limiter", "resource", "attributes", "governance"},
     "exporters": {"otlp", "otlp_grpc", "otlphttp", "otlp_http", "debug", "logging", "file"},
     "extensions": {"health_check", "zpages", "pprof", "memory_ballast"},
-    "connectors": set(),
+    "connectors": {"governance", "sum", "count"},
 }
 
 # Minimal valid definitions for components a block references without defining them.
