@@ -9,6 +9,7 @@ extern const pl_descriptor processor_resource_descriptor;
 extern const pl_descriptor processor_attributes_descriptor;
 extern const pl_descriptor exporter_otlp_descriptor;
 extern const pl_descriptor exporter_otlphttp_descriptor;
+extern const pl_descriptor exporter_prometheusremotewrite_descriptor;
 extern const pl_descriptor exporter_debug_descriptor;
 extern const pl_descriptor exporter_file_descriptor;
 extern const pl_descriptor exporter_nop_descriptor;
@@ -25,6 +26,7 @@ const pl_descriptor *const pl_registry[] = {
     &processor_attributes_descriptor,
     &exporter_otlp_descriptor,
     &exporter_otlphttp_descriptor,
+    &exporter_prometheusremotewrite_descriptor,
     &exporter_debug_descriptor,
     &exporter_file_descriptor,
     &exporter_nop_descriptor,
