@@ -1,0 +1,507 @@
+"""prometheusremotewrite exporter end to end through the real binary.
+
+1. A real Prometheus (--web.enable-remote-write-receiver, loopback, random port): OTLP/HTTP JSON
+   metrics in -> prometheusremotewrite -> /api/v1/write; exact PromQL results for a counter,
+   a histogram, a gauge, target_info and external labels; a delta sum must not arrive.
+2. A Python remote-write sink: request headers (X-Scope-OrgID, Content-Encoding, version, type,
+   User-Agent), the snappy + protobuf body decoded (labels sorted, __name__, external label),
+   splitting by max_batch_size_bytes, retry of a 503 without re-sending the requests of the batch
+   that were already accepted, and no retry of a 400.
+Bounded waits; everything started is stopped in finally."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BIN = os.path.join(os.environ["GENOPS_BIN"], "genops-collector")
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+failures = []
+
+
+def check(cond, name):
+    print(("ok   " if cond else "FAIL ") + name)
+    if not cond:
+        failures.append(name)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, secs=10):
+    end = time.time() + secs
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def stop(proc):
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+# ---- Prometheus (start/stop kept self-contained so it can move to promharness.py) ----------
+
+def start_prometheus(tmp):
+    """Starts Prometheus with the remote write receiver on a free loopback port.
+    Returns (process, base_url)."""
+    port = free_port()
+    cfg = os.path.join(tmp, "prometheus.yml")
+    with open(cfg, "w") as f:
+        f.write("global:\n  scrape_interval: 1h\n")
+    log = open(os.path.join(tmp, "prometheus.log"), "w")
+    proc = subprocess.Popen([PROMETHEUS, "--config.file=" + cfg,
+                             "--storage.tsdb.path=" + os.path.join(tmp, "tsdb"),
+                             "--web.listen-address=127.0.0.1:%d" % port,
+                             "--web.enable-remote-write-receiver"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = "http://127.0.0.1:%d" % port
+    end = time.time() + 30
+    while time.time() < end and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(base + "/-/ready", timeout=1) as r:
+                if r.status == 200:
+                    return proc, base
+        except OSError:
+            time.sleep(0.1)
+    stop(proc)
+    raise RuntimeError("prometheus did not become ready; see " + log.name)
+
+
+def prom_query(base, q):
+    url = base + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
+    with urllib.request.urlopen(url, timeout=5) as r:
+        body = json.load(r)
+    return body["data"]["result"]
+
+
+def wait_query(base, q, want_len, secs=15):
+    end = time.time() + secs
+    res = []
+    while time.time() < end:
+        res = prom_query(base, q)
+        if len(res) >= want_len:
+            return res
+        time.sleep(0.2)
+    return res
+
+
+# ---- collector ------------------------------------------------------------------------------
+
+def start_collector(tmp, name, exporter_yaml):
+    port = free_port()
+    cfg = os.path.join(tmp, name + ".yaml")
+    with open(cfg, "w") as f:
+        f.write("""
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:%d
+exporters:
+  prometheusremotewrite:
+%s
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      exporters: [prometheusremotewrite]
+""" % (port, exporter_yaml))
+    log = open(os.path.join(tmp, name + ".log"), "w")
+    proc = subprocess.Popen([BIN, "--config", cfg], stdout=log, stderr=subprocess.STDOUT)
+    if not wait_port(port):
+        stop(proc)
+        raise RuntimeError("collector did not start; see " + log.name)
+    return proc, port, log.name
+
+
+def kv(k, v):
+    if isinstance(v, str):
+        return {"key": k, "value": {"stringValue": v}}
+    if isinstance(v, float):
+        return {"key": k, "value": {"doubleValue": v}}
+    return {"key": k, "value": {"intValue": str(v)}}
+
+
+def metrics_body(now_ns):
+    ts = str(now_ns)
+    start = str(now_ns - 60 * 10**9)
+
+    def num(attrs, v):
+        d = {"attributes": [kv(k, x) for k, x in attrs.items()], "startTimeUnixNano": start,
+             "timeUnixNano": ts}
+        d["asDouble" if isinstance(v, float) else "asInt"] = v if isinstance(v, float) else str(v)
+        return d
+
+    return {"resourceMetrics": [{
+        "resource": {"attributes": [kv("service.name", "chatbot"),
+                                    kv("service.namespace", "ai"),
+                                    kv("service.instance.id", "pod-1"),
+                                    kv("deployment.environment", "prod")]},
+        "scopeMetrics": [{"scope": {"name": "genops"}, "metrics": [
+            {"name": "genops.cost", "unit": "1", "description": "cost in USD",
+             "sum": {"aggregationTemporality": 2, "isMonotonic": True, "dataPoints": [
+                 num({"genops.team": "search", "genops.model": "gpt-4o"}, 1.5),
+                 num({"genops.team": "search", "genops.model": "claude"}, 2.25),
+                 num({"genops.team": "support", "genops.model": "gpt-4o"}, 4.0)]}},
+            {"name": "genops.budget.remaining", "unit": "1",
+             "gauge": {"dataPoints": [num({"genops.team": "search"}, 0.75)]}},
+            {"name": "genops.request.latency", "unit": "s",
+             "histogram": {"aggregationTemporality": 2, "dataPoints": [{
+                 "attributes": [kv("genops.team", "search")], "startTimeUnixNano": start,
+                 "timeUnixNano": ts, "count": "10", "sum": 7.5,
+                 "bucketCounts": ["2", "5", "3"], "explicitBounds": [0.25, 1.0]}]}},
+            {"name": "genops.tokens.delta", "unit": "1",
+             "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": [
+                 num({"genops.team": "search"}, 100)]}},
+        ]}]}]}
+
+
+def post_metrics(port, body):
+    req = urllib.request.Request("http://127.0.0.1:%d/v1/metrics" % port,
+                                 data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return r.status
+
+
+def value_by(res, label):
+    return {r["metric"].get(label): float(r["value"][1]) for r in res}
+
+
+def test_prometheus(tmp):
+    prom = col = None
+    try:
+        prom, base = start_prometheus(os.path.join(tmp, "prom"))
+        col, port, log = start_collector(tmp, "col-prom", """
+    endpoint: %s/api/v1/write
+    external_labels:
+      cluster: production
+    headers:
+      X-Scope-OrgID: tenant-a
+    retry_on_failure:
+      max_elapsed_time: 10s
+""" % base)
+        now_ns = time.time_ns()
+        check(post_metrics(port, metrics_body(now_ns)) == 200, "prometheus: OTLP POST accepted")
+        res = wait_query(base, "sum by (genops_team) (genops_cost_total)", 2)
+        check(value_by(res, "genops_team") == {"search": 3.75, "support": 4.0},
+              "prometheus: sum by (genops_team) (genops_cost_total) = search 3.75, support 4 "
+              "(got %s)" % value_by(res, "genops_team"))
+        res = prom_query(base, 'genops_cost_total{genops_team="support"}')
+        m = res[0]["metric"] if len(res) == 1 else {}
+        check(m.get("cluster") == "production" and m.get("job") == "ai/chatbot" and
+              m.get("instance") == "pod-1" and m.get("genops_model") == "gpt-4o",
+              "prometheus: counter labels (external label, job, instance, attribute) %s" % m)
+        res = prom_query(base, "genops_budget_remaining_ratio")  # unit "1" on a gauge
+        check(len(res) == 1 and float(res[0]["value"][1]) == 0.75, "prometheus: gauge genops_budget_remaining_ratio 0.75")
+        res = prom_query(base, "genops_request_latency_seconds_bucket")
+        check(value_by(res, "le") == {"0.25": 2.0, "1": 7.0, "+Inf": 10.0},
+              "prometheus: histogram buckets cumulative with +Inf (got %s)" % value_by(res, "le"))
+        res = prom_query(base, "genops_request_latency_seconds_sum")
+        check(len(res) == 1 and float(res[0]["value"][1]) == 7.5, "prometheus: histogram _sum")
+        res = prom_query(base, "genops_request_latency_seconds_count")
+        check(len(res) == 1 and float(res[0]["value"][1]) == 10, "prometheus: histogram _count")
+        res = prom_query(base, "target_info")
+        ti = res[0]["metric"] if len(res) == 1 else {}
+        check(ti.get("deployment_environment") == "prod" and ti.get("job") == "ai/chatbot" and
+              ti.get("instance") == "pod-1" and "service_name" not in ti and
+              ti.get("cluster") == "production", "prometheus: target_info %s" % ti)
+        res = prom_query(base, '{__name__=~"genops_tokens.*"}')
+        check(res == [], "prometheus: delta sum dropped")
+        with open(log) as f:
+            text = f.read()
+        check("invalid temporality and type combination" in text and "genops.tokens.delta" in text,
+              "prometheus: delta drop logged with the metric name")
+    finally:
+        stop(col)
+        stop(prom)
+
+
+# ---- sink -----------------------------------------------------------------------------------
+
+def snappy_decode(buf):
+    """Snappy block format (the part remote write uses)."""
+    pos, n, shift = 0, 0, 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        n |= (b & 0x7f) << shift
+        shift += 7
+        if b < 0x80:
+            break
+    out = bytearray()
+    while pos < len(buf):
+        tag = buf[pos]
+        pos += 1
+        t = tag & 3
+        if t == 0:
+            ln = tag >> 2
+            if ln >= 60:
+                nb = ln - 59
+                ln = int.from_bytes(buf[pos:pos + nb], "little")
+                pos += nb
+            ln += 1
+            out += buf[pos:pos + ln]
+            pos += ln
+            continue
+        if t == 1:
+            ln = ((tag >> 2) & 7) + 4
+            off = ((tag >> 5) << 8) | buf[pos]
+            pos += 1
+        elif t == 2:
+            ln = (tag >> 2) + 1
+            off = int.from_bytes(buf[pos:pos + 2], "little")
+            pos += 2
+        else:
+            ln = (tag >> 2) + 1
+            off = int.from_bytes(buf[pos:pos + 4], "little")
+            pos += 4
+        for _ in range(ln):
+            out.append(out[-off])
+    assert len(out) == n, "snappy length mismatch"
+    return bytes(out)
+
+
+def pb_fields(buf):
+    pos = 0
+    while pos < len(buf):
+        key, pos = varint(buf, pos)
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            v, pos = varint(buf, pos)
+        elif wt == 1:
+            v = buf[pos:pos + 8]
+            pos += 8
+        elif wt == 2:
+            ln, pos = varint(buf, pos)
+            v = buf[pos:pos + ln]
+            pos += ln
+        else:
+            raise ValueError("wire type %d" % wt)
+        yield num, v
+
+
+def varint(buf, pos):
+    v, shift = 0, 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        v |= (b & 0x7f) << shift
+        shift += 7
+        if b < 0x80:
+            return v, pos
+
+
+def decode_write_request(raw):
+    import struct
+    series = []
+    for num, v in pb_fields(raw):
+        if num != 1:
+            continue
+        labels, samples = [], []
+        for n2, v2 in pb_fields(v):
+            if n2 == 1:
+                d = dict(pb_fields(v2))
+                labels.append((d.get(1, b"").decode(), d.get(2, b"").decode()))
+            elif n2 == 2:
+                d = dict(pb_fields(v2))
+                samples.append((struct.unpack("<d", d[1])[0] if 1 in d else 0.0, d.get(2, 0)))
+        series.append((labels, samples))
+    return series
+
+
+class Sink:
+    def __init__(self):
+        self.requests = []  # (headers, raw body, status answered)
+        self.script = []    # statuses to answer, in order; then 204
+        self.lock = threading.Lock()
+        sink = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with sink.lock:
+                    status = sink.script.pop(0) if sink.script else 204
+                    sink.requests.append((dict(self.headers), body, status))
+                msg = b"" if status < 300 else b"bad things happened\nsecond line"
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(msg)))
+                self.end_headers()
+                self.wfile.write(msg)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, n, secs=10):
+        end = time.time() + secs
+        while time.time() < end:
+            with self.lock:
+                if len(self.requests) >= n:
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_sink(tmp):
+    sink = Sink()
+    col = None
+    try:
+        col, port, log = start_collector(tmp, "col-sink", """
+    endpoint: http://127.0.0.1:%d/api/v1/push
+    external_labels:
+      cluster: production
+    headers:
+      X-Scope-OrgID: tenant-a
+    target_info:
+      enabled: false
+    max_batch_size_bytes: 400
+    retry_on_failure:
+      initial_interval: 50ms
+      max_interval: 100ms
+      max_elapsed_time: 5s
+""" % sink.port)
+        # 1st request OK, 2nd 503 (retried: the 1st must not be sent again), then OK
+        sink.script = [204, 503]
+        post_metrics(port, metrics_body(time.time_ns()))
+        # 3 counter + 1 gauge + 2 histogram (_sum/_count) + 3 buckets = 9 series
+        got_all = False
+        end = time.time() + 10
+        while time.time() < end and not got_all:
+            with sink.lock:
+                ok = [r for r in sink.requests if r[2] < 300]
+                names = [l for r in ok for s in decode_write_request(snappy_decode(r[1]))
+                         for l in s[0] if l[0] == "__name__"]
+            got_all = len(names) >= 9
+            time.sleep(0.05)
+        with sink.lock:
+            reqs = list(sink.requests)
+        h = reqs[0][0] if reqs else {}
+        check(h.get("X-Scope-OrgID") == "tenant-a", "sink: X-Scope-OrgID sent")
+        check(h.get("Content-Encoding") == "snappy", "sink: Content-Encoding snappy")
+        check(h.get("Content-Type") == "application/x-protobuf", "sink: Content-Type")
+        check(h.get("X-Prometheus-Remote-Write-Version") == "0.1.0", "sink: version header")
+        check(h.get("User-Agent", "").startswith("genops-collector/"), "sink: User-Agent")
+        check(len(reqs) >= 3 and reqs[1][2] == 503, "sink: several requests (split), one 503")
+        ok = [r for r in reqs if r[2] < 300]
+        decoded = [decode_write_request(snappy_decode(r[1])) for r in ok]
+        raws = [snappy_decode(r[1]) for r in ok]
+        check(all(len(raw) <= 400 or len(d) == 1 for raw, d in zip(raws, decoded)),
+              "sink: each request within max_batch_size_bytes (or a single series)")
+        allseries = [s for d in decoded for s in d]
+        keys = [tuple(s[0]) for s in allseries]
+        check(len(keys) == 9 and len(set(keys)) == 9,
+              "sink: 9 series, none sent twice after the retry (got %d, %d distinct)"
+              % (len(keys), len(set(keys))))
+        check(all([l[0] for l in s[0]] == sorted(l[0] for l in s[0]) for s in allseries),
+              "sink: labels sorted by name")
+        check(all(dict(s[0]).get("cluster") == "production" and "__name__" in dict(s[0])
+                  for s in allseries), "sink: __name__ and external label on every series")
+        names = sorted(dict(s[0])["__name__"] for s in allseries)
+        check("genops_cost_total" in names and "genops_request_latency_seconds_bucket" in names
+              and not any(n.startswith("genops_tokens") for n in names)
+              and "target_info" not in names, "sink: names %s" % sorted(set(names)))
+        cnt = [s for s in allseries if dict(s[0])["__name__"] == "genops_cost_total"
+               and dict(s[0]).get("genops_model") == "claude"]
+        check(len(cnt) == 1 and cnt[0][1][0][0] == 2.25 and cnt[0][1][0][1] > 0,
+              "sink: counter sample value and ms timestamp")
+
+        # 400: permanent, not retried, logged with the body's first line
+        n0 = len(reqs)
+        sink.script = [400]
+        post_metrics(port, {"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+            {"name": "g", "gauge": {"dataPoints": [{"asDouble": 1.0,
+                                                    "timeUnixNano": str(time.time_ns())}]}}]}]}]})
+        sink.wait(n0 + 1)
+        time.sleep(1.0)
+        with sink.lock:
+            after = sink.requests[n0:]
+        check(len(after) == 1 and after[0][2] == 400, "sink: HTTP 400 not retried (%d requests)"
+              % len(after))
+        with open(log) as f:
+            text = f.read()
+        check("HTTP status 400: bad things happened" in text and "second line" not in text,
+              "sink: 400 logged with the first line of the body")
+    finally:
+        stop(col)
+        sink.close()
+
+
+def test_config(tmp):
+    cfg = os.path.join(tmp, "wal.yaml")
+    with open(cfg, "w") as f:
+        f.write("""receivers:
+  otlp:
+    protocols:
+      http:
+exporters:
+  prometheusremotewrite:
+    endpoint: http://127.0.0.1:1/api/v1/write
+    wal:
+      directory: ./prom_rw
+service:
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      exporters: [prometheusremotewrite]
+""")
+    p = subprocess.run([BIN, "validate", "--config", cfg], capture_output=True, text=True,
+                       timeout=30)
+    check(p.returncode == 1 and "wal.yaml:8:5: error:" in p.stderr and
+          "not supported in this build" in p.stderr, "config: wal refused with file:line:col (%s)"
+          % p.stderr.strip())
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="genops-prw-")
+    os.makedirs(os.path.join(tmp, "prom"))
+    try:
+        test_config(tmp)
+        test_sink(tmp)
+        if os.path.exists(PROMETHEUS):
+            test_prometheus(tmp)
+        else:
+            check(False, "prometheus binary not found (scripts/install-deps installs it)")
+    finally:
+        if not failures:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("logs kept in", tmp)
+    print("%d failure(s)" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
