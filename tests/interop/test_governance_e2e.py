@@ -794,7 +794,7 @@ def main():
                             "--format", "json"], capture_output=True, text=True, timeout=30, cwd=tmp)
         check("report --format json exits 0", r.returncode == 0, f"exit {r.returncode}: {r.stderr.strip()[-500:]}")
         if r.returncode == 0:
-            check_report(json.loads(r.stdout), specs, teams, check)
+            check_report(json.loads(r.stdout), specs, check)
     except Fail as e:
         failures.append("setup")
         log(f"FAIL {e}")
@@ -816,32 +816,46 @@ def main():
     return 1 if failures else 0
 
 
-def check_report(doc, specs, teams, check):
-    """`report --by team,model --format json`: one row per (team, model) with exact totals; the
-    retried span counted once; the unpriced model shown, with cost 0 and counted as unpriced."""
-    rows = doc.get("rows", doc) if isinstance(doc, dict) else doc
-    got = {}
-    for row in rows:
-        got[(row.get("team"), row.get("model"))] = row
+def check_report(doc, specs, check):
+    """`report --by team,model --format json`: one group per (team, model) with the exact integer
+    nUSD sum, operations, unpriced count and tokens; the retried span counted once; the unpriced
+    model listed with cost 0; the total line. "model" is the model the span names (the response
+    model when present)."""
     want = {}
     for s in specs:
-        k = (s["team"], s["model"])
-        w = want.setdefault(k, {"nusd": 0, "operations": 0})
-        w["nusd"] += s["nusd"] or 0
+        w = want.setdefault((s["team"], s["usage"][0]),
+                            {"cost_nusd": 0, "operations": 0, "unpriced": 0, "input_tokens": 0, "output_tokens": 0})
+        w["cost_nusd"] += s["nusd"] or 0
         w["operations"] += 1
+        w["unpriced"] += s["nusd"] is None
+        w["input_tokens"] += s["usage"][1]
+        w["output_tokens"] += s["usage"][4]
     errs = []
+    groups = doc.get("groups") if isinstance(doc, dict) else None
+    if not isinstance(groups, list):
+        check("report by team,model: JSON has a groups list", False, json.dumps(doc)[:500])
+        return
+    got = {(g.get("team"), g.get("model")): g for g in groups}
+    if len(got) != len(groups):
+        errs.append("a (team, model) group appears twice")
     if set(got) != set(want):
-        errs.append(f"rows {sorted(got)}, want {sorted(want)}")
+        errs.append(f"groups {sorted(got)}, want {sorted(want)}")
     for k, w in want.items():
-        row = got.get(k)
-        if row is None:
+        g = got.get(k)
+        if g is None:
             continue
-        cost = row.get("cost_usd", row.get("cost"))
-        if not close(float(cost if cost is not None else -1), w["nusd"] / 1e9):
-            errs.append(f"{k}: cost {cost!r}, want {w['nusd'] / 1e9!r}")
-        if int(row.get("operations", row.get("count", -1))) != w["operations"]:
-            errs.append(f"{k}: operations {row.get('operations', row.get('count'))!r}, want {w['operations']}")
-    check("report by team,model: exact totals, retried span once", not errs, "; ".join(errs[:6]))
+        for f, v in w.items():
+            if g.get(f) != v:
+                errs.append(f"{k}: {f} {g.get(f)!r}, want {v!r}")
+        if not close(float(g.get("cost_usd", -1)), round(w["cost_nusd"] / 1e9, 6), 1e-12):
+            errs.append(f"{k}: cost_usd {g.get('cost_usd')!r}, want {w['cost_nusd'] / 1e9:.6f}")
+    tot = doc.get("total") or {}
+    for f in ("cost_nusd", "operations", "unpriced", "input_tokens", "output_tokens"):
+        v = sum(w[f] for w in want.values())
+        if tot.get(f) != v:
+            errs.append(f"total {f} {tot.get(f)!r}, want {v!r}")
+    check("report by team,model: exact nUSD per group and in total, retried span once, unpriced listed",
+          not errs, "; ".join(errs[:6]))
 
 
 if __name__ == "__main__":
