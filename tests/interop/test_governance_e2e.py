@@ -563,7 +563,7 @@ def main():
     proc, proms = None, []
     try:
         # ---- start everything ------------------------------------------------------------------
-        prom_deadline = time.monotonic() + PROM_TOTAL_WAIT_S * (2 if slow else 1)
+        prom_deadline = time.monotonic() + PROM_TOTAL_WAIT_S
         prom_rw = Prometheus("rw", prom_bin, tmp, rw_port)
         proms.append(prom_rw)
         prom_pull = Prometheus("pull", prom_bin, tmp, scrape_port, scrape_target=f"127.0.0.1:{pull_port}")
