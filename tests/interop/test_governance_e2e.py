@@ -847,8 +847,9 @@ def check_report(doc, specs, check):
         for f, v in w.items():
             if g.get(f) != v:
                 errs.append(f"{k}: {f} {g.get(f)!r}, want {v!r}")
-        if not close(float(g.get("cost_usd", -1)), round(w["cost_nusd"] / 1e9, 6), 1e-12):
-            errs.append(f"{k}: cost_usd {g.get('cost_usd')!r}, want {w['cost_nusd'] / 1e9:.6f}")
+        usd6 = (w["cost_nusd"] + 500) // 1000 / 1e6  # 6 decimals, half up (exact integer step)
+        if not close(float(g.get("cost_usd", -1)), usd6, 1e-12):
+            errs.append(f"{k}: cost_usd {g.get('cost_usd')!r}, want {usd6:.6f}")
     tot = doc.get("total") or {}
     for f in ("cost_nusd", "operations", "unpriced", "input_tokens", "output_tokens"):
         v = sum(w[f] for w in want.values())
