@@ -6,6 +6,7 @@ Loopback, free ports, bounded in time."""
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +44,7 @@ def wait_port(port, secs=10):
     return False
 
 
-def span_json(now_ns):
+def span_json(now_ns, model="gpt-4o", span_id="1112131415161718", cache=200):
     def s(k, v):
         return {"key": k, "value": {"stringValue": v}}
 
@@ -53,14 +54,14 @@ def span_json(now_ns):
     return {"resourceSpans": [{
         "resource": {"attributes": [s("service.name", "chat-api"), s("genops.team", "ml")]},
         "scopeSpans": [{"scope": {"name": "genops"}, "spans": [{
-            "traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "1112131415161718",
+            "traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": span_id,
             "name": "chat gpt-4o", "kind": 3,
             "startTimeUnixNano": str(now_ns), "endTimeUnixNano": str(now_ns + 1000000),
             "attributes": [s("gen_ai.provider.name", "openai"),
-                           s("gen_ai.request.model", "gpt-4o"),
+                           s("gen_ai.request.model", model),
                            i("gen_ai.usage.input_tokens", 1000),
-                           i("gen_ai.usage.output_tokens", 500),
-                           i("gen_ai.usage.cache_read.input_tokens", 200)]}]}]}]}
+                           i("gen_ai.usage.output_tokens", 500)] +
+                          ([i("gen_ai.usage.cache_read.input_tokens", cache)] if cache else [])}]}]}]}
 
 
 def post(port, body):
@@ -227,11 +228,43 @@ service:
         check(b is not None and abs(b["used"] - 0.00725) < 1e-12,
               "used persisted across the restart (%r)" % (b and b.get("used")))
         check(post(port, span_json(now)) == 200, "same span after the restart")
-        read_spans(out, 3)
+        read_spans(out, 1)  # the file exporter truncates its file when it starts
         st, body = get(api, "/v1/budgets")
         b = budget(body.get("budgets", []), "team-daily", "ml") if st == 200 else None
         check(b is not None and abs(b["used"] - 0.00725) < 1e-12,
               "dedup survives the restart (%r)" % (b and b.get("used")))
+
+        # SIGHUP: a new price file and a new limit apply, the counters are kept
+        prices = os.path.join(tmp, "prices.yaml")
+        with open(prices, "w") as f:
+            f.write("prices:\n  - {provider: openai, model: acme-1, input: 1.0, output: 2.0}\n")
+        with open(cfg) as f:
+            text = f.read()
+        text = text.replace("limit: 0.01", "limit: 0.02").replace(
+            "  governance:\n", "  governance:\n    pricing:\n      file: %s\n" % prices)
+        with open(cfg, "w") as f:
+            f.write(text)
+        proc.send_signal(signal.SIGHUP)
+        end = time.time() + 10
+        reloaded = False
+        while time.time() < end and not reloaded:
+            with open(os.path.join(tmp, "collector.log")) as f:
+                reloaded = "configuration reloaded" in f.read()
+            time.sleep(0.05)
+        check(reloaded and wait_port(api), "reloaded on SIGHUP")
+        st, body = get(api, "/v1/budgets")
+        b = budget(body.get("budgets", []), "team-daily", "ml") if st == 200 else None
+        check(b is not None and b["limit"] == 0.02 and abs(b["used"] - 0.00725) < 1e-12,
+              "new limit, same used after the reload (%r)" % b)
+        check(post(port, span_json(now, "acme-1", "2122232425262728", 0)) == 200,
+              "span of the new model")
+        spans = read_spans(out, 1)  # truncated again by the reloaded file exporter
+        a = attrs(spans[-1]["attributes"]) if spans else {}
+        # 1000 * 1.0 + 500 * 2.0 per 1M
+        check(a.get("genops.cost.total") == 0.002 and a.get("genops.cost.status") == "priced",
+              "price file read at reload (%r)" % a.get("genops.cost.total"))
+        check(str(a.get("genops.cost.pricing_version", "")).startswith("custom-"),
+              "pricing_version names the file's table")
     finally:
         stop(proc)
     if failures:
