@@ -132,6 +132,7 @@ def stop(proc):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    check(proc.returncode == 0, "clean exit (%r)" % proc.returncode)
 
 
 def main():
@@ -215,6 +216,7 @@ service:
         stop(proc)
     with open(os.path.join(tmp, "collector.log")) as f:
         log = f.read()
+    check("Sanitizer" not in log, "no sanitizer report")
     check('budget "team-daily" group "ml" window ' in log and "crossed 50% (used 0.01 USD of "
           "0.01 USD)" in log, "threshold alert logged")
     check(os.path.exists(os.path.join(tmp, "genops-data", "budgets.db")),
@@ -267,6 +269,8 @@ service:
               "pricing_version names the file's table")
     finally:
         stop(proc)
+    with open(os.path.join(tmp, "collector.log")) as f:
+        check("Sanitizer" not in f.read(), "no sanitizer report after the reload")
     if failures:
         with open(os.path.join(tmp, "collector.log")) as f:
             sys.stdout.write(f.read()[-4000:])
