@@ -138,7 +138,7 @@ def stop(proc):
 def main():
     tmp = tempfile.mkdtemp(prefix="genops-gov-")
     out = os.path.join(tmp, "out.json")
-    port, api = free_port(), free_port()
+    port, api, api_b = free_port(), free_port(), free_port()
     cfg = os.path.join(tmp, "config.yaml")
     with open(cfg, "w") as f:
         f.write("""
@@ -159,6 +159,11 @@ processors:
         window: day
     budget_api:
       endpoint: 127.0.0.1:%d
+  governance/b:
+    budgets:
+      - {name: logs-all, limit: 5}
+    budget_api:
+      endpoint: 127.0.0.1:%d
 exporters:
   file:
     path: %s
@@ -172,7 +177,11 @@ service:
       receivers: [otlp]
       processors: [governance]
       exporters: [file]
-""" % (port, api, out))
+    logs:
+      receivers: [otlp]
+      processors: [governance/b]
+      exporters: [file]
+""" % (port, api, api_b, out))
     proc = start(tmp, cfg)
     ok = True
     try:
@@ -206,6 +215,11 @@ service:
         check(b is not None and abs(b["used"] - 0.00725) < 1e-12,
               "re-sent span not charged again (%r)" % (b and b.get("used")))
 
+        st, body = get(api_b, "/v1/budgets")
+        names = [b.get("name") for b in body.get("budgets", [])] if st == 200 else None
+        check(names == ["logs-all"], "governance/b serves its own budgets (%r)" % names)
+        st, body = get(api, "/v1/budgets/logs-all")
+        check(st == 404, "governance does not know governance/b's budget")
         st, body = get(api, "/v1/budgets/nope")
         check(st == 404 and "unknown budget" in json.dumps(body), "unknown budget -> 404")
         st, _ = get(api, "/v1/budgets", method="POST")
@@ -221,10 +235,12 @@ service:
           "0.01 USD)" in log, "threshold alert logged")
     check(os.path.exists(os.path.join(tmp, "genops-data", "budgets.db")),
           "state in <data_dir>/budgets.db")
+    check(os.path.exists(os.path.join(tmp, "genops-data", "budgets-b.db")),
+          "governance/b's state in <data_dir>/budgets-b.db")
 
     proc = start(tmp, cfg)
     try:
-        check(wait_port(api), "restarted")
+        check(wait_port(api) and wait_port(port), "restarted")
         st, body = get(api, "/v1/budgets")
         b = budget(body.get("budgets", []), "team-daily", "ml") if st == 200 else None
         check(b is not None and abs(b["used"] - 0.00725) < 1e-12,
