@@ -6,6 +6,7 @@ Loopback, free ports, bounded in time."""
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +44,7 @@ def wait_port(port, secs=10):
     return False
 
 
-def span_json(now_ns):
+def span_json(now_ns, model="gpt-4o", span_id="1112131415161718", cache=200):
     def s(k, v):
         return {"key": k, "value": {"stringValue": v}}
 
@@ -53,14 +54,14 @@ def span_json(now_ns):
     return {"resourceSpans": [{
         "resource": {"attributes": [s("service.name", "chat-api"), s("genops.team", "ml")]},
         "scopeSpans": [{"scope": {"name": "genops"}, "spans": [{
-            "traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "1112131415161718",
+            "traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": span_id,
             "name": "chat gpt-4o", "kind": 3,
             "startTimeUnixNano": str(now_ns), "endTimeUnixNano": str(now_ns + 1000000),
             "attributes": [s("gen_ai.provider.name", "openai"),
-                           s("gen_ai.request.model", "gpt-4o"),
+                           s("gen_ai.request.model", model),
                            i("gen_ai.usage.input_tokens", 1000),
-                           i("gen_ai.usage.output_tokens", 500),
-                           i("gen_ai.usage.cache_read.input_tokens", 200)]}]}]}]}
+                           i("gen_ai.usage.output_tokens", 500)] +
+                          ([i("gen_ai.usage.cache_read.input_tokens", cache)] if cache else [])}]}]}]}
 
 
 def post(port, body):
@@ -131,12 +132,13 @@ def stop(proc):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    check(proc.returncode == 0, "clean exit (%r)" % proc.returncode)
 
 
 def main():
     tmp = tempfile.mkdtemp(prefix="genops-gov-")
     out = os.path.join(tmp, "out.json")
-    port, api = free_port(), free_port()
+    port, api, api_b = free_port(), free_port(), free_port()
     cfg = os.path.join(tmp, "config.yaml")
     with open(cfg, "w") as f:
         f.write("""
@@ -157,6 +159,11 @@ processors:
         window: day
     budget_api:
       endpoint: 127.0.0.1:%d
+  governance/b:
+    budgets:
+      - {name: logs-all, limit: 5}
+    budget_api:
+      endpoint: 127.0.0.1:%d
 exporters:
   file:
     path: %s
@@ -170,7 +177,11 @@ service:
       receivers: [otlp]
       processors: [governance]
       exporters: [file]
-""" % (port, api, out))
+    logs:
+      receivers: [otlp]
+      processors: [governance/b]
+      exporters: [file]
+""" % (port, api, api_b, out))
     proc = start(tmp, cfg)
     ok = True
     try:
@@ -204,6 +215,11 @@ service:
         check(b is not None and abs(b["used"] - 0.00725) < 1e-12,
               "re-sent span not charged again (%r)" % (b and b.get("used")))
 
+        st, body = get(api_b, "/v1/budgets")
+        names = [b.get("name") for b in body.get("budgets", [])] if st == 200 else None
+        check(names == ["logs-all"], "governance/b serves its own budgets (%r)" % names)
+        st, body = get(api, "/v1/budgets/logs-all")
+        check(st == 404, "governance does not know governance/b's budget")
         st, body = get(api, "/v1/budgets/nope")
         check(st == 404 and "unknown budget" in json.dumps(body), "unknown budget -> 404")
         st, _ = get(api, "/v1/budgets", method="POST")
@@ -214,26 +230,63 @@ service:
         stop(proc)
     with open(os.path.join(tmp, "collector.log")) as f:
         log = f.read()
+    check("Sanitizer" not in log, "no sanitizer report")
     check('budget "team-daily" group "ml" window ' in log and "crossed 50% (used 0.01 USD of "
           "0.01 USD)" in log, "threshold alert logged")
     check(os.path.exists(os.path.join(tmp, "genops-data", "budgets.db")),
           "state in <data_dir>/budgets.db")
+    check(os.path.exists(os.path.join(tmp, "genops-data", "budgets-b.db")),
+          "governance/b's state in <data_dir>/budgets-b.db")
 
     proc = start(tmp, cfg)
     try:
-        check(wait_port(api), "restarted")
+        check(wait_port(api) and wait_port(port), "restarted")
         st, body = get(api, "/v1/budgets")
         b = budget(body.get("budgets", []), "team-daily", "ml") if st == 200 else None
         check(b is not None and abs(b["used"] - 0.00725) < 1e-12,
               "used persisted across the restart (%r)" % (b and b.get("used")))
         check(post(port, span_json(now)) == 200, "same span after the restart")
-        read_spans(out, 3)
+        read_spans(out, 1)  # the file exporter truncates its file when it starts
         st, body = get(api, "/v1/budgets")
         b = budget(body.get("budgets", []), "team-daily", "ml") if st == 200 else None
         check(b is not None and abs(b["used"] - 0.00725) < 1e-12,
               "dedup survives the restart (%r)" % (b and b.get("used")))
+
+        # SIGHUP: a new price file and a new limit apply, the counters are kept
+        prices = os.path.join(tmp, "prices.yaml")
+        with open(prices, "w") as f:
+            f.write("prices:\n  - {provider: openai, model: acme-1, input: 1.0, output: 2.0}\n")
+        with open(cfg) as f:
+            text = f.read()
+        text = text.replace("limit: 0.01", "limit: 0.02").replace(
+            "  governance:\n", "  governance:\n    pricing:\n      file: %s\n" % prices)
+        with open(cfg, "w") as f:
+            f.write(text)
+        proc.send_signal(signal.SIGHUP)
+        end = time.time() + 10
+        reloaded = False
+        while time.time() < end and not reloaded:
+            with open(os.path.join(tmp, "collector.log")) as f:
+                reloaded = "configuration reloaded" in f.read()
+            time.sleep(0.05)
+        check(reloaded and wait_port(api), "reloaded on SIGHUP")
+        st, body = get(api, "/v1/budgets")
+        b = budget(body.get("budgets", []), "team-daily", "ml") if st == 200 else None
+        check(b is not None and b["limit"] == 0.02 and abs(b["used"] - 0.00725) < 1e-12,
+              "new limit, same used after the reload (%r)" % b)
+        check(post(port, span_json(now, "acme-1", "2122232425262728", 0)) == 200,
+              "span of the new model")
+        spans = read_spans(out, 1)  # truncated again by the reloaded file exporter
+        a = attrs(spans[-1]["attributes"]) if spans else {}
+        # 1000 * 1.0 + 500 * 2.0 per 1M
+        check(a.get("genops.cost.total") == 0.002 and a.get("genops.cost.status") == "priced",
+              "price file read at reload (%r)" % a.get("genops.cost.total"))
+        check(str(a.get("genops.cost.pricing_version", "")).startswith("custom-"),
+              "pricing_version names the file's table")
     finally:
         stop(proc)
+    with open(os.path.join(tmp, "collector.log")) as f:
+        check("Sanitizer" not in f.read(), "no sanitizer report after the reload")
     if failures:
         with open(os.path.join(tmp, "collector.log")) as f:
             sys.stdout.write(f.read()[-4000:])

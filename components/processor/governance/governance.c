@@ -102,6 +102,7 @@ static gb_status governance_create(pl_component *c)
         st = governance_compile(c->cfg, NULL, path, &core->cc, &d);
         if (st) log_diags(c->full_id, &d);
         cfg_diags_free(&d);
+        if (st == GB_OK) governance_apply_init(&core->cc);
         if (st == GB_OK && core->cc.n_policies) {
             st = gov_policies_new(core->cc.policies, core->cc.n_policies, &core->policies);
             if (st)

@@ -27,6 +27,7 @@
  * action per key and could not express "only when absent" per key family); re-normalizing after
  * the writes (the usage is patched with the attribution values instead). */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,12 @@
         (s), sizeof(s) - 1                                                                         \
     }
 
+/* Attribution values found on one resource, computed at its first AI operation. */
+typedef struct res_cache {
+    bool done;
+    gb_str val[GOVERNANCE_N_ATTR];
+} res_cache;
+
 typedef struct item {
     governance_core *core;
     gb_arena *arena;
@@ -54,24 +61,192 @@ typedef struct item {
     gb_str body;
     pd_span *span; /* NULL for log records */
     pd_signal sig;
+    uint64_t present;  /* bit i: OUT_KEYS[i] is among the item's attributes */
+    bool any_genops;   /* some key starts with "genops." */
+    bool other_genops; /* some genops.* key that is not in OUT_KEYS (an alias, an eval key) */
+    res_cache *rc;     /* attribution values of the item's resource */
+    gb_str *pv;        /* the pricing version copied into the arena once per batch */
 } item;
 
-static gb_status put(item *it, gb_str key, pd_any v)
+enum out_key {
+    K_GENOPS_TOKENS_INPUT,
+    K_GENOPS_TOKENS_OUTPUT,
+    K_GENOPS_TOKENS_TOTAL,
+    K_GENOPS_TOKENS_CACHE_READ,
+    K_GENOPS_TOKENS_CACHE_WRITE,
+    K_GENOPS_TOKENS_REASONING,
+    K_GEN_AI_PROVIDER_NAME,
+    K_GEN_AI_REQUEST_MODEL,
+    K_GEN_AI_RESPONSE_MODEL,
+    K_GEN_AI_USAGE_INPUT_TOKENS,
+    K_GEN_AI_USAGE_OUTPUT_TOKENS,
+    K_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    K_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    K_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    K_GENOPS_COST_TOTAL,
+    K_GENOPS_COST_CURRENCY,
+    K_GENOPS_COST_SOURCE,
+    K_GENOPS_COST_STATUS,
+    K_GENOPS_COST_TIER,
+    K_GENOPS_COST_PROVIDER,
+    K_GENOPS_COST_MODEL,
+    K_GENOPS_COST_PRICING_VERSION,
+    K_GENOPS_COST_INPUT,
+    K_GENOPS_COST_OUTPUT,
+    K_GENOPS_COST_CACHE_READ,
+    K_GENOPS_COST_CACHE_WRITE,
+    K_GENOPS_GOVERNANCE_PROCESSED,
+    K_GENOPS_TEAM,
+    K_GENOPS_CUSTOMER_ID,
+    K_GENOPS_PROJECT,
+    K_GENOPS_ENVIRONMENT,
+    K_GENOPS_FEATURE,
+    K_GENOPS_COST_CENTER,
+    K_GENOPS_USER_ID,
+    K_GENOPS_SESSION_ID,
+    K_GENOPS_EVAL_METRIC_NAME,
+    K_GENOPS_BUDGET_NAME,
+    K_GENOPS_BUDGET_LIMIT,
+    K_GENOPS_BUDGET_USED,
+    K_GENOPS_BUDGET_REMAINING,
+    K_GENOPS_BUDGET_UTILIZATION,
+    K_GENOPS_BUDGET_WINDOW,
+    K_GENOPS_BUDGET_STATUS,
+    K_GENOPS_BUDGET_GROUP,
+    K_GENOPS_POLICY_NAME,
+    K_GENOPS_POLICY_RESULT,
+    K_GENOPS_POLICY_REASON,
+    N_OUT
+};
+
+/* Every key the processor writes on an item. A bitmap of the ones present is computed once per
+ * item, so writing a key that is absent appends without searching the attribute list (a linear
+ * search per write was most of the cost per span). */
+static const gb_str OUT_KEYS[N_OUT] = {
+    S("genops.tokens.input"),
+    S("genops.tokens.output"),
+    S("genops.tokens.total"),
+    S("genops.tokens.cache_read"),
+    S("genops.tokens.cache_write"),
+    S("genops.tokens.reasoning"),
+    S("gen_ai.provider.name"),
+    S("gen_ai.request.model"),
+    S("gen_ai.response.model"),
+    S("gen_ai.usage.input_tokens"),
+    S("gen_ai.usage.output_tokens"),
+    S("gen_ai.usage.cache_read.input_tokens"),
+    S("gen_ai.usage.cache_creation.input_tokens"),
+    S("gen_ai.usage.reasoning.output_tokens"),
+    S("genops.cost.total"),
+    S("genops.cost.currency"),
+    S("genops.cost.source"),
+    S("genops.cost.status"),
+    S("genops.cost.tier"),
+    S("genops.cost.provider"),
+    S("genops.cost.model"),
+    S("genops.cost.pricing_version"),
+    S("genops.cost.input"),
+    S("genops.cost.output"),
+    S("genops.cost.cache_read"),
+    S("genops.cost.cache_write"),
+    S("genops.governance.processed"),
+    S("genops.team"),
+    S("genops.customer_id"),
+    S("genops.project"),
+    S("genops.environment"),
+    S("genops.feature"),
+    S("genops.cost_center"),
+    S("genops.user_id"),
+    S("genops.session_id"),
+    S("genops.eval.metric_name"),
+    S("genops.budget.name"),
+    S("genops.budget.limit"),
+    S("genops.budget.used"),
+    S("genops.budget.remaining"),
+    S("genops.budget.utilization"),
+    S("genops.budget.window"),
+    S("genops.budget.status"),
+    S("genops.budget.group"),
+    S("genops.policy.name"),
+    S("genops.policy.result"),
+    S("genops.policy.reason"),
+};
+#define OUT_SLOTS 256u
+static uint8_t out_slot[OUT_SLOTS]; /* index + 1; 0 = empty */
+static pthread_once_t out_once = PTHREAD_ONCE_INIT;
+
+/* Length and three sampled bytes: about 1.1 probes per output key (checked when the table
+ * changed), much cheaper than hashing the whole key. */
+static uint32_t out_hash(gb_str k)
 {
-    return pd_attrs_put(it->arena, it->attrs, key, v);
+    return (k.len * 31u + (uint8_t)k.ptr[k.len - 1] * 7u + (uint8_t)k.ptr[k.len / 2] * 3u +
+            (uint8_t)k.ptr[k.len * 3 / 4]) %
+           OUT_SLOTS;
 }
 
-static gb_status put_copy(item *it, gb_str key, gb_str val)
+static void out_index_build(void)
 {
-    gb_str s;
-    gb_status st = gb_arena_dup(it->arena, val.ptr ? val.ptr : "", val.len, &s);
-    if (st == GB_OK) st = put(it, key, pd_any_str(s));
-    return st;
+    _Static_assert(N_OUT <= 64 && N_OUT < OUT_SLOTS / 2, "OUT_KEYS must fit a 64-bit mask");
+    for (uint32_t i = 0; i < N_OUT; i++) {
+        uint32_t h = out_hash(OUT_KEYS[i]);
+        while (out_slot[h])
+            h = (h + 1) % OUT_SLOTS;
+        out_slot[h] = (uint8_t)(i + 1);
+    }
 }
 
-static bool has(const item *it, gb_str key)
+static int out_index(gb_str k)
 {
-    return pd_attrs_find(it->attrs, key) != NULL;
+    if (k.len < 11 || k.ptr[0] != 'g' || k.ptr[1] != 'e' || k.ptr[2] != 'n') return -1;
+    for (uint32_t h = out_hash(k); out_slot[h]; h = (h + 1) % OUT_SLOTS)
+        if (gb_str_eq(k, OUT_KEYS[out_slot[h] - 1])) return out_slot[h] - 1;
+    return -1;
+}
+
+/* Computes the presence bitmap and makes room for `room` more attributes in one allocation. */
+static gb_status item_prepare(item *it, uint32_t room)
+{
+    it->present = 0;
+    it->any_genops = it->other_genops = false;
+    pd_attrs *a = it->attrs;
+    for (uint32_t i = 0; i < a->n; i++) {
+        int k = out_index(a->v[i].key);
+        if (k >= 0) it->present |= 1ull << k;
+        if (gb_str_has_prefix(a->v[i].key, L("genops."))) {
+            it->any_genops = true;
+            if (k < 0) it->other_genops = true;
+        }
+    }
+    if (a->cap >= a->n && a->cap - a->n >= room) return GB_OK;
+    pd_kv *v = gb_arena_alloc(it->arena, (size_t)(a->n + room) * sizeof *v);
+    if (!v) return GB_ERR_NOMEM;
+    if (a->n) memcpy(v, a->v, a->n * sizeof *v);
+    a->v = v;
+    a->cap = a->n + room;
+    return GB_OK;
+}
+
+static gb_status putk(item *it, int k, pd_any v)
+{
+    pd_attrs *a = it->attrs;
+    if ((it->present & (1ull << k)) || a->n >= a->cap || a->cap < a->n)
+        return pd_attrs_put(it->arena, a, OUT_KEYS[k], v);
+    a->v[a->n].key = OUT_KEYS[k];
+    a->v[a->n].value = v;
+    a->n++;
+    it->present |= 1ull << k;
+    return GB_OK;
+}
+
+static bool hask(const item *it, int k)
+{
+    return (it->present >> k) & 1;
+}
+
+/* The attribute OUT_KEYS[k] of the item, when present. */
+static pd_kv *findk(const item *it, int k)
+{
+    return hask(it, k) ? pd_attrs_find(it->attrs, OUT_KEYS[k]) : NULL;
 }
 
 /* Text of a scalar attribute value (strings as they are, numbers and bools formatted into the
@@ -92,6 +267,12 @@ static bool value_text(gb_arena *a, const pd_any *v, gb_str *out)
     default:
         return false;
     }
+}
+
+/* Writes on the item through putk(), on anything else (event attributes) directly. */
+static gb_status aputk(item *it, pd_attrs *a, int k, pd_any v)
+{
+    return a == it->attrs ? putk(it, k, v) : pd_attrs_put(it->arena, a, OUT_KEYS[k], v);
 }
 
 /* ---- attribution ------------------------------------------------------------------------ */
@@ -118,40 +299,60 @@ static gb_str *usage_field(gov_usage *u, int f)
     }
 }
 
-static bool lookup(gb_arena *a, const pd_attrs *attrs, const governance_attr *f, gb_str *out)
+/* First source of f with a usable value in attrs (the item's when it is given, else a
+ * resource's). */
+static bool lookup(gb_arena *a, const pd_attrs *attrs, const governance_attr *f, const item *it,
+                   gb_str *out)
 {
     if (!attrs) return false;
     for (uint32_t s = 0; s < f->n_sources; s++) {
+        /* on the item, a source that is one of our output keys is known absent from the bitmap;
+         * other genops.* sources are absent when the item has no genops.* key */
+        if (it && f->source_out[s] >= 0 && !hask(it, f->source_out[s])) continue;
+        if (it && !it->any_genops && gb_str_has_prefix(f->sources[s], L("genops."))) continue;
         const pd_kv *kv = pd_attrs_find(attrs, f->sources[s]);
         if (kv && value_text(a, &kv->value, out)) return true;
     }
     return false;
 }
 
+/* The attribution values a resource provides (the same for every item under it). */
+static void resource_values(const governance_core *core, gb_arena *arena, const pd_attrs *res,
+                            res_cache *rc)
+{
+    for (int f = 0; f < GOVERNANCE_N_ATTR; f++) {
+        rc->val[f] = GB_STR_NULL;
+        lookup(arena, res, &core->cc.attrs[f], NULL, &rc->val[f]);
+    }
+    rc->done = true;
+}
+
 static gb_status attribution(item *it, gov_usage *u)
 {
     const governance_compiled *cc = &it->core->cc;
     gb_status st = GB_OK;
+    if (!it->rc->done) resource_values(it->core, it->arena, it->res, it->rc);
     for (int f = 0; st == GB_OK && f < GOVERNANCE_N_ATTR; f++) {
         const governance_attr *a = &cc->attrs[f];
+        int k = K_GENOPS_TEAM + f;
         gb_str val = GB_STR_NULL;
-        const pd_kv *canon = pd_attrs_find(it->attrs, a->key);
+        const pd_kv *canon = findk(it, k);
         if (canon && value_text(it->arena, &canon->value, &val)) {
             /* what the application wrote wins */
             *usage_field(u, f) = val;
             continue;
         }
-        const pd_kv *alias = a->alias.len ? pd_attrs_find(it->attrs, a->alias) : NULL;
-        if (alias && value_text(it->arena, &alias->value, &val)) {
-            st = put(it, a->key, pd_any_str(val));
-            *usage_field(u, f) = val;
-            continue;
-        }
-        if (lookup(it->arena, it->attrs, a, &val) || lookup(it->arena, it->res, a, &val)) {
-            st = put(it, a->key, pd_any_str(val));
+        const pd_kv *alias =
+            a->alias.len && it->other_genops ? pd_attrs_find(it->attrs, a->alias) : NULL;
+        if ((alias && value_text(it->arena, &alias->value, &val)) ||
+            lookup(it->arena, it->attrs, a, it, &val)) {
+            st = putk(it, k, pd_any_str(val));
+        } else if (it->rc->val[f].len) {
+            val = it->rc->val[f];
+            st = putk(it, k, pd_any_str(val));
         } else if (a->def.len) {
-            st = put_copy(it, a->key, a->def);
-            if (st == GB_OK) val = pd_attrs_find(it->attrs, a->key)->value.u.str;
+            st = gb_arena_dup(it->arena, a->def.ptr, a->def.len, &val);
+            if (st == GB_OK) st = putk(it, k, pd_any_str(val));
         } else {
             continue;
         }
@@ -178,25 +379,27 @@ static bool parse_double(gb_str s, double *out)
 static gb_status aliases(item *it)
 {
     static const struct {
-        gb_str alias, canon;
+        gb_str alias;
+        int canon;
         bool number;
     } A[] = {
-        {S("genops.eval.metric"), S("genops.eval.metric_name"), false},
-        {S("genops.budget.utilization_percent"), S("genops.budget.utilization"), true},
-        {S("genops.budget.allocated"), S("genops.budget.limit"), true},
-        {S("genops.budget.consumed"), S("genops.budget.used"), true},
+        {S("genops.eval.metric"), K_GENOPS_EVAL_METRIC_NAME, false},
+        {S("genops.budget.utilization_percent"), K_GENOPS_BUDGET_UTILIZATION, true},
+        {S("genops.budget.allocated"), K_GENOPS_BUDGET_LIMIT, true},
+        {S("genops.budget.consumed"), K_GENOPS_BUDGET_USED, true},
     };
     gb_status st = GB_OK;
-    for (size_t i = 0; st == GB_OK && i < sizeof A / sizeof A[0]; i++) {
+    for (size_t i = 0; it->other_genops && st == GB_OK && i < sizeof A / sizeof A[0]; i++) {
+        if (hask(it, A[i].canon)) continue;
         const pd_kv *kv = pd_attrs_find(it->attrs, A[i].alias);
-        if (!kv || has(it, A[i].canon)) continue;
+        if (!kv) continue;
         pd_any v = kv->value;
         double d;
         if (A[i].number && v.type == PD_ANY_STR && parse_double(v.u.str, &d)) v = pd_any_double(d);
         if (A[i].number && v.type == PD_ANY_INT) v = pd_any_double((double)v.u.i);
-        st = put(it, A[i].canon, v);
+        st = putk(it, A[i].canon, v);
     }
-    pd_kv *pr = pd_attrs_find(it->attrs, L("genops.policy.result"));
+    pd_kv *pr = findk(it, K_GENOPS_POLICY_RESULT);
     gov_policy_result r;
     if (st == GB_OK && pr && pr->value.type == PD_ANY_STR &&
         gov_policy_result_parse(pr->value.u.str, &r)) {
@@ -215,10 +418,10 @@ static bool has_genops_key(const pd_attrs *a)
 
 /* ---- tokens and cost -------------------------------------------------------------------- */
 
-static gb_status put_count_if_absent(item *it, gb_str key, bool present, int64_t v)
+static gb_status put_count_if_absent(item *it, int key, bool present, int64_t v)
 {
-    if (!present || has(it, key)) return GB_OK;
-    return put(it, key, pd_any_int(v));
+    if (!present || hask(it, key)) return GB_OK;
+    return putk(it, key, pd_any_int(v));
 }
 
 static gb_status tokens(item *it, const gov_usage *u)
@@ -226,42 +429,41 @@ static gb_status tokens(item *it, const gov_usage *u)
     gb_status st = GB_OK;
     uint32_t f = u->flags;
     if (f & (GOV_HAS_INPUT | GOV_HAS_OUTPUT)) {
-        if ((st = put(it, L("genops.tokens.input"), pd_any_int(u->input))) ||
-            (st = put(it, L("genops.tokens.output"), pd_any_int(u->output))) ||
-            (st = put(it, L("genops.tokens.total"), pd_any_int(u->input + u->output))))
+        if ((st = putk(it, K_GENOPS_TOKENS_INPUT, pd_any_int(u->input))) ||
+            (st = putk(it, K_GENOPS_TOKENS_OUTPUT, pd_any_int(u->output))) ||
+            (st = putk(it, K_GENOPS_TOKENS_TOTAL, pd_any_int(u->input + u->output))))
             return st;
     }
     if (((f & GOV_HAS_CACHE_READ) &&
-         (st = put(it, L("genops.tokens.cache_read"), pd_any_int(u->cache_read)))) ||
+         (st = putk(it, K_GENOPS_TOKENS_CACHE_READ, pd_any_int(u->cache_read)))) ||
         ((f & GOV_HAS_CACHE_WRITE) &&
-         (st = put(it, L("genops.tokens.cache_write"), pd_any_int(u->cache_write)))) ||
+         (st = putk(it, K_GENOPS_TOKENS_CACHE_WRITE, pd_any_int(u->cache_write)))) ||
         ((f & GOV_HAS_REASONING) &&
-         (st = put(it, L("genops.tokens.reasoning"), pd_any_int(u->reasoning)))))
+         (st = putk(it, K_GENOPS_TOKENS_REASONING, pd_any_int(u->reasoning)))))
         return st;
     /* gen_ai.* canonical keys when only aliases were present. When the input came without cached
      * tokens under the canonical key (Anthropic verbatim), writing canonical cache keys next to
      * it would describe the input as inclusive: then they are left as the producer wrote them. */
-    bool canon_input = has(it, L("gen_ai.usage.input_tokens"));
+    bool canon_input = hask(it, K_GEN_AI_USAGE_INPUT_TOKENS);
     bool cache_ok = !(canon_input && (f & GOV_INPUT_CACHE_ADDED));
-    if (u->provider.len && !has(it, L("gen_ai.provider.name")) &&
-        (st = put(it, L("gen_ai.provider.name"), pd_any_str(u->provider))))
+    if (u->provider.len && !hask(it, K_GEN_AI_PROVIDER_NAME) &&
+        (st = putk(it, K_GEN_AI_PROVIDER_NAME, pd_any_str(u->provider))))
         return st;
-    if (u->request_model.len && !has(it, L("gen_ai.request.model")) &&
-        (st = put(it, L("gen_ai.request.model"), pd_any_str(u->request_model))))
+    if (u->request_model.len && !hask(it, K_GEN_AI_REQUEST_MODEL) &&
+        (st = putk(it, K_GEN_AI_REQUEST_MODEL, pd_any_str(u->request_model))))
         return st;
-    if (u->response_model.len && !has(it, L("gen_ai.response.model")) &&
-        (st = put(it, L("gen_ai.response.model"), pd_any_str(u->response_model))))
+    if (u->response_model.len && !hask(it, K_GEN_AI_RESPONSE_MODEL) &&
+        (st = putk(it, K_GEN_AI_RESPONSE_MODEL, pd_any_str(u->response_model))))
         return st;
-    if ((st = put_count_if_absent(it, L("gen_ai.usage.input_tokens"), f & GOV_HAS_INPUT,
-                                  u->input)) ||
-        (st = put_count_if_absent(it, L("gen_ai.usage.output_tokens"), f & GOV_HAS_OUTPUT,
+    if ((st = put_count_if_absent(it, K_GEN_AI_USAGE_INPUT_TOKENS, f & GOV_HAS_INPUT, u->input)) ||
+        (st = put_count_if_absent(it, K_GEN_AI_USAGE_OUTPUT_TOKENS, f & GOV_HAS_OUTPUT,
                                   u->output)) ||
-        (st = put_count_if_absent(it, L("gen_ai.usage.cache_read.input_tokens"),
+        (st = put_count_if_absent(it, K_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
                                   cache_ok && (f & GOV_HAS_CACHE_READ), u->cache_read)) ||
-        (st = put_count_if_absent(it, L("gen_ai.usage.cache_creation.input_tokens"),
+        (st = put_count_if_absent(it, K_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
                                   cache_ok && (f & GOV_HAS_CACHE_WRITE), u->cache_write)) ||
-        (st = put_count_if_absent(it, L("gen_ai.usage.reasoning.output_tokens"),
-                                  f & GOV_HAS_REASONING, u->reasoning)))
+        (st = put_count_if_absent(it, K_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, f & GOV_HAS_REASONING,
+                                  u->reasoning)))
         return st;
     return GB_OK;
 }
@@ -269,7 +471,7 @@ static gb_status tokens(item *it, const gov_usage *u)
 /* Status of a cost an earlier governance processor wrote. */
 static gov_cost_status previous_status(const item *it)
 {
-    const pd_kv *kv = pd_attrs_find(it->attrs, L("genops.cost.status"));
+    const pd_kv *kv = findk(it, K_GENOPS_COST_STATUS);
     if (kv && kv->value.type == PD_ANY_STR) {
         if (gb_str_eq_c(kv->value.u.str, "unpriced")) return GOV_COST_UNPRICED;
         if (gb_str_eq_c(kv->value.u.str, "estimated")) return GOV_COST_ESTIMATED;
@@ -297,36 +499,34 @@ static gb_status cost(item *it, const gov_usage *u, gov_cost *c)
     if (c->price && !model.len) model = gb_str_c(c->price->model);
     gb_str provider = u->provider;
     if (c->price && !provider.len) provider = gb_str_c(c->price->provider);
-    if ((st = put(it, L("genops.cost.total"), pd_any_double(gov_nusd_to_usd(c->total)))) ||
-        (st = put(it, L("genops.cost.currency"),
-                  pd_any_str(kept && u->currency.len ? u->currency : L("USD")))) ||
-        (st = put(it, L("genops.cost.source"),
-                  pd_any_str(gb_str_c(gov_cost_source_str(c->source))))) ||
-        (st = put(it, L("genops.cost.status"),
-                  pd_any_str(gb_str_c(gov_cost_status_str(c->status))))) ||
-        (st = put(it, L("genops.cost.tier"),
-                  pd_any_str(gb_str_c(gov_cost_tier(&cc->tiers, c->total))))))
+    if ((st = putk(it, K_GENOPS_COST_TOTAL, pd_any_double(gov_nusd_to_usd(c->total)))) ||
+        (st = putk(it, K_GENOPS_COST_CURRENCY,
+                   pd_any_str(kept && u->currency.len ? u->currency : L("USD")))) ||
+        (st = putk(it, K_GENOPS_COST_SOURCE,
+                   pd_any_str(gb_str_c(gov_cost_source_str(c->source))))) ||
+        (st = putk(it, K_GENOPS_COST_STATUS,
+                   pd_any_str(gb_str_c(gov_cost_status_str(c->status))))) ||
+        (st = putk(it, K_GENOPS_COST_TIER,
+                   pd_any_str(gb_str_c(gov_cost_tier(&cc->tiers, c->total))))))
         return st;
-    if (provider.len && !has(it, L("genops.cost.provider")) &&
-        (st = put(it, L("genops.cost.provider"), pd_any_str(provider))))
+    if (provider.len && !hask(it, K_GENOPS_COST_PROVIDER) &&
+        (st = putk(it, K_GENOPS_COST_PROVIDER, pd_any_str(provider))))
         return st;
-    if (model.len && !has(it, L("genops.cost.model")) &&
-        (st = put(it, L("genops.cost.model"), pd_any_str(model))))
+    if (model.len && !hask(it, K_GENOPS_COST_MODEL) &&
+        (st = putk(it, K_GENOPS_COST_MODEL, pd_any_str(model))))
         return st;
     if (kept) return GB_OK;
     if (c->pricing_version) {
-        gb_str v;
-        if ((st = gb_arena_dup(it->arena, c->pricing_version, strlen(c->pricing_version), &v)) ||
-            (st = put(it, L("genops.cost.pricing_version"), pd_any_str(v))))
+        if (!it->pv->ptr &&
+            (st = gb_arena_dup(it->arena, c->pricing_version, strlen(c->pricing_version), it->pv)))
             return st;
+        if ((st = putk(it, K_GENOPS_COST_PRICING_VERSION, pd_any_str(*it->pv)))) return st;
     }
     if (c->status == GOV_COST_UNPRICED) return GB_OK;
-    if ((st = put(it, L("genops.cost.input"), pd_any_double(gov_nusd_to_usd(c->input)))) ||
-        (st = put(it, L("genops.cost.output"), pd_any_double(gov_nusd_to_usd(c->output)))) ||
-        (st =
-             put(it, L("genops.cost.cache_read"), pd_any_double(gov_nusd_to_usd(c->cache_read)))) ||
-        (st =
-             put(it, L("genops.cost.cache_write"), pd_any_double(gov_nusd_to_usd(c->cache_write)))))
+    if ((st = putk(it, K_GENOPS_COST_INPUT, pd_any_double(gov_nusd_to_usd(c->input)))) ||
+        (st = putk(it, K_GENOPS_COST_OUTPUT, pd_any_double(gov_nusd_to_usd(c->output)))) ||
+        (st = putk(it, K_GENOPS_COST_CACHE_READ, pd_any_double(gov_nusd_to_usd(c->cache_read)))) ||
+        (st = putk(it, K_GENOPS_COST_CACHE_WRITE, pd_any_double(gov_nusd_to_usd(c->cache_write)))))
         return st;
     return GB_OK;
 }
@@ -356,23 +556,20 @@ static gb_status budget_attrs(item *it, pd_attrs *a, const gov_budget_state *s)
     gb_str name, window;
     if ((st = gb_arena_dup(it->arena, s->def->name, strlen(s->def->name), &name)) ||
         (st = gb_arena_dup(it->arena, s->window_id, strlen(s->window_id), &window)) ||
-        (st = pd_attrs_put(it->arena, a, L("genops.budget.name"), pd_any_str(name))) ||
-        (st = pd_attrs_put(it->arena, a, L("genops.budget.limit"),
-                           pd_any_double(gov_nusd_to_usd(s->limit_nusd)))) ||
-        (st = pd_attrs_put(it->arena, a, L("genops.budget.used"),
-                           pd_any_double(gov_nusd_to_usd(s->used_nusd)))) ||
-        (st = pd_attrs_put(it->arena, a, L("genops.budget.remaining"),
-                           pd_any_double(gov_nusd_to_usd(s->remaining_nusd)))) ||
-        (st = pd_attrs_put(it->arena, a, L("genops.budget.utilization"),
-                           pd_any_double(s->utilization))) ||
-        (st = pd_attrs_put(it->arena, a, L("genops.budget.window"), pd_any_str(window))) ||
-        (st = pd_attrs_put(it->arena, a, L("genops.budget.status"),
-                           pd_any_str(gb_str_c(gov_budget_status_str(s->status))))))
+        (st = aputk(it, a, K_GENOPS_BUDGET_NAME, pd_any_str(name))) ||
+        (st = aputk(it, a, K_GENOPS_BUDGET_LIMIT, pd_any_double(gov_nusd_to_usd(s->limit_nusd)))) ||
+        (st = aputk(it, a, K_GENOPS_BUDGET_USED, pd_any_double(gov_nusd_to_usd(s->used_nusd)))) ||
+        (st = aputk(it, a, K_GENOPS_BUDGET_REMAINING,
+                    pd_any_double(gov_nusd_to_usd(s->remaining_nusd)))) ||
+        (st = aputk(it, a, K_GENOPS_BUDGET_UTILIZATION, pd_any_double(s->utilization))) ||
+        (st = aputk(it, a, K_GENOPS_BUDGET_WINDOW, pd_any_str(window))) ||
+        (st = aputk(it, a, K_GENOPS_BUDGET_STATUS,
+                    pd_any_str(gb_str_c(gov_budget_status_str(s->status))))))
         return st;
     if (s->def->group_by) {
         gb_str g;
         if ((st = gb_arena_dup(it->arena, s->group, strlen(s->group), &g)) ||
-            (st = pd_attrs_put(it->arena, a, L("genops.budget.group"), pd_any_str(g))))
+            (st = aputk(it, a, K_GENOPS_BUDGET_GROUP, pd_any_str(g))))
             return st;
     }
     return GB_OK;
@@ -433,6 +630,8 @@ static gb_status budgets(item *it, const gov_cost *c)
         for (uint32_t i = 0; i < n; i++) {
             ev[i].name = L("genops.budget.evaluated");
             ev[i].time_unix_nano = when;
+            ev[i].attrs.v = gb_arena_alloc(it->arena, 8 * sizeof(pd_kv));
+            ev[i].attrs.cap = ev[i].attrs.v ? 8 : 0;
             if ((st = budget_attrs(it, &ev[i].attrs, &states[i]))) return st;
         }
     }
@@ -447,10 +646,10 @@ static gb_status policy_attrs(item *it, pd_attrs *a, const gov_policy_eval *e)
     gb_str name, reason;
     if ((st = gb_arena_dup(it->arena, e->def->name, strlen(e->def->name), &name)) ||
         (st = gb_arena_dup(it->arena, e->reason, strlen(e->reason), &reason)) ||
-        (st = pd_attrs_put(it->arena, a, L("genops.policy.name"), pd_any_str(name))) ||
-        (st = pd_attrs_put(it->arena, a, L("genops.policy.result"),
-                           pd_any_str(gb_str_c(gov_policy_result_str(e->result))))) ||
-        (st = pd_attrs_put(it->arena, a, L("genops.policy.reason"), pd_any_str(reason))))
+        (st = aputk(it, a, K_GENOPS_POLICY_NAME, pd_any_str(name))) ||
+        (st = aputk(it, a, K_GENOPS_POLICY_RESULT,
+                    pd_any_str(gb_str_c(gov_policy_result_str(e->result))))) ||
+        (st = aputk(it, a, K_GENOPS_POLICY_REASON, pd_any_str(reason))))
         return st;
     return GB_OK;
 }
@@ -486,7 +685,7 @@ static gb_status policies(item *it, const gov_usage *u, const gov_cost *c, pd_lo
     if (st) return st;
     if (worst < 0 || n == 0) return GB_OK;
     /* a result the application already recorded is kept unless ours is more severe */
-    const pd_kv *prev = pd_attrs_find(it->attrs, L("genops.policy.result"));
+    const pd_kv *prev = findk(it, K_GENOPS_POLICY_RESULT);
     gov_policy_result pr;
     bool keep_prev = prev && prev->value.type == PD_ANY_STR &&
                      gov_policy_result_parse(prev->value.u.str, &pr) && pr > evals[worst].result;
@@ -498,6 +697,8 @@ static gb_status policies(item *it, const gov_usage *u, const gov_cost *c, pd_lo
         for (uint32_t i = 0; i < n; i++) {
             ev[i].name = L("genops.policy.evaluated");
             ev[i].time_unix_nano = when;
+            ev[i].attrs.v = gb_arena_alloc(it->arena, 3 * sizeof(pd_kv));
+            ev[i].attrs.cap = ev[i].attrs.v ? 3 : 0;
             if ((st = policy_attrs(it, &ev[i].attrs, &evals[i]))) return st;
         }
     }
@@ -512,6 +713,7 @@ static gb_status process(item *it, pd_log *log, bool *drop)
 {
     governance_core *core = it->core;
     gov_usage u;
+    pthread_once(&out_once, out_index_build);
     gb_status st = gov_normalize(it->attrs, it->res, &u);
     if (st) return st;
     *drop = false;
@@ -520,13 +722,13 @@ static gb_status process(item *it, pd_log *log, bool *drop)
                           GOV_HAS_CACHE_WRITE | GOV_HAS_REASONING | GOV_HAS_COST));
     if (!ai) {
         if (!has_genops_key(it->attrs)) return GB_OK;
-        if ((st = aliases(it))) return st;
-        return put(it, L("genops.governance.processed"), pd_any_bool(true));
+        if ((st = item_prepare(it, 8)) || (st = aliases(it))) return st;
+        return putk(it, K_GENOPS_GOVERNANCE_PROCESSED, pd_any_bool(true));
     }
     gov_cost c;
-    if ((st = attribution(it, &u)) || (st = aliases(it)) || (st = tokens(it, &u)) ||
-        (st = cost(it, &u, &c)) ||
-        (st = put(it, L("genops.governance.processed"), pd_any_bool(true))))
+    if ((st = item_prepare(it, 40)) || (st = attribution(it, &u)) || (st = aliases(it)) ||
+        (st = tokens(it, &u)) || (st = cost(it, &u, &c)) ||
+        (st = putk(it, K_GENOPS_GOVERNANCE_PROCESSED, pd_any_bool(true))))
         return st;
     gb_series_add(core->m_operations[it->sig], 1);
     if (c.status == GOV_COST_UNPRICED) gb_series_add(core->m_unpriced[it->sig], 1);
@@ -539,9 +741,11 @@ static gb_status process(item *it, pd_log *log, bool *drop)
 static gb_status apply_traces(governance_core *core, pd_batch *b, uint64_t *dropped)
 {
     gb_status st = GB_OK;
+    gb_str pv = GB_STR_NULL;
     uint32_t rn = 0;
     for (uint32_t i = 0; st == GB_OK && i < b->u.traces.n; i++) {
         pd_resource_spans *rs = &b->u.traces.v[i];
+        res_cache rc = {0};
         uint32_t sn = 0;
         bool had_items = false;
         for (uint32_t j = 0; st == GB_OK && j < rs->n_scope_spans; j++) {
@@ -559,7 +763,9 @@ static gb_status apply_traces(governance_core *core, pd_batch *b, uint64_t *drop
                            .start_ns = sp->start_time_unix_nano,
                            .end_ns = sp->end_time_unix_nano,
                            .span = sp,
-                           .sig = PD_TRACES};
+                           .sig = PD_TRACES,
+                           .rc = &rc,
+                           .pv = &pv};
                 bool drop = false;
                 if (st == GB_OK) st = process(&it, NULL, &drop);
                 if (drop) {
@@ -587,9 +793,11 @@ static gb_status apply_traces(governance_core *core, pd_batch *b, uint64_t *drop
 static gb_status apply_logs(governance_core *core, pd_batch *b, uint64_t *dropped)
 {
     gb_status st = GB_OK;
+    gb_str pv = GB_STR_NULL;
     uint32_t rn = 0;
     for (uint32_t i = 0; st == GB_OK && i < b->u.logs.n; i++) {
         pd_resource_logs *rl = &b->u.logs.v[i];
+        res_cache rc = {0};
         uint32_t sn = 0;
         bool had_items = false;
         for (uint32_t j = 0; st == GB_OK && j < rl->n_scope_logs; j++) {
@@ -609,7 +817,9 @@ static gb_status apply_logs(governance_core *core, pd_batch *b, uint64_t *droppe
                            .end_ns = lg->time_unix_nano ? lg->time_unix_nano
                                                         : lg->observed_time_unix_nano,
                            .body = lg->body.type == PD_ANY_STR ? lg->body.u.str : GB_STR_NULL,
-                           .sig = PD_LOGS};
+                           .sig = PD_LOGS,
+                           .rc = &rc,
+                           .pv = &pv};
                 bool drop = false;
                 if (st == GB_OK) st = process(&it, lg, &drop);
                 if (drop) {
@@ -632,6 +842,14 @@ static gb_status apply_logs(governance_core *core, pd_batch *b, uint64_t *droppe
     }
     b->u.logs.n = rn;
     return st;
+}
+
+void governance_apply_init(governance_compiled *cc)
+{
+    pthread_once(&out_once, out_index_build);
+    for (int f = 0; f < GOVERNANCE_N_ATTR; f++)
+        for (uint32_t s = 0; s < cc->attrs[f].n_sources; s++)
+            cc->attrs[f].source_out[s] = (int8_t)out_index(cc->attrs[f].sources[s]);
 }
 
 gb_status governance_apply(governance_core *core, pd_batch *b, uint64_t *dropped)

@@ -508,9 +508,10 @@ static void compile_budgets(ctx *c, const governance_cfg *cfg, const cfg_node *r
         const char *tzname = b[i].timezone && b[i].timezone[0] ? b[i].timezone : "UTC";
         char err[160] = "";
         gb_status st = gov_tz_load(tzname, &out->tzs[i], err, sizeof err);
-        if (st)
-            fail(c, at(bn, "timezone"), sub, "unknown time zone \"%s\"%s%s", tzname,
-                 err[0] ? ": " : "", err);
+        if (st && err[0])
+            fail(c, at(bn, "timezone"), sub, "timezone: %s", err);
+        else if (st)
+            fail(c, at(bn, "timezone"), sub, "unknown time zone \"%s\"", tzname);
         def->window.tz = out->tzs[i];
         /* thresholds */
         const cfg_node *t = b[i].thresholds;

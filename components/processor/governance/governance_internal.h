@@ -18,6 +18,7 @@ typedef struct governance_attr {
     gb_str key;   /* canonical key, "genops.team" */
     gb_str alias; /* §1 alias read like the canonical key ("genops.customer"), or empty */
     gb_str sources[GOVERNANCE_MAX_SOURCES];
+    int8_t source_out[GOVERNANCE_MAX_SOURCES]; /* index among the keys the processor writes, -1 */
     uint32_t n_sources;
     gb_str def; /* default value, empty when none */
 } governance_attr;
@@ -62,6 +63,8 @@ typedef struct governance_core {
 /* The budget API request handler (arg: governance_core). */
 void governance_api_handle(const net_http_request *req, net_http_response *resp, void *arg);
 
+/* Fills the data path's precomputed parts of cc (source_out); call once after compiling. */
+void governance_apply_init(governance_compiled *cc);
 /* Per-batch processing (governance_apply.c). */
 gb_status governance_apply(governance_core *core, pd_batch *b, uint64_t *dropped);
 
