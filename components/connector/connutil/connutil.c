@@ -482,6 +482,12 @@ static gb_status parse_metric(const cu_spec *spec, const cfg_pair *p, const char
                 st = GB_ERR_INVALID;
                 continue;
             }
+            if (x->n_items > CU_MAX_ATTRS) {
+                diag(d, x->mark, path, "metric \"%s\": attributes: at most %d entries", p->key,
+                     CU_MAX_ATTRS);
+                st = GB_ERR_INVALID;
+                continue;
+            }
             m->attrs = gb_arena_calloc(a, x->n_items ? x->n_items : 1, sizeof(cu_attr));
             if (!m->attrs) return GB_ERR_NOMEM;
             for (uint32_t k = 0; k < x->n_items; k++) {
@@ -736,9 +742,8 @@ static gb_status item(cu_run *r, cu_ctx ctx, const cu_item *it)
     const cu_defs *defs = r->defs;
     for (uint32_t k = 0; k < defs->n[ctx]; k++) {
         const cu_metric *m = &defs->m[ctx][k];
-        pd_any vals[32];
-        char bufs[32][40];
-        if (m->n_attrs > 32) continue;
+        pd_any vals[CU_MAX_ATTRS];
+        char bufs[CU_MAX_ATTRS][40];
         bool complete = true;
         for (uint32_t j = 0; j < m->n_attrs && complete; j++) {
             pd_kv *kv = it->attrs ? pd_attrs_find(it->attrs, gb_str_c(m->attrs[j].key)) : NULL;

@@ -42,6 +42,8 @@ typedef struct cu_and { /* all hold */
     uint32_t n;
 } cu_and;
 
+#define CU_MAX_ATTRS 32 /* attributes per metric definition */
+
 typedef struct cu_attr {
     char *key;
     pd_any def; /* default_value; PD_ANY_EMPTY = none */

@@ -256,8 +256,9 @@ static const char *const k_token_types[] = {"input", "output", "cache_read", "ca
                                             "reasoning"};
 #define GV_N_TOK 5
 
-#define GV_ABSENT UINT32_MAX /* label omitted */
-#define GV_OTHER  0u         /* interned id of "other" */
+#define GV_ABSENT    UINT32_MAX /* label omitted */
+#define GV_OTHER     0u         /* interned id of "other" */
+#define GV_MAX_VALUE 256u       /* label values are cut to this many bytes */
 
 /* ---- state ------------------------------------------------------------------------------- */
 
@@ -414,6 +415,11 @@ static uint32_t label_id(gv_state *s, uint32_t m, uint32_t l, gb_str v)
         memset(set->slots, 0xff, sizeof *set->slots * cap);
         set->cap = cap;
     }
+    if (v.len > GV_MAX_VALUE) { /* bound memory: cut long values at a UTF-8 boundary */
+        v.len = GV_MAX_VALUE;
+        while (v.len > 0 && ((unsigned char)v.ptr[v.len] & 0xC0) == 0x80)
+            v.len--;
+    }
     uint64_t h = gb_hash_bytes(v.ptr, v.len);
     uint32_t id = str_find(s, v, h);
     if (id != GV_ABSENT && set_has(set, id)) return id;
@@ -545,7 +551,7 @@ static gb_str any_label(const pd_any *v, char *buf, size_t cap)
     case PD_ANY_INT:
         return gb_str_n(buf, (size_t)snprintf(buf, cap, "%lld", (long long)v->u.i) % cap);
     case PD_ANY_DOUBLE:
-        return gb_str_n(buf, (size_t)snprintf(buf, cap, "%.17g", v->u.d) % cap);
+        return gb_str_n(buf, (size_t)snprintf(buf, cap, "%.15g", v->u.d) % cap);
     case PD_ANY_BOOL:
         return v->u.b ? GB_STR_LIT("true") : GB_STR_LIT("false");
     default:

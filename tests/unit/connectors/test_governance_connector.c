@@ -155,6 +155,26 @@ static void test_top_k_overflow_into_other(void **state)
     conn_down(&fx);
 }
 
+/* Label values are cut to 256 bytes (memory stays bounded by top_k whatever the input). */
+static void test_long_label_values_are_cut(void **state)
+{
+    (void)state;
+    conn_fx fx;
+    conn_up(&fx, D, "dimensions: [genops.team]\n", PD_TRACES);
+    char kv[1200], want[400];
+    memset(want, 0, sizeof want);
+    memcpy(want, "genops.team=", 12);
+    memset(want + 12, 'x', 256);
+    snprintf(kv, sizeof kv, "genops.cost.total=d:2;genops.team=%0900d", 0);
+    for (char *p = strstr(kv, "team=") + 5; *p; p++)
+        *p = 'x';
+    pd_batch *b = traces_new("", 1);
+    span_add(b, "s", kv, 1);
+    assert_int_equal(conn_feed(&fx, b), GB_OK);
+    assert_true(dval(metric_in(flush_get(&fx), 0, "genops.cost"), want) == 2.0);
+    conn_down(&fx);
+}
+
 static void test_max_series_aggregates_into_all_other(void **state)
 {
     (void)state;
@@ -387,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_cost_is_exact_and_cumulative),
         cmocka_unit_test(test_tokens_by_type_and_unpriced),
         cmocka_unit_test(test_top_k_overflow_into_other),
+        cmocka_unit_test(test_long_label_values_are_cut),
         cmocka_unit_test(test_max_series_aggregates_into_all_other),
         cmocka_unit_test(test_budget_gauges_latest_wins),
         cmocka_unit_test(test_policy_counts_from_events_else_attributes),
