@@ -17,7 +17,10 @@
 static const pd_batch *flush_get(conn_fx *fx)
 {
     assert_int_equal(gvc_flush_now(&fx->c), GB_OK);
-    return last_out(fx);
+    pthread_mutex_lock(&fx->out.mu); /* the flush thread may append concurrently */
+    const pd_batch *b = last_out(fx);
+    pthread_mutex_unlock(&fx->out.mu);
+    return b;
 }
 
 static double dval(const pd_metric *m, const char *labels)
@@ -374,6 +377,49 @@ static void test_logs_shared_state_timer_and_shutdown_flush(void **state)
     conn_down(&fx);
 }
 
+typedef struct feeder {
+    conn_fx *fx;
+    int id;
+} feeder;
+
+static void *feed_main(void *arg)
+{
+    feeder *f = arg;
+    for (int k = 0; k < 10; k++) {
+        pd_batch *b = traces_new("", 100);
+        for (int i = 0; i < 100; i++)
+            span_add(b, "s",
+                     i % 2 ? "genops.team=a;genops.cost.total=d:0.1"
+                           : "genops.team=b;genops.cost.total=d:0.3;genops.tokens.input=i:7",
+                     (uint64_t)(f->id * 1000 + k));
+        conn_feed(f->fx, b);
+    }
+    return NULL;
+}
+
+/* consume from several threads at once, flushes in between: totals stay exact. */
+static void test_concurrent_consume_is_exact(void **state)
+{
+    (void)state;
+    conn_fx fx;
+    conn_up(&fx, D, "metrics_flush_interval: 5ms\ndimensions: [genops.team]\n", PD_TRACES);
+    pthread_t th[4];
+    feeder f[4];
+    for (int i = 0; i < 4; i++) {
+        f[i] = (feeder){&fx, i};
+        assert_int_equal(pthread_create(&th[i], NULL, feed_main, &f[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    const pd_batch *out = flush_get(&fx);
+    const pd_metric *cost = metric_in(out, 0, "genops.cost");
+    assert_true(dval(cost, "genops.team=a") == 200.0); /* 4 x 10 x 50 x 0.1 */
+    assert_true(dval(cost, "genops.team=b") == 600.0);
+    assert_int_equal(ival(metric_in(out, 0, "genops.tokens"), "genops.team=b,type=input"), 14000);
+    assert_int_equal(ival(metric_in(out, 0, "genops.operations"), "genops.team=a"), 2000);
+    conn_down(&fx);
+}
+
 static void test_config_errors(void **state)
 {
     (void)state;
@@ -413,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_policy_counts_from_events_else_attributes),
         cmocka_unit_test(test_eval_score_histogram),
         cmocka_unit_test(test_logs_shared_state_timer_and_shutdown_flush),
+        cmocka_unit_test(test_concurrent_consume_is_exact),
         cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
