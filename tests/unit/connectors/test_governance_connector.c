@@ -25,30 +25,14 @@ static const pd_batch *flush_get(conn_fx *fx)
 
 static double dval(const pd_metric *m, const char *labels)
 {
-    const pd_number_dp *dp = dp_with(m, labels);
-    if (!dp) {
-        char buf[1024];
-        for (uint32_t i = 0; m && i < m->n_dp; i++) {
-            attrs_str(&m->dp.number[i].attrs, buf, sizeof buf);
-            fprintf(stderr, "  have: %s\n", buf);
-        }
-        fail_msg("no data point {%s} in %s", labels, m ? "metric" : "(no metric)");
-    }
+    const pd_number_dp *dp = dp_must(m, labels);
     assert_int_equal(dp->value_type, PD_NUM_DOUBLE);
     return dp->value.d;
 }
 
 static int64_t ival(const pd_metric *m, const char *labels)
 {
-    const pd_number_dp *dp = dp_with(m, labels);
-    if (!dp) {
-        char buf[1024];
-        for (uint32_t i = 0; m && i < m->n_dp; i++) {
-            attrs_str(&m->dp.number[i].attrs, buf, sizeof buf);
-            fprintf(stderr, "  have: %s\n", buf);
-        }
-        fail_msg("no data point {%s}", labels);
-    }
+    const pd_number_dp *dp = dp_must(m, labels);
     assert_int_equal(dp->value_type, PD_NUM_INT);
     return dp->value.i;
 }
@@ -437,14 +421,8 @@ static void test_config_errors(void **state)
         {"metrics_flush_interval: soon\n", "test.yaml:1:25: error: "},
         {"dimension: [a]\n", "unknown key \"dimension\" (did you mean \"dimensions\"?)"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        conn_fx fx;
-        uint32_t errors = conn_bind(&fx, D, cases[i].yaml);
-        const char *text = fx.diag_text.data ? fx.diag_text.data : "";
-        if (errors == 0 || !strstr(text, cases[i].want))
-            fail_msg("case %zu: want \"%s\" in:\n%s", i, cases[i].want, text);
-        conn_down(&fx);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_config_error(D, cases[i].yaml, cases[i].want);
 }
 
 int main(void)
