@@ -482,6 +482,12 @@ static gb_status parse_metric(const cu_spec *spec, const cfg_pair *p, const char
                 st = GB_ERR_INVALID;
                 continue;
             }
+            if (x->n_items > CU_MAX_ATTRS) {
+                diag(d, x->mark, path, "metric \"%s\": attributes: at most %d entries", p->key,
+                     CU_MAX_ATTRS);
+                st = GB_ERR_INVALID;
+                continue;
+            }
             m->attrs = gb_arena_calloc(a, x->n_items ? x->n_items : 1, sizeof(cu_attr));
             if (!m->attrs) return GB_ERR_NOMEM;
             for (uint32_t k = 0; k < x->n_items; k++) {
@@ -618,8 +624,7 @@ typedef struct cu_run {
     bool any;
 } cu_run;
 
-/* The attribute value as a label: strings as they are; other scalars rendered as text. */
-static gb_str render(const pd_any *v, char *buf, size_t cap)
+gb_str cu_label_value(const pd_any *v, char *buf, size_t cap)
 {
     switch (v->type) {
     case PD_ANY_STR:
@@ -627,7 +632,7 @@ static gb_str render(const pd_any *v, char *buf, size_t cap)
     case PD_ANY_INT:
         return gb_str_n(buf, (size_t)snprintf(buf, cap, "%lld", (long long)v->u.i) % cap);
     case PD_ANY_DOUBLE:
-        return gb_str_n(buf, (size_t)snprintf(buf, cap, "%g", v->u.d) % cap);
+        return gb_str_n(buf, (size_t)snprintf(buf, cap, "%.15g", v->u.d) % cap);
     case PD_ANY_BOOL:
         return v->u.b ? GB_STR_LIT("true") : GB_STR_LIT("false");
     default:
@@ -712,21 +717,35 @@ static gb_status acc_add(cu_run *r, cu_acc *acc, const cu_metric *m, const pd_an
     return GB_OK;
 }
 
-static double source_value(const pd_attrs *a, const char *key)
+bool cu_number(const pd_any *v, double *out)
 {
-    pd_kv *kv = a ? pd_attrs_find(a, gb_str_c(key)) : NULL;
-    if (!kv) return 0;
-    const pd_any *v = &kv->value;
-    if (v->type == PD_ANY_DOUBLE) return v->u.d;
-    if (v->type == PD_ANY_INT) return (double)v->u.i;
+    if (v->type == PD_ANY_DOUBLE && isfinite(v->u.d)) {
+        *out = v->u.d;
+        return true;
+    }
+    if (v->type == PD_ANY_INT) {
+        *out = (double)v->u.i;
+        return true;
+    }
     if (v->type == PD_ANY_STR && v->u.str.len && v->u.str.len < 64) {
         char b[64];
         memcpy(b, v->u.str.ptr, v->u.str.len);
         b[v->u.str.len] = '\0';
         char *end = NULL;
         double d = strtod(b, &end);
-        if (end && !*end && isfinite(d)) return d;
+        if (end && !*end && isfinite(d)) {
+            *out = d;
+            return true;
+        }
     }
+    return false;
+}
+
+static double source_value(const pd_attrs *a, const char *key)
+{
+    pd_kv *kv = a ? pd_attrs_find(a, gb_str_c(key)) : NULL;
+    double d = 0;
+    if (kv && cu_number(&kv->value, &d)) return d;
     return 0;
 }
 
@@ -736,14 +755,13 @@ static gb_status item(cu_run *r, cu_ctx ctx, const cu_item *it)
     const cu_defs *defs = r->defs;
     for (uint32_t k = 0; k < defs->n[ctx]; k++) {
         const cu_metric *m = &defs->m[ctx][k];
-        pd_any vals[32];
-        char bufs[32][40];
-        if (m->n_attrs > 32) continue;
+        pd_any vals[CU_MAX_ATTRS];
+        char bufs[CU_MAX_ATTRS][40];
         bool complete = true;
         for (uint32_t j = 0; j < m->n_attrs && complete; j++) {
             pd_kv *kv = it->attrs ? pd_attrs_find(it->attrs, gb_str_c(m->attrs[j].key)) : NULL;
             if (kv)
-                vals[j] = pd_any_str(render(&kv->value, bufs[j], sizeof bufs[j]));
+                vals[j] = pd_any_str(cu_label_value(&kv->value, bufs[j], sizeof bufs[j]));
             else if (m->attrs[j].def.type != PD_ANY_EMPTY)
                 vals[j] = m->attrs[j].def;
             else
@@ -919,4 +937,51 @@ gb_status cu_consume(const cu_spec *spec, const cu_defs *defs, pl_component *c, 
         return GB_OK;
     }
     return pl_consume(next, r.out);
+}
+
+/* ---- component glue ------------------------------------------------------------------------ */
+
+typedef struct cu_state {
+    const cu_spec *spec;
+    cu_defs defs;
+} cu_state;
+
+void cu_validate(const cu_spec *spec, const void *obj, const char *path, cfg_diags *d)
+{
+    const cu_cfg *cfg = obj;
+    cu_defs defs;
+    cu_parse(spec, cfg->sections, path, &defs, d);
+    cu_defs_free(&defs);
+}
+
+gb_status cu_create(const cu_spec *spec, pl_component *c)
+{
+    cu_state *s = calloc(1, sizeof *s);
+    if (!s) return GB_ERR_NOMEM;
+    s->spec = spec;
+    cu_cfg empty = {0};
+    const cu_cfg *cfg = c->cfg ? c->cfg : &empty;
+    gb_status st = cu_parse(spec, cfg->sections, c->full_id, &s->defs, NULL);
+    if (st != GB_OK) {
+        cu_defs_free(&s->defs);
+        free(s);
+        return st;
+    }
+    c->state = s;
+    return GB_OK;
+}
+
+gb_status cu_component_consume(pl_component *c, pd_batch *b)
+{
+    const cu_state *s = c->state;
+    return cu_consume(s->spec, &s->defs, c, b);
+}
+
+void cu_destroy(pl_component *c)
+{
+    cu_state *s = c->state;
+    if (!s) return;
+    cu_defs_free(&s->defs);
+    free(s);
+    c->state = NULL;
 }

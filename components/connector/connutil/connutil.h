@@ -42,6 +42,8 @@ typedef struct cu_and { /* all hold */
     uint32_t n;
 } cu_and;
 
+#define CU_MAX_ATTRS 32 /* attributes per metric definition */
+
 typedef struct cu_attr {
     char *key;
     pd_any def; /* default_value; PD_ANY_EMPTY = none */
@@ -94,9 +96,44 @@ bool cu_match(const cu_metric *m, const cu_item *it);
  * sum: double values) and hands them to next. Releases b. */
 gb_status cu_consume(const cu_spec *spec, const cu_defs *defs, pl_component *c, pd_batch *b);
 
-/* Shared validate/create glue: the config struct of both connectors. */
+/* A scalar as a label value: strings as they are, ints/doubles/bools rendered as text ("" for
+ * other types). buf (>= 32 bytes) holds rendered text. */
+gb_str cu_label_value(const pd_any *v, char *buf, size_t cap);
+/* A number from a double, an int or a numeric string. */
+bool cu_number(const pd_any *v, double *out);
+
+/* Component glue shared by count and sum: the config struct (one CFG_T_ANY per section), the
+ * validate hook body, and create/consume/destroy (state = spec + parsed definitions). */
 typedef struct cu_cfg {
     const cfg_node *sections[CU_CTX_COUNT];
 } cu_cfg;
+
+/* The five cfg_field entries of cu_cfg, with one doc line per section. */
+#define CU_SECTION_FIELDS(d_spans, d_events, d_metrics, d_points, d_logs)                          \
+    {.key = "spans",                                                                               \
+     .type = CFG_T_ANY,                                                                            \
+     .offset = offsetof(cu_cfg, sections[CU_SPANS]),                                               \
+     .doc = d_spans},                                                                              \
+        {.key = "spanevents",                                                                      \
+         .type = CFG_T_ANY,                                                                        \
+         .offset = offsetof(cu_cfg, sections[CU_SPANEVENTS]),                                      \
+         .doc = d_events},                                                                         \
+        {.key = "metrics",                                                                         \
+         .type = CFG_T_ANY,                                                                        \
+         .offset = offsetof(cu_cfg, sections[CU_METRICS]),                                         \
+         .doc = d_metrics},                                                                        \
+        {.key = "datapoints",                                                                      \
+         .type = CFG_T_ANY,                                                                        \
+         .offset = offsetof(cu_cfg, sections[CU_DATAPOINTS]),                                      \
+         .doc = d_points},                                                                         \
+    {                                                                                              \
+        .key = "logs", .type = CFG_T_ANY, .offset = offsetof(cu_cfg, sections[CU_LOGS]),           \
+        .doc = d_logs                                                                              \
+    }
+
+void cu_validate(const cu_spec *spec, const void *obj, const char *path, cfg_diags *d);
+gb_status cu_create(const cu_spec *spec, pl_component *c);
+gb_status cu_component_consume(pl_component *c, pd_batch *b);
+void cu_destroy(pl_component *c);
 
 #endif

@@ -35,6 +35,7 @@
 
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "connector/connutil/connutil.h"
 
 /* ---- config ------------------------------------------------------------------------------ */
 
@@ -256,8 +257,9 @@ static const char *const k_token_types[] = {"input", "output", "cache_read", "ca
                                             "reasoning"};
 #define GV_N_TOK 5
 
-#define GV_ABSENT UINT32_MAX /* label omitted */
-#define GV_OTHER  0u         /* interned id of "other" */
+#define GV_ABSENT    UINT32_MAX /* label omitted */
+#define GV_OTHER     0u         /* interned id of "other" */
+#define GV_MAX_VALUE 256u       /* label values are cut to this many bytes */
 
 /* ---- state ------------------------------------------------------------------------------- */
 
@@ -414,6 +416,11 @@ static uint32_t label_id(gv_state *s, uint32_t m, uint32_t l, gb_str v)
         memset(set->slots, 0xff, sizeof *set->slots * cap);
         set->cap = cap;
     }
+    if (v.len > GV_MAX_VALUE) { /* bound memory: cut long values at a UTF-8 boundary */
+        v.len = GV_MAX_VALUE;
+        while (v.len > 0 && ((unsigned char)v.ptr[v.len] & 0xC0) == 0x80)
+            v.len--;
+    }
     uint64_t h = gb_hash_bytes(v.ptr, v.len);
     uint32_t id = str_find(s, v, h);
     if (id != GV_ABSENT && set_has(set, id)) return id;
@@ -535,42 +542,18 @@ static const pd_any *attr_get(const gv_ctx *x, const char *key)
     return v ? v : attr_in(x->res, key);
 }
 
-/* A label value: strings as they are, other scalars rendered into buf. */
+/* A label value (connutil's rendering); a view with ptr NULL when absent or not a scalar. */
 static gb_str any_label(const pd_any *v, char *buf, size_t cap)
 {
-    if (!v) return GB_STR_NULL;
-    switch (v->type) {
-    case PD_ANY_STR:
-        return v->u.str.ptr ? v->u.str : GB_STR_LIT("");
-    case PD_ANY_INT:
-        return gb_str_n(buf, (size_t)snprintf(buf, cap, "%lld", (long long)v->u.i) % cap);
-    case PD_ANY_DOUBLE:
-        return gb_str_n(buf, (size_t)snprintf(buf, cap, "%.17g", v->u.d) % cap);
-    case PD_ANY_BOOL:
-        return v->u.b ? GB_STR_LIT("true") : GB_STR_LIT("false");
-    default:
+    if (!v || v->type == PD_ANY_EMPTY || v->type == PD_ANY_ARRAY || v->type == PD_ANY_KVLIST ||
+        v->type == PD_ANY_BYTES)
         return GB_STR_NULL;
-    }
+    return cu_label_value(v, buf, cap);
 }
 
 static bool any_num(const pd_any *v, double *out)
 {
-    if (!v) return false;
-    if (v->type == PD_ANY_DOUBLE && isfinite(v->u.d)) {
-        *out = v->u.d;
-        return true;
-    }
-    if (v->type == PD_ANY_INT) {
-        *out = (double)v->u.i;
-        return true;
-    }
-    if (v->type == PD_ANY_STR && v->u.str.len && v->u.str.len < 64) {
-        char b[64];
-        memcpy(b, v->u.str.ptr, v->u.str.len);
-        b[v->u.str.len] = '\0';
-        return parse_double(b, out);
-    }
-    return false;
+    return v && cu_number(v, out);
 }
 
 static bool any_int(const pd_any *v, int64_t *out)

@@ -7,8 +7,6 @@
  * Differences from otelcol, on purpose: the `metrics` section (whose items have no attributes,
  * so otelcol always sums 0) is rejected; with several `attributes`, otelcol adds the value once
  * per attribute (a bug); we add it once. The work is in connutil.c, shared with count. */
-#include <stdlib.h>
-
 #include "connector/connutil/connutil.h"
 
 static const cu_spec k_sum_spec = {
@@ -19,64 +17,19 @@ static const cu_spec k_sum_spec = {
 static void sum_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d)
 {
     (void)node;
-    const cu_cfg *cfg = obj;
-    cu_defs defs;
-    cu_parse(&k_sum_spec, cfg->sections, path, &defs, d);
-    cu_defs_free(&defs);
+    cu_validate(&k_sum_spec, obj, path, d);
 }
 
-static const cfg_field sum_fields[] = {
-    {.key = "spans",
-     .type = CFG_T_ANY,
-     .offset = offsetof(cu_cfg, sections[CU_SPANS]),
-     .doc = "metric name -> {description, source_attribute, conditions, attributes} over spans"},
-    {.key = "spanevents",
-     .type = CFG_T_ANY,
-     .offset = offsetof(cu_cfg, sections[CU_SPANEVENTS]),
-     .doc = "same, over span events"},
-    {.key = "metrics",
-     .type = CFG_T_ANY,
-     .offset = offsetof(cu_cfg, sections[CU_METRICS]),
-     .doc = "not supported (rejected)"},
-    {.key = "datapoints",
-     .type = CFG_T_ANY,
-     .offset = offsetof(cu_cfg, sections[CU_DATAPOINTS]),
-     .doc = "same, over metric data points"},
-    {.key = "logs",
-     .type = CFG_T_ANY,
-     .offset = offsetof(cu_cfg, sections[CU_LOGS]),
-     .doc = "same, over log records"},
-};
+static const cfg_field sum_fields[] = {CU_SECTION_FIELDS(
+    "metric name -> {description, source_attribute, conditions, attributes} over spans",
+    "same, over span events", "not supported (rejected)", "same, over metric data points",
+    "same, over log records")};
 
 static CFG_TABLE(sum_cfg_table, sum_fields, sum_validate);
 
 static gb_status sum_create(pl_component *c)
 {
-    cu_defs *defs = calloc(1, sizeof *defs);
-    if (!defs) return GB_ERR_NOMEM;
-    cu_cfg empty = {0};
-    const cu_cfg *cfg = c->cfg ? c->cfg : &empty;
-    gb_status st = cu_parse(&k_sum_spec, cfg->sections, c->full_id, defs, NULL);
-    if (st != GB_OK) {
-        cu_defs_free(defs);
-        free(defs);
-        return st;
-    }
-    c->state = defs;
-    return GB_OK;
-}
-
-static gb_status sum_consume(pl_component *c, pd_batch *b)
-{
-    return cu_consume(&k_sum_spec, c->state, c, b);
-}
-
-static void sum_destroy(pl_component *c)
-{
-    if (!c->state) return;
-    cu_defs_free(c->state);
-    free(c->state);
-    c->state = NULL;
+    return cu_create(&k_sum_spec, c);
 }
 
 const pl_descriptor connector_sum_descriptor = {
@@ -89,6 +42,6 @@ const pl_descriptor connector_sum_descriptor = {
     .config_size = sizeof(cu_cfg),
     .doc = "sums a numeric attribute of spans, span events, data points and logs into metrics",
     .create = sum_create,
-    .consume = sum_consume,
-    .destroy = sum_destroy,
+    .consume = cu_component_consume,
+    .destroy = cu_destroy,
 };

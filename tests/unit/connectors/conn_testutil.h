@@ -234,6 +234,33 @@ static inline const pd_histogram_dp *hdp_with(const pd_metric *m, const char *la
     return NULL;
 }
 
+/* Like dp_with, but fails the test (listing the points there are) when absent. */
+static inline const pd_number_dp *dp_must(const pd_metric *m, const char *labels)
+{
+    const pd_number_dp *dp = dp_with(m, labels);
+    if (!dp) {
+        char buf[1024];
+        for (uint32_t i = 0; m && i < m->n_dp; i++) {
+            attrs_str(&m->dp.number[i].attrs, buf, sizeof buf);
+            fprintf(stderr, "  have: {%s}\n", buf);
+        }
+        fail_msg("no data point {%s}%s", labels, m ? "" : " (no such metric)");
+    }
+    return dp;
+}
+
+/* Binds yaml for desc and fails unless it reports an error containing want. */
+static inline void expect_config_error(const pl_descriptor *desc, const char *yaml,
+                                       const char *want)
+{
+    conn_fx fx;
+    uint32_t errors = conn_bind(&fx, desc, yaml);
+    const char *text = fx.diag_text.data ? fx.diag_text.data : "";
+    if (errors == 0 || !strstr(text, want))
+        fail_msg("want \"%s\" for:\n%s\nin:\n%s", want, yaml, text);
+    conn_down(&fx);
+}
+
 /* The last batch the sink received. */
 static inline pd_batch *last_out(conn_fx *fx)
 {

@@ -17,35 +17,22 @@
 static const pd_batch *flush_get(conn_fx *fx)
 {
     assert_int_equal(gvc_flush_now(&fx->c), GB_OK);
-    return last_out(fx);
+    pthread_mutex_lock(&fx->out.mu); /* the flush thread may append concurrently */
+    const pd_batch *b = last_out(fx);
+    pthread_mutex_unlock(&fx->out.mu);
+    return b;
 }
 
 static double dval(const pd_metric *m, const char *labels)
 {
-    const pd_number_dp *dp = dp_with(m, labels);
-    if (!dp) {
-        char buf[1024];
-        for (uint32_t i = 0; m && i < m->n_dp; i++) {
-            attrs_str(&m->dp.number[i].attrs, buf, sizeof buf);
-            fprintf(stderr, "  have: %s\n", buf);
-        }
-        fail_msg("no data point {%s} in %s", labels, m ? "metric" : "(no metric)");
-    }
+    const pd_number_dp *dp = dp_must(m, labels);
     assert_int_equal(dp->value_type, PD_NUM_DOUBLE);
     return dp->value.d;
 }
 
 static int64_t ival(const pd_metric *m, const char *labels)
 {
-    const pd_number_dp *dp = dp_with(m, labels);
-    if (!dp) {
-        char buf[1024];
-        for (uint32_t i = 0; m && i < m->n_dp; i++) {
-            attrs_str(&m->dp.number[i].attrs, buf, sizeof buf);
-            fprintf(stderr, "  have: %s\n", buf);
-        }
-        fail_msg("no data point {%s}", labels);
-    }
+    const pd_number_dp *dp = dp_must(m, labels);
     assert_int_equal(dp->value_type, PD_NUM_INT);
     return dp->value.i;
 }
@@ -152,6 +139,26 @@ static void test_top_k_overflow_into_other(void **state)
     assert_true(dval(cost, "genops.team=t1,genops.customer_id=c") == 2.0);
     assert_true(dval(cost, "genops.team=t2,genops.customer_id=c") == 2.0);
     assert_true(dval(cost, "genops.team=other,genops.customer_id=c") == 5.0);
+    conn_down(&fx);
+}
+
+/* Label values are cut to 256 bytes (memory stays bounded by top_k whatever the input). */
+static void test_long_label_values_are_cut(void **state)
+{
+    (void)state;
+    conn_fx fx;
+    conn_up(&fx, D, "dimensions: [genops.team]\n", PD_TRACES);
+    char kv[1200], want[400];
+    memset(want, 0, sizeof want);
+    memcpy(want, "genops.team=", 12);
+    memset(want + 12, 'x', 256);
+    snprintf(kv, sizeof kv, "genops.cost.total=d:2;genops.team=%0900d", 0);
+    for (char *p = strstr(kv, "team=") + 5; *p; p++)
+        *p = 'x';
+    pd_batch *b = traces_new("", 1);
+    span_add(b, "s", kv, 1);
+    assert_int_equal(conn_feed(&fx, b), GB_OK);
+    assert_true(dval(metric_in(flush_get(&fx), 0, "genops.cost"), want) == 2.0);
     conn_down(&fx);
 }
 
@@ -354,6 +361,49 @@ static void test_logs_shared_state_timer_and_shutdown_flush(void **state)
     conn_down(&fx);
 }
 
+typedef struct feeder {
+    conn_fx *fx;
+    int id;
+} feeder;
+
+static void *feed_main(void *arg)
+{
+    feeder *f = arg;
+    for (int k = 0; k < 10; k++) {
+        pd_batch *b = traces_new("", 100);
+        for (int i = 0; i < 100; i++)
+            span_add(b, "s",
+                     i % 2 ? "genops.team=a;genops.cost.total=d:0.1"
+                           : "genops.team=b;genops.cost.total=d:0.3;genops.tokens.input=i:7",
+                     (uint64_t)(f->id * 1000 + k));
+        conn_feed(f->fx, b);
+    }
+    return NULL;
+}
+
+/* consume from several threads at once, flushes in between: totals stay exact. */
+static void test_concurrent_consume_is_exact(void **state)
+{
+    (void)state;
+    conn_fx fx;
+    conn_up(&fx, D, "metrics_flush_interval: 5ms\ndimensions: [genops.team]\n", PD_TRACES);
+    pthread_t th[4];
+    feeder f[4];
+    for (int i = 0; i < 4; i++) {
+        f[i] = (feeder){&fx, i};
+        assert_int_equal(pthread_create(&th[i], NULL, feed_main, &f[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    const pd_batch *out = flush_get(&fx);
+    const pd_metric *cost = metric_in(out, 0, "genops.cost");
+    assert_true(dval(cost, "genops.team=a") == 200.0); /* 4 x 10 x 50 x 0.1 */
+    assert_true(dval(cost, "genops.team=b") == 600.0);
+    assert_int_equal(ival(metric_in(out, 0, "genops.tokens"), "genops.team=b,type=input"), 14000);
+    assert_int_equal(ival(metric_in(out, 0, "genops.operations"), "genops.team=a"), 2000);
+    conn_down(&fx);
+}
+
 static void test_config_errors(void **state)
 {
     (void)state;
@@ -371,14 +421,8 @@ static void test_config_errors(void **state)
         {"metrics_flush_interval: soon\n", "test.yaml:1:25: error: "},
         {"dimension: [a]\n", "unknown key \"dimension\" (did you mean \"dimensions\"?)"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        conn_fx fx;
-        uint32_t errors = conn_bind(&fx, D, cases[i].yaml);
-        const char *text = fx.diag_text.data ? fx.diag_text.data : "";
-        if (errors == 0 || !strstr(text, cases[i].want))
-            fail_msg("case %zu: want \"%s\" in:\n%s", i, cases[i].want, text);
-        conn_down(&fx);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_config_error(D, cases[i].yaml, cases[i].want);
 }
 
 int main(void)
@@ -387,11 +431,13 @@ int main(void)
         cmocka_unit_test(test_cost_is_exact_and_cumulative),
         cmocka_unit_test(test_tokens_by_type_and_unpriced),
         cmocka_unit_test(test_top_k_overflow_into_other),
+        cmocka_unit_test(test_long_label_values_are_cut),
         cmocka_unit_test(test_max_series_aggregates_into_all_other),
         cmocka_unit_test(test_budget_gauges_latest_wins),
         cmocka_unit_test(test_policy_counts_from_events_else_attributes),
         cmocka_unit_test(test_eval_score_histogram),
         cmocka_unit_test(test_logs_shared_state_timer_and_shutdown_flush),
+        cmocka_unit_test(test_concurrent_consume_is_exact),
         cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,22 +15,9 @@ extern const pl_descriptor connector_count_descriptor;
 #define SUM   (&connector_sum_descriptor)
 #define COUNT (&connector_count_descriptor)
 
-static void dump(const pd_metric *m)
-{
-    char buf[1024];
-    for (uint32_t i = 0; m && i < m->n_dp; i++) {
-        attrs_str(&m->dp.number[i].attrs, buf, sizeof buf);
-        fprintf(stderr, "  have: {%s}\n", buf);
-    }
-}
-
 static int64_t count_of(const pd_metric *m, const char *labels)
 {
-    const pd_number_dp *dp = dp_with(m, labels);
-    if (!dp) {
-        dump(m);
-        fail_msg("no data point {%s}", labels);
-    }
+    const pd_number_dp *dp = dp_must(m, labels);
     assert_int_equal(m->type, PD_METRIC_SUM);
     assert_int_equal(m->temporality, PD_TEMPORALITY_DELTA);
     assert_true(m->is_monotonic);
@@ -40,11 +27,7 @@ static int64_t count_of(const pd_metric *m, const char *labels)
 
 static double sum_of(const pd_metric *m, const char *labels)
 {
-    const pd_number_dp *dp = dp_with(m, labels);
-    if (!dp) {
-        dump(m);
-        fail_msg("no data point {%s}", labels);
-    }
+    const pd_number_dp *dp = dp_must(m, labels);
     assert_int_equal(m->temporality, PD_TEMPORALITY_DELTA);
     assert_int_equal(dp->value_type, PD_NUM_DOUBLE);
     return dp->value.d;
@@ -305,14 +288,8 @@ static void test_config_errors(void **state)
          "attributes are not supported for metrics"},
         {COUNT, "spans: [a]\n", "expected a map of metric name"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        conn_fx fx;
-        uint32_t errors = conn_bind(&fx, cases[i].d, cases[i].yaml);
-        const char *text = fx.diag_text.data ? fx.diag_text.data : "";
-        if (errors == 0 || !strstr(text, cases[i].want))
-            fail_msg("case %zu: want \"%s\" in:\n%s", i, cases[i].want, text);
-        conn_down(&fx);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_config_error(cases[i].d, cases[i].yaml, cases[i].want);
 }
 
 int main(void)
