@@ -28,40 +28,40 @@ static pd_batch *batch_json(const char *json)
     return b;
 }
 
-static void add_json(prom_store *s, const char *json, int64_t now, prom_add_stats *st)
+static void add_json(prometheus_store *s, const char *json, int64_t now, prometheus_add_stats *st)
 {
     pd_batch *b = batch_json(json);
-    prom_add_stats local;
-    assert_int_equal(prom_store_add(s, b, now, st ? st : &local), GB_OK);
+    prometheus_add_stats local;
+    assert_int_equal(prometheus_store_add(s, b, now, st ? st : &local), GB_OK);
     pd_batch_unref(b);
 }
 
-static char *render(prom_store *s, bool om, int64_t now)
+static char *render(prometheus_store *s, bool om, int64_t now)
 {
     gb_sbuf o;
     gb_sbuf_init(&o, 0);
-    assert_int_equal(prom_store_render(s, om, now, &o), GB_OK);
+    assert_int_equal(prometheus_store_render(s, om, now, &o), GB_OK);
     gb_sbuf_append(&o, "", 0);
     return gb_sbuf_take(&o, NULL);
 }
 
-static void expect_text(prom_store *s, bool om, int64_t now, const char *want)
+static void expect_text(prometheus_store *s, bool om, int64_t now, const char *want)
 {
     char *got = render(s, om, now);
     if (strcmp(got, want) != 0) fail_msg("exposition differs:\n--- got\n%s--- want\n%s", got, want);
     free(got);
 }
 
-static prom_store *store_new(const prom_store_cfg *cfg)
+static prometheus_store *store_new(const prometheus_store_cfg *cfg)
 {
-    prom_store *s = NULL;
-    assert_int_equal(prom_store_new(cfg, &s), GB_OK);
+    prometheus_store *s = NULL;
+    assert_int_equal(prometheus_store_new(cfg, &s), GB_OK);
     return s;
 }
 
-static prom_store_cfg default_cfg(void)
+static prometheus_store_cfg default_cfg(void)
 {
-    prom_store_cfg c = {.add_suffixes = true, .expiration_ns = 300 * S};
+    prometheus_store_cfg c = {.add_suffixes = true, .expiration_ns = 300 * S};
     return c;
 }
 
@@ -100,12 +100,12 @@ static const char k_mixed[] =
 static void test_exact_exposition(void **state)
 {
     (void)state;
-    prom_store_cfg c = default_cfg();
+    prometheus_store_cfg c = default_cfg();
     promutil_label cl[1] = {{"env", "prod"}};
     c.const_labels = cl;
     c.n_const_labels = 1;
-    prom_store *s = store_new(&c);
-    prom_add_stats st;
+    prometheus_store *s = store_new(&c);
+    prometheus_add_stats st;
     add_json(s, k_mixed, 0, &st);
     assert_int_equal(st.points, 6);
     assert_int_equal(st.dropped, 0);
@@ -137,17 +137,17 @@ static void test_exact_exposition(void **state)
         "# HELP target_info Target metadata\n"
         "# TYPE target_info gauge\n"
         "target_info{host_name=\"h1\"," JI "} 1\n");
-    assert_int_equal(prom_store_series(s), 7);
-    prom_store_free(s);
+    assert_int_equal(prometheus_store_series(s), 7);
+    prometheus_store_free(s);
 }
 
 static void test_openmetrics_and_timestamps(void **state)
 {
     (void)state;
-    prom_store_cfg c = default_cfg();
+    prometheus_store_cfg c = default_cfg();
     c.send_timestamps = true;
     c.without_scope_info = true;
-    prom_store *s = store_new(&c);
+    prometheus_store *s = store_new(&c);
     add_json(s,
              "{\"resourceMetrics\":[{\"resource\":{},\"scopeMetrics\":[{\"metrics\":["
              "{\"name\":\"genops.cost\",\"unit\":\"{USD}\",\"sum\":{\"aggregationTemporality\":2,"
@@ -179,7 +179,7 @@ static void test_openmetrics_and_timestamps(void **state)
                 "lat_seconds_sum 1.0 1700000000.250\n"
                 "lat_seconds_count 2 1700000000.250\n"
                 "# EOF\n");
-    prom_store_free(s);
+    prometheus_store_free(s);
 }
 
 static const char *sum_json(char *buf, size_t len, int temporality, bool monotonic, double v,
@@ -197,9 +197,9 @@ static const char *sum_json(char *buf, size_t len, int temporality, bool monoton
 static void test_cumulative_keeps_latest(void **state)
 {
     (void)state;
-    prom_store_cfg c = default_cfg();
+    prometheus_store_cfg c = default_cfg();
     c.without_scope_info = true;
-    prom_store *s = store_new(&c);
+    prometheus_store *s = store_new(&c);
     char j[1024];
     add_json(s, sum_json(j, sizeof j, 2, true, 10, 100, 200, 0), 0, NULL);
     add_json(s, sum_json(j, sizeof j, 2, true, 7, 100, 150, 0), 0, NULL); /* older: ignored */
@@ -211,23 +211,23 @@ static void test_cumulative_keeps_latest(void **state)
     /* a point flagged "no recorded value" removes the series */
     add_json(s, sum_json(j, sizeof j, 2, true, 0, 100, 220, 1), 0, NULL);
     expect_text(s, false, 1, "");
-    assert_int_equal(prom_store_series(s), 0);
-    prom_store_free(s);
+    assert_int_equal(prometheus_store_series(s), 0);
+    prometheus_store_free(s);
 }
 
 static void test_delta_sums_accumulate(void **state)
 {
     (void)state;
-    prom_store_cfg c = default_cfg();
+    prometheus_store_cfg c = default_cfg();
     c.without_scope_info = true;
-    prom_store *s = store_new(&c);
+    prometheus_store *s = store_new(&c);
     char j[1024];
     add_json(s, sum_json(j, sizeof j, 1, true, 1.5, 100, 110, 0), 0, NULL);
     add_json(s, sum_json(j, sizeof j, 1, true, 2.25, 110, 120, 0), 0, NULL);
     add_json(s, sum_json(j, sizeof j, 1, true, 0.25, 105, 108, 0), 0, NULL); /* out of order */
     expect_text(s, false, 1, "# HELP tokens_total \n# TYPE tokens_total counter\ntokens_total 4\n");
     /* non-monotonic delta sums are dropped, as otelcol */
-    prom_add_stats st;
+    prometheus_add_stats st;
     add_json(s, sum_json(j, sizeof j, 1, false, 5, 100, 110, 0), 0, &st);
     assert_int_equal(st.points, 0);
     assert_int_equal(st.dropped, 1);
@@ -248,15 +248,15 @@ static void test_delta_sums_accumulate(void **state)
                                 "d_sum 9\n"
                                 "d_count 7\n"));
     free(got);
-    prom_store_free(s);
+    prometheus_store_free(s);
 }
 
 static void test_expiry(void **state)
 {
     (void)state;
-    prom_store_cfg c = default_cfg();
+    prometheus_store_cfg c = default_cfg();
     c.expiration_ns = 60 * S;
-    prom_store *s = store_new(&c);
+    prometheus_store *s = store_new(&c);
     add_json(s, k_mixed, 0, NULL);
     char *got = render(s, false, 59 * S);
     assert_non_null(strstr(got, "target_info"));
@@ -272,21 +272,21 @@ static void test_expiry(void **state)
                 "# HELP genops_cost_total AI cost in \"USD\"\\\\n\n"
                 "# TYPE genops_cost_total counter\n"
                 "genops_cost_total 9\n");
-    assert_int_equal(prom_store_series(s), 1);
+    assert_int_equal(prometheus_store_series(s), 1);
     expect_text(s, false, 200 * S, "");
-    assert_int_equal(prom_store_series(s), 0);
-    prom_store_free(s);
+    assert_int_equal(prometheus_store_series(s), 0);
+    prometheus_store_free(s);
 }
 
 static void test_resource_labels(void **state)
 {
     (void)state;
-    prom_store_cfg c = default_cfg();
+    prometheus_store_cfg c = default_cfg();
     c.resource_to_telemetry = true;
     c.exclude_service_attributes = true;
     c.without_scope_info = true;
     c.namespace_ = "acme";
-    prom_store *s = store_new(&c);
+    prometheus_store *s = store_new(&c);
     static const char j[] =
         "{\"resourceMetrics\":[{\"resource\":{\"attributes\":["
         "{\"key\":\"service.name\",\"value\":{\"stringValue\":\"chat\"}},"
@@ -303,7 +303,7 @@ static void test_resource_labels(void **state)
                 "# HELP acme_up \n"
                 "# TYPE acme_up gauge\n"
                 "acme_up{job=\"chat\",k8s_pod_name=\"p1\",team=\"point\"} 1\n");
-    prom_store_free(s);
+    prometheus_store_free(s);
 
     /* resource_constant_labels: included patterns, excluded wins */
     const char *inc[] = {"k8s.*", "team"};
@@ -320,17 +320,17 @@ static void test_resource_labels(void **state)
     char *got = render(s, false, 1);
     assert_non_null(strstr(got, "up{job=\"chat\",team=\"point\"} 1\n"));
     free(got);
-    prom_store_free(s);
+    prometheus_store_free(s);
 }
 
 static void test_limits_and_conflicts(void **state)
 {
     (void)state;
-    prom_store_cfg c = default_cfg();
+    prometheus_store_cfg c = default_cfg();
     c.without_scope_info = true;
     c.max_series = 2;
-    prom_store *s = store_new(&c);
-    prom_add_stats st;
+    prometheus_store *s = store_new(&c);
+    prometheus_add_stats st;
     char j[1024];
     for (int i = 0; i < 4; i++) {
         snprintf(j, sizeof j,
@@ -340,7 +340,7 @@ static void test_limits_and_conflicts(void **state)
                  i, i);
         add_json(s, j, 0, &st);
     }
-    assert_int_equal(prom_store_series(s), 2);
+    assert_int_equal(prometheus_store_series(s), 2);
     assert_int_equal(st.dropped, 1);
     assert_non_null(strstr(st.reason, "max_series"));
     /* an existing series still updates at the limit */
@@ -351,7 +351,7 @@ static void test_limits_and_conflicts(void **state)
              0, &st);
     assert_int_equal(st.points, 1);
     expect_text(s, false, 1, "# HELP g \n# TYPE g gauge\ng{i=\"0\"} 7\ng{i=\"1\"} 1\n");
-    prom_store_free(s);
+    prometheus_store_free(s);
 
     /* a counter and a histogram named alike: the first type wins, the other is dropped */
     c.max_series = 0;
@@ -369,15 +369,15 @@ static void test_limits_and_conflicts(void **state)
              "{\"name\":\"...\",\"gauge\":{\"dataPoints\":[{\"asInt\":\"1\"}]}}]}]}]}",
              0, &st);
     assert_int_equal(st.dropped, 1);
-    prom_store_free(s);
+    prometheus_store_free(s);
 }
 
 static void test_exponential_histogram(void **state)
 {
     (void)state;
-    prom_store_cfg c = default_cfg();
+    prometheus_store_cfg c = default_cfg();
     c.without_scope_info = true;
-    prom_store *s = store_new(&c);
+    prometheus_store *s = store_new(&c);
     /* scale 0: base 2; positive offset 1 -> buckets (2,4], (4,8]; zero bucket; one negative
      * bucket at offset 0 -> [-2,-1) with upper bound -1 */
     add_json(s,
@@ -397,11 +397,11 @@ static void test_exponential_histogram(void **state)
                 "e_bucket{le=\"+Inf\"} 7\n"
                 "e_sum 20\n"
                 "e_count 7\n");
-    prom_store_free(s);
+    prometheus_store_free(s);
 }
 
 typedef struct worker_arg {
-    prom_store *s;
+    prometheus_store *s;
     int n;
 } worker_arg;
 
@@ -411,8 +411,8 @@ static void *adder(void *p)
     char j[1024];
     for (int i = 0; i < a->n; i++) {
         pd_batch *b = batch_json(sum_json(j, sizeof j, 1, true, 1, 100, 101 + i, 0));
-        prom_add_stats st;
-        prom_store_add(a->s, b, 0, &st);
+        prometheus_add_stats st;
+        prometheus_store_add(a->s, b, 0, &st);
         pd_batch_unref(b);
     }
     return NULL;
@@ -424,7 +424,7 @@ static void *scraper(void *p)
     for (int i = 0; i < a->n; i++) {
         gb_sbuf o;
         gb_sbuf_init(&o, 0);
-        prom_store_render(a->s, (i & 1) != 0, 1, &o);
+        prometheus_store_render(a->s, (i & 1) != 0, 1, &o);
         gb_sbuf_free(&o);
     }
     return NULL;
@@ -433,9 +433,9 @@ static void *scraper(void *p)
 static void test_concurrent_add_and_scrape(void **state)
 {
     (void)state;
-    prom_store_cfg c = default_cfg();
+    prometheus_store_cfg c = default_cfg();
     c.without_scope_info = true;
-    prom_store *s = store_new(&c);
+    prometheus_store *s = store_new(&c);
     pthread_t t[4];
     worker_arg a = {s, 200};
     for (int i = 0; i < 3; i++)
@@ -445,7 +445,7 @@ static void test_concurrent_add_and_scrape(void **state)
         pthread_join(t[i], NULL);
     expect_text(s, false, 1,
                 "# HELP tokens_total \n# TYPE tokens_total counter\ntokens_total 600\n");
-    prom_store_free(s);
+    prometheus_store_free(s);
 }
 
 int main(void)
