@@ -241,6 +241,14 @@ service:
                 proc.kill()
                 proc.wait(timeout=5)
                 failures.append("collector did not stop on SIGTERM")
+            if proc.returncode not in (0, None) and not failures:
+                failures.append(f"collector exited with {proc.returncode}")
+        try:
+            with open(os.path.join(tmp, "stderr.log"), errors="replace") as f:
+                if "Sanitizer" in f.read():
+                    failures.append("sanitizer report in the collector's stderr")
+        except OSError:
+            pass
         if failures:
             try:
                 with open(os.path.join(tmp, "stderr.log"), errors="replace") as f:
