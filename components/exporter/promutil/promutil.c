@@ -631,25 +631,22 @@ static gb_status attr_string(const pd_attrs *a, const char *key, gb_sbuf *out, b
 
 void promutil_job_instance(const pd_attrs *resource, gb_sbuf *job, gb_sbuf *instance)
 {
-    bool have_name = false, have_ns = false, have_inst = false;
-    gb_sbuf name;
-    gb_sbuf_init(&name, 0);
-    attr_string(resource, "service.name", &name, &have_name);
+    bool found = false;
     if (job) {
         gb_sbuf_reset(job);
-        if (have_name) {
-            attr_string(resource, "service.namespace", job, &have_ns);
-            if (have_ns) gb_sbuf_putc(job, '/');
-            gb_sbuf_append(job, name.data ? name.data : "", name.len);
+        if (resource && pd_attrs_find(resource, GB_STR_LIT("service.name"))) {
+            /* otelcol: "<namespace>/<name>" when service.namespace exists (even empty) */
+            attr_string(resource, "service.namespace", job, &found);
+            if (found) gb_sbuf_putc(job, '/');
+            attr_string(resource, "service.name", job, &found);
         }
         gb_sbuf_append(job, "", 0);
     }
     if (instance) {
         gb_sbuf_reset(instance);
-        attr_string(resource, "service.instance.id", instance, &have_inst);
+        attr_string(resource, "service.instance.id", instance, &found);
         gb_sbuf_append(instance, "", 0);
     }
-    gb_sbuf_free(&name);
 }
 
 /* ---- label sets ---------------------------------------------------------------------------- */
@@ -658,6 +655,8 @@ void promutil_labels_init(promutil_labels *ls)
 {
     memset(ls, 0, sizeof *ls);
     gb_sbuf_init(&ls->store, 0);
+    for (size_t i = 0; i < sizeof ls->scratch / sizeof ls->scratch[0]; i++)
+        gb_sbuf_init(&ls->scratch[i], 0);
 }
 
 void promutil_labels_reset(promutil_labels *ls)
@@ -672,6 +671,8 @@ void promutil_labels_free(promutil_labels *ls)
     free(ls->ent);
     free(ls->order);
     gb_sbuf_free(&ls->store);
+    for (size_t i = 0; i < sizeof ls->scratch / sizeof ls->scratch[0]; i++)
+        gb_sbuf_free(&ls->scratch[i]);
     memset(ls, 0, sizeof *ls);
 }
 
@@ -779,8 +780,7 @@ gb_status promutil_labels_put_attrs(promutil_labels *ls, const pd_attrs *a, cons
                                     promutil_put_mode mode)
 {
     gb_status st = GB_OK;
-    gb_sbuf key;
-    gb_sbuf_init(&key, 0);
+    gb_sbuf *key = &ls->scratch[0], *val = &ls->scratch[1];
     if (!a || !a->n) goto out;
     if (a->n > ls->order_cap) {
         uint32_t *no = realloc(ls->order, a->n * sizeof *no);
@@ -801,29 +801,25 @@ gb_status promutil_labels_put_attrs(promutil_labels *ls, const pd_attrs *a, cons
         ls->order[j] = i;
     }
     char name[PROMUTIL_NAME_MAX];
-    gb_sbuf val;
-    gb_sbuf_init(&val, 0);
     for (uint32_t k = 0; k < a->n && st == GB_OK; k++) {
         const pd_kv *kv = &a->v[ls->order[k]];
-        gb_sbuf_reset(&key);
-        if (prefix) gb_sbuf_puts(&key, prefix);
-        gb_sbuf_put_str(&key, kv->key);
-        if (key.err) {
-            st = key.err;
+        gb_sbuf_reset(key);
+        if (prefix) gb_sbuf_puts(key, prefix);
+        gb_sbuf_put_str(key, kv->key);
+        if (key->err) {
+            st = key->err;
             break;
         }
-        if (promutil_label_name(gb_str_n(key.data ? key.data : "", key.len), name, sizeof name) !=
-            GB_OK)
+        if (promutil_label_name(gb_str_n(key->data ? key->data : "", key->len), name,
+                                sizeof name) != GB_OK)
             continue;
-        gb_sbuf_reset(&val);
-        st = promutil_label_value(&kv->value, &val);
+        gb_sbuf_reset(val);
+        st = promutil_label_value(&kv->value, val);
         if (st != GB_OK) break;
-        st = promutil_labels_put(ls, gb_str_c(name), gb_str_n(val.data ? val.data : "", val.len),
+        st = promutil_labels_put(ls, gb_str_c(name), gb_str_n(val->data ? val->data : "", val->len),
                                  mode);
     }
-    gb_sbuf_free(&val);
 out:
-    gb_sbuf_free(&key);
     return st;
 }
 
@@ -866,9 +862,7 @@ gb_status promutil_point_labels(promutil_labels *ls, const pd_resource *res, con
                                 const pd_attrs *point_attrs, const promutil_label_opts *opts)
 {
     gb_status st = GB_OK;
-    gb_sbuf job, inst;
-    gb_sbuf_init(&job, 0);
-    gb_sbuf_init(&inst, 0);
+    gb_sbuf *job = &ls->scratch[2], *inst = &ls->scratch[3];
     promutil_labels_reset(ls);
     st = promutil_labels_put_attrs(ls, point_attrs, NULL, PROMUTIL_JOIN);
     if (st != GB_OK) goto out;
@@ -887,18 +881,18 @@ gb_status promutil_point_labels(promutil_labels *ls, const pd_resource *res, con
         if (st != GB_OK) goto out;
     }
     if (opts && opts->job_instance && res) {
-        promutil_job_instance(&res->attrs, &job, &inst);
-        if (job.err || inst.err) {
-            st = job.err ? job.err : inst.err;
+        promutil_job_instance(&res->attrs, job, inst);
+        if (job->err || inst->err) {
+            st = job->err ? job->err : inst->err;
             goto out;
         }
-        if (job.len) {
-            st = promutil_labels_put(ls, GB_STR_LIT("job"), gb_str_n(job.data, job.len),
+        if (job->len) {
+            st = promutil_labels_put(ls, GB_STR_LIT("job"), gb_str_n(job->data, job->len),
                                      PROMUTIL_REPLACE);
             if (st != GB_OK) goto out;
         }
-        if (inst.len) {
-            st = promutil_labels_put(ls, GB_STR_LIT("instance"), gb_str_n(inst.data, inst.len),
+        if (inst->len) {
+            st = promutil_labels_put(ls, GB_STR_LIT("instance"), gb_str_n(inst->data, inst->len),
                                      PROMUTIL_REPLACE);
             if (st != GB_OK) goto out;
         }
@@ -909,8 +903,6 @@ gb_status promutil_point_labels(promutil_labels *ls, const pd_resource *res, con
         if (st != GB_OK) goto out;
     }
 out:
-    gb_sbuf_free(&job);
-    gb_sbuf_free(&inst);
     return st;
 }
 

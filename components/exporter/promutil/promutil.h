@@ -96,6 +96,7 @@ typedef struct promutil_labels {
     uint32_t *order; /* scratch for sorting attributes */
     uint32_t order_cap;
     gb_sbuf store;
+    gb_sbuf scratch[4]; /* reused by put_attrs / point_labels: no allocation per call */
 } promutil_labels;
 
 void promutil_labels_init(promutil_labels *ls);
