@@ -456,8 +456,10 @@ void promutil_format_float(double v, char *out, size_t outlen)
 static void format_es6(double v, char *out, size_t outlen)
 {
     if (isnan(v) || isinf(v)) {
-        /* pcommon prints a JSON error text for these; keep Prometheus' spelling instead */
-        promutil_format_float(v, out, outlen);
+        /* pcommon's float64AsString prints encoding/json's error text for these */
+        char f[8];
+        promutil_format_float(v, f, sizeof f);
+        snprintf(out, outlen, "json: unsupported value: %s", f);
         return;
     }
     if (v == 0) {
@@ -533,9 +535,11 @@ static int kv_cmp(const void *a, const void *b)
     return x->key.len < y->key.len ? -1 : x->key.len > y->key.len;
 }
 
-static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth)
+/* *bad is set when a NaN or infinite double is met: json.Marshal fails then, and pcommon's
+ * AsString returns "" for the whole value. */
+static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth, bool *bad)
 {
-    char num[48];
+    char num[64];
     if (depth > 64) return gb_sbuf_puts(out, "null");
     switch (v->type) {
     case PD_ANY_STR:
@@ -549,7 +553,7 @@ static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth)
         break;
     case PD_ANY_DOUBLE:
         if (isnan(v->u.d) || isinf(v->u.d)) {
-            gb_sbuf_puts(out, "null");
+            *bad = true;
         } else {
             format_es6(v->u.d, num, sizeof num);
             gb_sbuf_puts(out, num);
@@ -564,7 +568,7 @@ static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth)
         gb_sbuf_putc(out, '[');
         for (uint32_t i = 0; i < v->u.arr.n; i++) {
             if (i) gb_sbuf_putc(out, ',');
-            put_json_value(out, &v->u.arr.v[i], depth + 1);
+            put_json_value(out, &v->u.arr.v[i], depth + 1, bad);
         }
         gb_sbuf_putc(out, ']');
         break;
@@ -582,7 +586,7 @@ static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth)
             if (out->len && out->data[out->len - 1] != '{') gb_sbuf_putc(out, ',');
             put_json_string(out, sorted[i]->key);
             gb_sbuf_putc(out, ':');
-            put_json_value(out, &sorted[i]->value, depth + 1);
+            put_json_value(out, &sorted[i]->value, depth + 1, bad);
         }
         gb_sbuf_putc(out, '}');
         free(sorted);
@@ -597,7 +601,7 @@ static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth)
 
 gb_status promutil_label_value(const pd_any *v, gb_sbuf *out)
 {
-    char num[48];
+    char num[64];
     switch (v->type) {
     case PD_ANY_EMPTY:
         return out->err;
@@ -613,8 +617,16 @@ gb_status promutil_label_value(const pd_any *v, gb_sbuf *out)
     case PD_ANY_BYTES:
         return put_base64(out, v->u.str);
     case PD_ANY_ARRAY:
-    case PD_ANY_KVLIST:
-        return put_json_value(out, v, 0);
+    case PD_ANY_KVLIST: {
+        size_t mark = out->len;
+        bool bad = false;
+        gb_status st = put_json_value(out, v, 0, &bad);
+        if (st == GB_OK && bad) {
+            out->len = mark;
+            if (out->data) out->data[mark] = '\0';
+        }
+        return st;
+    }
     }
     return out->err;
 }
