@@ -3,8 +3,8 @@
  *
  * How: consume goes through the exporter helper (no queue, no retries, as otelcol) so the
  * standard otelcol_exporter_sent/send_failed_metric_points self-metrics count it; the export
- * function accumulates the batch into a prom_store (store.c: latest value per series, delta sums
- * and histograms turned cumulative, expiry, target_info) and returns at once. The HTTP handler
+ * function accumulates the batch into a prometheus_store (store.c: latest value per series, delta
+ * sums and histograms turned cumulative, expiry, target_info) and returns at once. The HTTP handler
  * runs on a network worker (the shared HTTP/1.1 server, optional TLS) and renders the store:
  * text format 0.0.4, or OpenMetrics 1.0.0 when enable_open_metrics is set and the scrape's Accept
  * header asks for application/openmetrics-text. Other paths answer 404, other methods 405.
@@ -23,47 +23,20 @@
 #include "extension/httpext/httpext.h"
 #include "net/net.h"
 #include "pipeline/exporter_helper.h"
+#include "prometheus.h"
 #include "store.h"
 
 /* ---- config --------------------------------------------------------------------------------- */
 
-typedef struct prom_r2t_cfg {
-    bool enabled;
-    bool exclude_service_attributes;
-} prom_r2t_cfg;
-
-typedef struct prom_rcl_cfg {
-    cfg_strings included;
-    cfg_strings excluded;
-} prom_rcl_cfg;
-
-typedef struct prom_cfg {
-    char *endpoint;
-    net_tls_server_cfg tls;
-    bool tls_set;
-    char *namespace_;
-    cfg_strmap const_labels;
-    bool send_timestamps;
-    int64_t metric_expiration;
-    prom_r2t_cfg r2t;
-    prom_rcl_cfg rcl;
-    bool rcl_set;
-    bool enable_open_metrics;
-    bool without_scope_info;
-    bool add_metric_suffixes;
-    char *translation_strategy;
-    int64_t max_series;
-} prom_cfg;
-
 static const cfg_field r2t_fields[] = {
     {.key = "enabled",
      .type = CFG_T_BOOL,
-     .offset = offsetof(prom_r2t_cfg, enabled),
+     .offset = offsetof(prometheus_r2t_cfg, enabled),
      .def = "false",
      .doc = "copy every resource attribute to the metric labels"},
     {.key = "exclude_service_attributes",
      .type = CFG_T_BOOL,
-     .offset = offsetof(prom_r2t_cfg, exclude_service_attributes),
+     .offset = offsetof(prometheus_r2t_cfg, exclude_service_attributes),
      .def = "false",
      .doc = "but not service.name, service.namespace, service.instance.id (job / instance)"},
 };
@@ -72,18 +45,18 @@ static CFG_TABLE(r2t_table, r2t_fields, NULL);
 static const cfg_field rcl_fields[] = {
     {.key = "included",
      .type = CFG_T_STRINGS,
-     .offset = offsetof(prom_rcl_cfg, included),
+     .offset = offsetof(prometheus_rcl_cfg, included),
      .doc = "wildcard patterns of resource attribute keys to add as labels"},
     {.key = "excluded",
      .type = CFG_T_STRINGS,
-     .offset = offsetof(prom_rcl_cfg, excluded),
+     .offset = offsetof(prometheus_rcl_cfg, excluded),
      .doc = "wildcard patterns of keys never added (wins over included)"},
 };
 static CFG_TABLE(rcl_table, rcl_fields, NULL);
 
-static void prom_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d)
+static void prometheus_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d)
 {
-    prom_cfg *c = obj;
+    prometheus_cfg *c = obj;
     const cfg_node *n = node ? cfg_node_get(node, "endpoint") : NULL;
     cfg_mark m = n ? n->mark : (node ? node->mark : (cfg_mark){0});
     char p[512], err[300];
@@ -128,101 +101,101 @@ static void prom_validate(void *obj, const cfg_node *node, const char *path, cfg
     }
 }
 
-static const cfg_field prom_fields[] = {
+static const cfg_field prometheus_fields[] = {
     {.key = "endpoint",
      .type = CFG_T_STRING,
-     .offset = offsetof(prom_cfg, endpoint),
+     .offset = offsetof(prometheus_cfg, endpoint),
      .flags = CFG_F_REQUIRED,
      .doc = "host:port to serve /metrics on (required)"},
     {.key = "tls",
      .type = CFG_T_SECTION,
-     .offset = offsetof(prom_cfg, tls),
+     .offset = offsetof(prometheus_cfg, tls),
      .sub = &net_tls_server_table,
      .flags = CFG_F_TRACK_SET | CFG_F_NULLABLE,
-     .set_offset = offsetof(prom_cfg, tls_set),
+     .set_offset = offsetof(prometheus_cfg, tls_set),
      .doc = "TLS server settings"},
     {.key = "namespace",
      .type = CFG_T_STRING,
-     .offset = offsetof(prom_cfg, namespace_),
+     .offset = offsetof(prometheus_cfg, namespace_),
      .def = "",
      .doc = "prefix of every metric name (<namespace>_<name>)"},
     {.key = "const_labels",
      .type = CFG_T_STRMAP,
-     .offset = offsetof(prom_cfg, const_labels),
+     .offset = offsetof(prometheus_cfg, const_labels),
      .doc = "labels added to every series (names sanitized; a point's own label wins)"},
     {.key = "send_timestamps",
      .type = CFG_T_BOOL,
-     .offset = offsetof(prom_cfg, send_timestamps),
+     .offset = offsetof(prometheus_cfg, send_timestamps),
      .def = "false",
      .doc = "write each sample's timestamp"},
     {.key = "metric_expiration",
      .type = CFG_T_DURATION,
-     .offset = offsetof(prom_cfg, metric_expiration),
+     .offset = offsetof(prometheus_cfg, metric_expiration),
      .def = "5m",
      .doc = "series not updated for this long are no longer served (0: never)"},
     {.key = "resource_to_telemetry_conversion",
      .type = CFG_T_SECTION,
-     .offset = offsetof(prom_cfg, r2t),
+     .offset = offsetof(prometheus_cfg, r2t),
      .sub = &r2t_table,
      .flags = CFG_F_NULLABLE,
      .doc = "resource attributes as metric labels"},
     {.key = "resource_constant_labels",
      .type = CFG_T_SECTION,
-     .offset = offsetof(prom_cfg, rcl),
+     .offset = offsetof(prometheus_cfg, rcl),
      .sub = &rcl_table,
      .flags = CFG_F_TRACK_SET | CFG_F_NULLABLE,
-     .set_offset = offsetof(prom_cfg, rcl_set),
+     .set_offset = offsetof(prometheus_cfg, rcl_set),
      .doc = "resource attributes (by key pattern) as labels; wins over "
             "resource_to_telemetry_conversion"},
     {.key = "enable_open_metrics",
      .type = CFG_T_BOOL,
-     .offset = offsetof(prom_cfg, enable_open_metrics),
+     .offset = offsetof(prometheus_cfg, enable_open_metrics),
      .def = "false",
      .doc = "serve OpenMetrics 1.0.0 to scrapes that accept it"},
     {.key = "without_scope_info",
      .type = CFG_T_BOOL,
-     .offset = offsetof(prom_cfg, without_scope_info),
+     .offset = offsetof(prometheus_cfg, without_scope_info),
      .def = "false",
      .doc = "no otel_scope_* labels"},
     {.key = "add_metric_suffixes",
      .type = CFG_T_BOOL,
-     .offset = offsetof(prom_cfg, add_metric_suffixes),
+     .offset = offsetof(prometheus_cfg, add_metric_suffixes),
      .def = "true",
      .doc = "unit and _total suffixes (ignored when translation_strategy is set)"},
     {.key = "translation_strategy",
      .type = CFG_T_STRING,
-     .offset = offsetof(prom_cfg, translation_strategy),
+     .offset = offsetof(prometheus_cfg, translation_strategy),
      .doc = "UnderscoreEscapingWithSuffixes or UnderscoreEscapingWithoutSuffixes"},
     {.key = "max_series",
      .type = CFG_T_INT,
-     .offset = offsetof(prom_cfg, max_series),
+     .offset = offsetof(prometheus_cfg, max_series),
      .def = "0",
      .min = 0,
      .max = 1e12,
      .doc = "most series kept (new ones beyond are dropped and counted); 0: unlimited"},
 };
-static CFG_TABLE(prom_table, prom_fields, prom_validate);
+CFG_TABLE(prometheus_cfg_table, prometheus_fields, prometheus_validate);
 
 /* ---- component ------------------------------------------------------------------------------ */
 
-typedef struct prom_state {
+typedef struct prometheus_state {
     pl_component *c;
-    const prom_cfg *cfg;
-    prom_store *store;
+    const prometheus_cfg *cfg;
+    prometheus_store *store;
     httpext http;
     pl_exphelper *helper;
     promutil_label *const_labels;
     char (*const_names)[PROMUTIL_NAME_MAX];
-} prom_state;
+} prometheus_state;
 
-static gb_status prom_export(void *ctx, unsigned thread, pd_batch *b, int64_t deadline_ns,
-                             pl_export_result *res)
+static gb_status prometheus_export(void *ctx, unsigned thread, pd_batch *b, int64_t deadline_ns,
+                                   pl_export_result *res)
 {
     (void)thread;
     (void)deadline_ns;
-    prom_state *s = ctx;
-    prom_add_stats stats;
-    gb_status st = prom_store_add(s->store, b, gb_mono_ns(), &stats);
+    prometheus_state *s = ctx;
+    prometheus_add_stats stats;
+    gb_status st = prometheus_store_add(s->store, b, gb_mono_ns(), &stats);
     if (stats.dropped)
         gb_log(GB_LOG_WARN, s->c->full_id, "dropped %llu metric points: %s",
                (unsigned long long)stats.dropped, stats.reason);
@@ -243,9 +216,9 @@ static bool accepts_openmetrics(const net_http_request *req)
     return false;
 }
 
-static void prom_handle(const net_http_request *req, net_http_response *resp, void *arg)
+static void prometheus_handle(const net_http_request *req, net_http_response *resp, void *arg)
 {
-    prom_state *s = arg;
+    prometheus_state *s = arg;
     if (!gb_str_eq_c(req->path, "/metrics")) {
         net_http_resp_set(resp, 404, "text/plain; charset=utf-8", "404 page not found\n", 19);
         return;
@@ -257,7 +230,7 @@ static void prom_handle(const net_http_request *req, net_http_response *resp, vo
         return;
     }
     bool om = s->cfg->enable_open_metrics && accepts_openmetrics(req);
-    gb_status st = prom_store_render(s->store, om, gb_mono_ns(), &resp->body);
+    gb_status st = prometheus_store_render(s->store, om, gb_mono_ns(), &resp->body);
     if (st != GB_OK) {
         gb_sbuf_reset(&resp->body);
         char msg[128];
@@ -272,11 +245,11 @@ static void prom_handle(const net_http_request *req, net_http_response *resp, vo
     if (head) gb_sbuf_reset(&resp->body);
 }
 
-static gb_status prom_create(pl_component *c)
+static gb_status prometheus_create(pl_component *c)
 {
     gb_status st = GB_ERR_NOMEM;
-    const prom_cfg *cfg = c->cfg;
-    prom_state *s = calloc(1, sizeof *s);
+    const prometheus_cfg *cfg = c->cfg;
+    prometheus_state *s = calloc(1, sizeof *s);
     if (!s) goto fail;
     s->c = c;
     s->cfg = cfg;
@@ -294,7 +267,7 @@ static gb_status prom_create(pl_component *c)
                 cfg->const_labels.values[i] ? cfg->const_labels.values[i] : "";
         }
     }
-    prom_store_cfg sc = {
+    prometheus_store_cfg sc = {
         .namespace_ = cfg->namespace_,
         .add_suffixes = cfg->add_metric_suffixes,
         .send_timestamps = cfg->send_timestamps,
@@ -311,17 +284,17 @@ static gb_status prom_create(pl_component *c)
         .n_const_labels = n,
         .max_series = (uint64_t)cfg->max_series,
     };
-    st = prom_store_new(&sc, &s->store);
+    st = prometheus_store_new(&sc, &s->store);
     if (st != GB_OK) goto fail;
     return GB_OK;
 fail:
     return st; /* destroy frees what was built */
 }
 
-static gb_status prom_start(pl_component *c, pl_host *host)
+static gb_status prometheus_start(pl_component *c, pl_host *host)
 {
-    prom_state *s = c->state;
-    const prom_cfg *cfg = s->cfg;
+    prometheus_state *s = c->state;
+    const prometheus_cfg *cfg = s->cfg;
     pl_retry_cfg r;
     pl_queue_cfg q;
     pl_retry_cfg_default(&r);
@@ -333,22 +306,22 @@ static gb_status prom_start(pl_component *c, pl_host *host)
                            .signal = PD_METRICS,
                            .retry = &r,
                            .queue = &q,
-                           .export_fn = prom_export,
+                           .export_fn = prometheus_export,
                            .ctx = s};
     gb_status st = pl_exphelper_new(&o, &s->helper);
     if (st == GB_OK) st = pl_exphelper_start(s->helper);
     if (st != GB_OK) return st;
     st = httpext_start(&s->http, c, host, cfg->endpoint, cfg->tls_set ? &cfg->tls : NULL, 1 << 16,
-                       prom_handle, s);
+                       prometheus_handle, s);
     if (st == GB_OK)
         gb_log(GB_LOG_INFO, c->full_id, "serving Prometheus metrics on %s%s/metrics",
                cfg->tls_set ? "https://" : "http://", cfg->endpoint);
     return st;
 }
 
-static gb_status prom_consume(pl_component *c, pd_batch *b)
+static gb_status prometheus_consume(pl_component *c, pd_batch *b)
 {
-    prom_state *s = c->state;
+    prometheus_state *s = c->state;
     if (b->signal != PD_METRICS || !s->helper) {
         pd_batch_unref(b);
         return GB_ERR_PERMANENT; /* the graph only connects metrics pipelines */
@@ -356,22 +329,22 @@ static gb_status prom_consume(pl_component *c, pd_batch *b)
     return pl_exphelper_consume(s->helper, b);
 }
 
-static gb_status prom_shutdown(pl_component *c, int64_t deadline_ns)
+static gb_status prometheus_shutdown(pl_component *c, int64_t deadline_ns)
 {
-    prom_state *s = c->state;
+    prometheus_state *s = c->state;
     if (!s) return GB_OK;
     httpext_stop(&s->http);
     if (s->helper) pl_exphelper_shutdown(s->helper, deadline_ns);
     return GB_OK;
 }
 
-static void prom_destroy(pl_component *c)
+static void prometheus_destroy(pl_component *c)
 {
-    prom_state *s = c->state;
+    prometheus_state *s = c->state;
     if (!s) return;
     httpext_free(&s->http);
     pl_exphelper_free(s->helper);
-    prom_store_free(s->store);
+    prometheus_store_free(s->store);
     free(s->const_labels);
     free(s->const_names);
     free(s);
@@ -382,12 +355,12 @@ const pl_descriptor exporter_prometheus_descriptor = {
     .kind = PL_EXPORTER,
     .type = "prometheus",
     .stability = {PL_UNSUPPORTED, PL_BETA, PL_UNSUPPORTED},
-    .config = &prom_table,
-    .config_size = sizeof(prom_cfg),
+    .config = &prometheus_cfg_table,
+    .config_size = sizeof(prometheus_cfg),
     .doc = "serves received metrics at /metrics for Prometheus to scrape",
-    .create = prom_create,
-    .start = prom_start,
-    .consume = prom_consume,
-    .shutdown = prom_shutdown,
-    .destroy = prom_destroy,
+    .create = prometheus_create,
+    .start = prometheus_start,
+    .consume = prometheus_consume,
+    .shutdown = prometheus_shutdown,
+    .destroy = prometheus_destroy,
 };

@@ -39,12 +39,12 @@
 
 #define MAX_BUCKETS 4096
 
-typedef enum prom_type {
+typedef enum prometheus_type {
     PT_GAUGE = 0,
     PT_COUNTER,
     PT_HISTOGRAM,
     PT_SUMMARY,
-} prom_type;
+} prometheus_type;
 
 static const char *const k_type_names[] = {"gauge", "counter", "histogram", "summary"};
 
@@ -62,7 +62,7 @@ typedef struct family {
     hnode h;
     char *name;
     char *help;
-    prom_type type;
+    prometheus_type type;
     uint64_t n_series;
 } family;
 
@@ -90,9 +90,9 @@ typedef struct target {
     series *s;
 } target;
 
-struct prom_store {
+struct prometheus_store {
     pthread_mutex_t mu;
-    prom_store_cfg cfg; /* strings below are owned copies */
+    prometheus_store_cfg cfg; /* strings below are owned copies */
     char *ns;
     promutil_label *const_labels;
     char **rcl_inc, **rcl_exc;
@@ -177,10 +177,10 @@ static void free_series_mem(series *s)
     free(s);
 }
 
-gb_status prom_store_new(const prom_store_cfg *cfg, prom_store **out)
+gb_status prometheus_store_new(const prometheus_store_cfg *cfg, prometheus_store **out)
 {
     gb_status st = GB_ERR_NOMEM;
-    prom_store *s = calloc(1, sizeof *s);
+    prometheus_store *s = calloc(1, sizeof *s);
     if (!s) goto fail;
     pthread_mutex_init(&s->mu, NULL);
     s->cfg = *cfg;
@@ -220,12 +220,12 @@ gb_status prom_store_new(const prom_store_cfg *cfg, prom_store **out)
     *out = s;
     return GB_OK;
 fail:
-    prom_store_free(s);
+    prometheus_store_free(s);
     *out = NULL;
     return st;
 }
 
-void prom_store_free(prom_store *s)
+void prometheus_store_free(prometheus_store *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->series.nb; i++) {
@@ -269,7 +269,7 @@ void prom_store_free(prom_store *s)
     free(s);
 }
 
-uint64_t prom_store_series(prom_store *s)
+uint64_t prometheus_store_series(prometheus_store *s)
 {
     pthread_mutex_lock(&s->mu);
     uint64_t n = s->n_series;
@@ -279,7 +279,7 @@ uint64_t prom_store_series(prom_store *s)
 
 /* ---- families and series (locked) ----------------------------------------------------------- */
 
-static family *fam_find(prom_store *s, const char *name, uint64_t h)
+static family *fam_find(prometheus_store *s, const char *name, uint64_t h)
 {
     for (hnode *n = ht_first(&s->fams, h); n; n = n->next) {
         family *f = (family *)n;
@@ -288,7 +288,8 @@ static family *fam_find(prom_store *s, const char *name, uint64_t h)
     return NULL;
 }
 
-static gb_status fam_get(prom_store *s, const char *name, gb_str help, prom_type type, family **out)
+static gb_status fam_get(prometheus_store *s, const char *name, gb_str help, prometheus_type type,
+                         family **out)
 {
     uint64_t h = hash_mix(1469598103934665603ULL, name, strlen(name));
     family *f = fam_find(s, name, h);
@@ -319,7 +320,7 @@ static uint64_t series_hash(const family *f, const char *labels, size_t len)
     return hash_mix(h, labels, len);
 }
 
-static series *series_find(prom_store *s, const family *f, const char *labels, size_t len,
+static series *series_find(prometheus_store *s, const family *f, const char *labels, size_t len,
                            uint64_t h)
 {
     for (hnode *n = ht_first(&s->series, h); n; n = n->next) {
@@ -331,7 +332,7 @@ static series *series_find(prom_store *s, const family *f, const char *labels, s
     return NULL;
 }
 
-static void series_delete(prom_store *s, series *x)
+static void series_delete(prometheus_store *s, series *x)
 {
     ht_remove(&s->series, &x->h);
     s->n_series--;
@@ -350,7 +351,7 @@ static void series_delete(prom_store *s, series *x)
     free_series_mem(x);
 }
 
-static void sweep_locked(prom_store *s, int64_t now)
+static void sweep_locked(prometheus_store *s, int64_t now)
 {
     s->last_sweep = now;
     if (s->cfg.expiration_ns <= 0) return;
@@ -367,7 +368,7 @@ static void sweep_locked(prom_store *s, int64_t now)
 
 /* A translated point, computed outside the lock. */
 typedef struct pt {
-    prom_type type;
+    prometheus_type type;
     bool delta;
     bool no_value;
     uint64_t start_ns, time_ns;
@@ -502,10 +503,10 @@ static gb_status apply_point(series *x, const pt *p, bool isnew)
     return GB_OK;
 }
 
-static void drop(prom_add_stats *st, uint64_t n, const char *fmt, ...)
+static void drop(prometheus_add_stats *st, uint64_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void drop(prom_add_stats *st, uint64_t n, const char *fmt, ...)
+static void drop(prometheus_add_stats *st, uint64_t n, const char *fmt, ...)
 {
     st->dropped += n;
     va_list ap;
@@ -515,9 +516,9 @@ static void drop(prom_add_stats *st, uint64_t n, const char *fmt, ...)
 }
 
 /* Stores one translated point under (family name, label text). Takes the lock. */
-static gb_status store_point(prom_store *s, const char *name, gb_str help, const pt *p,
+static gb_status store_point(prometheus_store *s, const char *name, gb_str help, const pt *p,
                              const char *labels, size_t llen, int64_t now, target *tgt_new,
-                             prom_add_stats *stats)
+                             prometheus_add_stats *stats)
 {
     gb_status st = GB_OK;
     pthread_mutex_lock(&s->mu);
@@ -645,6 +646,17 @@ static gb_status ensure_buckets(scratch *w, uint32_t n)
     return GB_OK;
 }
 
+/* Room for n promoted / filtered resource attributes. */
+static gb_status ensure_rattrs(scratch *w, uint32_t n)
+{
+    if (n <= w->rcap) return GB_OK;
+    pd_kv *v = realloc(w->rattrs, n * sizeof *v);
+    if (!v) return GB_ERR_NOMEM;
+    w->rattrs = v;
+    w->rcap = n;
+    return GB_OK;
+}
+
 static void escape_label_value(gb_sbuf *o, const char *v)
 {
     for (const char *p = v; *p; p++) {
@@ -696,18 +708,15 @@ static bool key_matches(gb_str key, const char *const *pats, uint32_t n, char *b
 
 /* The resource attributes promoted to labels (resource_constant_labels, else
  * resource_to_telemetry_conversion). */
-static gb_status promoted_attrs(const prom_store *s, scratch *w, const pd_attrs *ra, pd_attrs *out)
+static gb_status promoted_attrs(const prometheus_store *s, scratch *w, const pd_attrs *ra,
+                                pd_attrs *out)
 {
     out->v = NULL;
     out->n = out->cap = 0;
-    const prom_store_cfg *c = &s->cfg;
+    const prometheus_store_cfg *c = &s->cfg;
     if (!c->rcl_set && !c->resource_to_telemetry) return GB_OK;
-    if (ra->n > w->rcap) {
-        pd_kv *v = realloc(w->rattrs, ra->n * sizeof *v);
-        if (!v) return GB_ERR_NOMEM;
-        w->rattrs = v;
-        w->rcap = ra->n;
-    }
+    gb_status st = ensure_rattrs(w, ra->n);
+    if (st != GB_OK) return st;
     char key[512];
     for (uint32_t i = 0; i < ra->n; i++) {
         gb_str k = ra->v[i].key;
@@ -944,23 +953,13 @@ static gb_status target_labels(scratch *w, const pd_resource *res, gb_sbuf *key,
     promutil_labels_reset(&w->ls);
     /* the service.* attributes become job / instance; the rest are labels (colliding names
      * joined with ';' like otelcol) */
-    {
-        uint32_t n = res->attrs.n;
-        if (n > w->rcap) {
-            pd_kv *v = realloc(w->rattrs, n * sizeof *v);
-            if (!v) {
-                st = GB_ERR_NOMEM;
-                goto out;
-            }
-            w->rattrs = v;
-            w->rcap = n;
-        }
-        pd_attrs other = {w->rattrs, 0, 0};
-        for (uint32_t i = 0; i < n; i++)
-            if (!is_service_key(res->attrs.v[i].key)) w->rattrs[other.n++] = res->attrs.v[i];
-        st = promutil_labels_put_attrs(&w->ls, &other, NULL, PROMUTIL_JOIN);
-        if (st != GB_OK) goto out;
-    }
+    st = ensure_rattrs(w, res->attrs.n);
+    if (st != GB_OK) goto out;
+    pd_attrs other = {w->rattrs, 0, 0};
+    for (uint32_t i = 0; i < res->attrs.n; i++)
+        if (!is_service_key(res->attrs.v[i].key)) w->rattrs[other.n++] = res->attrs.v[i];
+    st = promutil_labels_put_attrs(&w->ls, &other, NULL, PROMUTIL_JOIN);
+    if (st != GB_OK) goto out;
     if (job.len)
         st = promutil_labels_put(&w->ls, GB_STR_LIT("job"), gb_str_n(job.data, job.len),
                                  PROMUTIL_REPLACE);
@@ -980,7 +979,8 @@ out:
     return st;
 }
 
-gb_status prom_store_add(prom_store *s, const pd_batch *b, int64_t now, prom_add_stats *stats)
+gb_status prometheus_store_add(prometheus_store *s, const pd_batch *b, int64_t now,
+                               prometheus_add_stats *stats)
 {
     gb_status st = GB_OK;
     scratch w;
@@ -1227,7 +1227,7 @@ static void render_series(const line_ctx *l, const family *f, const char *fname)
     }
 }
 
-gb_status prom_store_render(prom_store *s, bool om, int64_t now, gb_sbuf *o)
+gb_status prometheus_store_render(prometheus_store *s, bool om, int64_t now, gb_sbuf *o)
 {
     gb_status st = GB_OK;
     family **fams = NULL;

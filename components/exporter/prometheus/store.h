@@ -14,7 +14,7 @@
 #include "exporter/promutil/promutil.h"
 #include "pdata/pdata.h"
 
-typedef struct prom_store_cfg {
+typedef struct prometheus_store_cfg {
     const char *namespace_;          /* NULL/"": none */
     bool add_suffixes;               /* unit and type suffixes (default true) */
     bool send_timestamps;            /* write sample timestamps */
@@ -32,25 +32,27 @@ typedef struct prom_store_cfg {
     const promutil_label *const_labels; /* names already valid; copied */
     uint32_t n_const_labels;
     uint64_t max_series; /* 0: unlimited; new series beyond it are dropped */
-} prom_store_cfg;
+} prometheus_store_cfg;
 
-typedef struct prom_store prom_store;
+typedef struct prometheus_store prometheus_store;
 
-typedef struct prom_add_stats {
+typedef struct prometheus_add_stats {
     uint64_t points;  /* points stored */
     uint64_t dropped; /* points refused (limit, type conflict, invalid name, unsupported) */
     char reason[160]; /* last drop reason, "" when none */
-} prom_add_stats;
+} prometheus_add_stats;
 
-gb_status prom_store_new(const prom_store_cfg *cfg, prom_store **out);
-void prom_store_free(prom_store *s);
+gb_status prometheus_store_new(const prometheus_store_cfg *cfg, prometheus_store **out);
+void prometheus_store_free(prometheus_store *s);
 /* Accumulates every point of a metrics batch; now_mono is gb_mono_ns() (a parameter for tests).
  * Returns GB_ERR_NOMEM only when memory ran out (what was stored so far stays). */
-gb_status prom_store_add(prom_store *s, const pd_batch *b, int64_t now_mono, prom_add_stats *st);
+gb_status prometheus_store_add(prometheus_store *s, const pd_batch *b, int64_t now_mono,
+                               prometheus_add_stats *st);
 /* Drops expired series and writes the exposition: text format 0.0.4, or OpenMetrics 1.0.0 when
  * openmetrics. Families are sorted by name, series by labels. */
-gb_status prom_store_render(prom_store *s, bool openmetrics, int64_t now_mono, gb_sbuf *out);
+gb_status prometheus_store_render(prometheus_store *s, bool openmetrics, int64_t now_mono,
+                                  gb_sbuf *out);
 /* Live series (metric series plus target_info series). */
-uint64_t prom_store_series(prom_store *s);
+uint64_t prometheus_store_series(prometheus_store *s);
 
 #endif

@@ -53,7 +53,8 @@ void promutil_unit_suffix(gb_str unit, char *out, size_t outlen);
 gb_status promutil_label_name(gb_str key, char *out, size_t outlen);
 /* String form of an attribute value as a label value (pcommon Value.AsString: ints in decimal,
  * doubles like ES6 number-to-string, bool true/false, bytes base64, arrays and maps as JSON with
- * sorted keys, empty ""). Appends to out. */
+ * sorted keys, empty ""; NaN/Inf as pcommon: "json: unsupported value: NaN", and a map or
+ * array holding one gives ""). Appends to out. */
 gb_status promutil_label_value(const pd_any *v, gb_sbuf *out);
 
 /* Sample value as Prometheus text writes it (Go strconv 'g' shortest; "+Inf", "-Inf", "NaN").
@@ -96,6 +97,7 @@ typedef struct promutil_labels {
     uint32_t *order; /* scratch for sorting attributes */
     uint32_t order_cap;
     gb_sbuf store;
+    gb_sbuf scratch[4]; /* reused by put_attrs / point_labels: no allocation per call */
 } promutil_labels;
 
 void promutil_labels_init(promutil_labels *ls);
