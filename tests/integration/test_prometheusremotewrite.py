@@ -52,13 +52,23 @@ def wait_port(port, secs=10):
 
 
 def stop(proc):
-    if proc and proc.poll() is None:
+    """Stops proc (SIGTERM, then SIGKILL after 10s); returns its exit code (None if not started)."""
+    if not proc:
+        return None
+    if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+    return proc.returncode
+
+
+def check_clean_exit(name, rc, log):
+    with open(log) as f:
+        text = f.read()
+    check(rc == 0 and "Sanitizer" not in text, "%s: collector exited cleanly (rc %s)" % (name, rc))
 
 
 # ---- Prometheus (start/stop kept self-contained so it can move to promharness.py) ----------
@@ -238,8 +248,9 @@ def test_prometheus(tmp):
         check("invalid temporality and type combination" in text and "genops.tokens.delta" in text,
               "prometheus: delta drop logged with the metric name")
     finally:
-        stop(col)
+        rc = stop(col)
         stop(prom)
+    check_clean_exit("prometheus", rc, log)
 
 
 # ---- sink -----------------------------------------------------------------------------------
@@ -455,8 +466,9 @@ def test_sink(tmp):
         check("HTTP status 400: bad things happened" in text and "second line" not in text,
               "sink: 400 logged with the first line of the body")
     finally:
-        stop(col)
+        rc = stop(col)
         sink.close()
+    check_clean_exit("sink", rc, log)
 
 
 def test_config(tmp):

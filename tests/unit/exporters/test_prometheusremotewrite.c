@@ -311,7 +311,8 @@ static uint32_t decode_request(const uint8_t *p, size_t n, char out[][1024], uin
                 }
             }
         }
-        snprintf(out[k++], 1024, "%s{%s} %g @%lld", name, labels, v, (long long)ts);
+        int w = snprintf(out[k++], 1024, "%s{%s} %g @%lld", name, labels, v, (long long)ts);
+        assert_true(w > 0 && w < 1024);
     }
     return k;
 }
