@@ -66,6 +66,9 @@ def stop(proc):
 
 
 def check_clean_exit(name, rc, log):
+    if log is None:
+        check(False, "%s: collector did not start" % name)
+        return
     with open(log) as f:
         text = f.read()
     check(rc == 0 and "Sanitizer" not in text, "%s: collector exited cleanly (rc %s)" % (name, rc))
@@ -204,7 +207,7 @@ def value_by(res, label):
 
 
 def test_prometheus(tmp):
-    prom = col = None
+    prom = col = log = None
     try:
         prom, base = start_prometheus(os.path.join(tmp, "prom"))
         col, port, log = start_collector(tmp, "col-prom", """
@@ -388,7 +391,7 @@ class Sink:
 
 def test_sink(tmp):
     sink = Sink()
-    col = None
+    col = log = None
     try:
         col, port, log = start_collector(tmp, "col-sink", """
     endpoint: http://127.0.0.1:%d/api/v1/push
