@@ -28,7 +28,7 @@ BUILT = {
     "receivers": {"otlp", "otlp_grpc"},
     "processors": {"batch", "memory_limiter", "resource", "attributes"},
     "exporters": {"otlp", "otlp_grpc", "otlphttp", "otlp_http", "debug", "logging", "file",
-                  "prometheusremotewrite"},
+                  "prometheus", "prometheusremotewrite"},
     "extensions": {"health_check", "zpages", "pprof", "memory_ballast"},
     "connectors": set(),
 }
