@@ -1,6 +1,6 @@
 """prometheusremotewrite exporter end to end through the real binary.
 
-1. A real Prometheus (--web.enable-remote-write-receiver, loopback, random port): OTLP/HTTP JSON
+1. A real Prometheus (promharness.py, --web.enable-remote-write-receiver, loopback): OTLP/HTTP JSON
    metrics in -> prometheusremotewrite -> /api/v1/write; exact PromQL results for a counter,
    a histogram, a gauge, target_info and external labels; a delta sum must not arrive.
 2. A Python remote-write sink: request headers (X-Scope-OrgID, Content-Encoding, version, type,
@@ -17,12 +17,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import promharness  # noqa: E402
+
 BIN = os.path.join(os.environ["GENOPS_BIN"], "genops-collector")
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 failures = []
 
 
@@ -72,52 +73,6 @@ def check_clean_exit(name, rc, log):
     with open(log) as f:
         text = f.read()
     check(rc == 0 and "Sanitizer" not in text, "%s: collector exited cleanly (rc %s)" % (name, rc))
-
-
-# ---- Prometheus (start/stop kept self-contained so it can move to promharness.py) ----------
-
-def start_prometheus(tmp):
-    """Starts Prometheus with the remote write receiver on a free loopback port.
-    Returns (process, base_url)."""
-    port = free_port()
-    cfg = os.path.join(tmp, "prometheus.yml")
-    with open(cfg, "w") as f:
-        f.write("global:\n  scrape_interval: 1h\n")
-    log = open(os.path.join(tmp, "prometheus.log"), "w")
-    proc = subprocess.Popen([PROMETHEUS, "--config.file=" + cfg,
-                             "--storage.tsdb.path=" + os.path.join(tmp, "tsdb"),
-                             "--web.listen-address=127.0.0.1:%d" % port,
-                             "--web.enable-remote-write-receiver"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = "http://127.0.0.1:%d" % port
-    end = time.time() + 30
-    while time.time() < end and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(base + "/-/ready", timeout=1) as r:
-                if r.status == 200:
-                    return proc, base
-        except OSError:
-            time.sleep(0.1)
-    stop(proc)
-    raise RuntimeError("prometheus did not become ready; see " + log.name)
-
-
-def prom_query(base, q):
-    url = base + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
-    with urllib.request.urlopen(url, timeout=5) as r:
-        body = json.load(r)
-    return body["data"]["result"]
-
-
-def wait_query(base, q, want_len, secs=15):
-    end = time.time() + secs
-    res = []
-    while time.time() < end:
-        res = prom_query(base, q)
-        if len(res) >= want_len:
-            return res
-        time.sleep(0.2)
-    return res
 
 
 # ---- collector ------------------------------------------------------------------------------
@@ -202,57 +157,64 @@ def post_metrics(port, body):
         return r.status
 
 
-def value_by(res, label):
-    return {r["metric"].get(label): float(r["value"][1]) for r in res}
+def value_by(rows, label):
+    return {m.get(label): v for m, v in rows}
 
 
 def test_prometheus(tmp):
-    prom = col = log = None
+    col = log = rc = None
     try:
-        prom, base = start_prometheus(os.path.join(tmp, "prom"))
-        col, port, log = start_collector(tmp, "col-prom", """
-    endpoint: %s/api/v1/write
+        with promharness.Prometheus(remote_write_receiver=True) as prom:
+            col, port, log = start_collector(tmp, "col-prom", """
+    endpoint: %s
     external_labels:
       cluster: production
     headers:
       X-Scope-OrgID: tenant-a
     retry_on_failure:
       max_elapsed_time: 10s
-""" % base)
-        now_ns = time.time_ns()
-        check(post_metrics(port, metrics_body(now_ns)) == 200, "prometheus: OTLP POST accepted")
-        res = wait_query(base, "sum by (genops_team) (genops_cost_total)", 2)
-        check(value_by(res, "genops_team") == {"search": 3.75, "support": 4.0},
-              "prometheus: sum by (genops_team) (genops_cost_total) = search 3.75, support 4 "
-              "(got %s)" % value_by(res, "genops_team"))
-        res = prom_query(base, 'genops_cost_total{genops_team="support"}')
-        m = res[0]["metric"] if len(res) == 1 else {}
-        check(m.get("cluster") == "production" and m.get("job") == "ai/chatbot" and
-              m.get("instance") == "pod-1" and m.get("genops_model") == "gpt-4o",
-              "prometheus: counter labels (external label, job, instance, attribute) %s" % m)
-        res = prom_query(base, "genops_budget_remaining_ratio")  # unit "1" on a gauge
-        check(len(res) == 1 and float(res[0]["value"][1]) == 0.75, "prometheus: gauge genops_budget_remaining_ratio 0.75")
-        res = prom_query(base, "genops_request_latency_seconds_bucket")
-        check(value_by(res, "le") == {"0.25": 2.0, "1": 7.0, "+Inf": 10.0},
-              "prometheus: histogram buckets cumulative with +Inf (got %s)" % value_by(res, "le"))
-        res = prom_query(base, "genops_request_latency_seconds_sum")
-        check(len(res) == 1 and float(res[0]["value"][1]) == 7.5, "prometheus: histogram _sum")
-        res = prom_query(base, "genops_request_latency_seconds_count")
-        check(len(res) == 1 and float(res[0]["value"][1]) == 10, "prometheus: histogram _count")
-        res = prom_query(base, "target_info")
-        ti = res[0]["metric"] if len(res) == 1 else {}
-        check(ti.get("deployment_environment") == "prod" and ti.get("job") == "ai/chatbot" and
-              ti.get("instance") == "pod-1" and "service_name" not in ti and
-              ti.get("cluster") == "production", "prometheus: target_info %s" % ti)
-        res = prom_query(base, '{__name__=~"genops_tokens.*"}')
-        check(res == [], "prometheus: delta sum dropped")
-        with open(log) as f:
-            text = f.read()
-        check("invalid temporality and type combination" in text and "genops.tokens.delta" in text,
-              "prometheus: delta drop logged with the metric name")
+""" % prom.remote_write_url)
+            now_ns = time.time_ns()
+            check(post_metrics(port, metrics_body(now_ns)) == 200,
+                  "prometheus: OTLP POST accepted")
+            rows = prom.wait_query("sum by (genops_team) (genops_cost_total)",
+                                   lambda r: len(r) == 2, timeout=15)
+            check(value_by(rows, "genops_team") == {"search": 3.75, "support": 4.0},
+                  "prometheus: sum by (genops_team) (genops_cost_total) = search 3.75, support 4 "
+                  "(got %s)" % value_by(rows, "genops_team"))
+            rows = prom.query('genops_cost_total{genops_team="support"}')
+            m = rows[0][0] if len(rows) == 1 else {}
+            check(m.get("cluster") == "production" and m.get("job") == "ai/chatbot" and
+                  m.get("instance") == "pod-1" and m.get("genops_model") == "gpt-4o",
+                  "prometheus: counter labels (external label, job, instance, attribute) %s" % m)
+            rows = prom.query("genops_budget_remaining_ratio")  # unit "1" on a gauge
+            check(len(rows) == 1 and rows[0][1] == 0.75,
+                  "prometheus: gauge genops_budget_remaining_ratio 0.75")
+            rows = prom.query("genops_request_latency_seconds_bucket")
+            check(value_by(rows, "le") == {"0.25": 2.0, "1": 7.0, "+Inf": 10.0},
+                  "prometheus: histogram buckets cumulative with +Inf (got %s)"
+                  % value_by(rows, "le"))
+            rows = prom.query("genops_request_latency_seconds_sum")
+            check(len(rows) == 1 and rows[0][1] == 7.5, "prometheus: histogram _sum")
+            rows = prom.query("genops_request_latency_seconds_count")
+            check(len(rows) == 1 and rows[0][1] == 10, "prometheus: histogram _count")
+            rows = prom.query("target_info")
+            ti = rows[0][0] if len(rows) == 1 else {}
+            check(ti.get("deployment_environment") == "prod" and ti.get("job") == "ai/chatbot"
+                  and ti.get("instance") == "pod-1" and "service_name" not in ti and
+                  ti.get("cluster") == "production", "prometheus: target_info %s" % ti)
+            rows = prom.query('{__name__=~"genops_tokens.*"}')
+            check(rows == [], "prometheus: delta sum dropped")
+            with open(log) as f:
+                text = f.read()
+            check("invalid temporality and type combination" in text and
+                  "genops.tokens.delta" in text,
+                  "prometheus: delta drop logged with the metric name")
+            rc = stop(col)
+            col = None
     finally:
-        rc = stop(col)
-        stop(prom)
+        if col:
+            rc = stop(col)
     check_clean_exit("prometheus", rc, log)
 
 
@@ -501,14 +463,13 @@ service:
 
 def main():
     tmp = tempfile.mkdtemp(prefix="genops-prw-")
-    os.makedirs(os.path.join(tmp, "prom"))
     try:
         test_config(tmp)
         test_sink(tmp)
-        if os.path.exists(PROMETHEUS):
+        if promharness.available():
             test_prometheus(tmp)
         else:
-            check(False, "prometheus binary not found (scripts/install-deps installs it)")
+            print("SKIP prometheus: %s not installed" % promharness.PROMETHEUS_BIN)
     finally:
         if not failures:
             shutil.rmtree(tmp, ignore_errors=True)
