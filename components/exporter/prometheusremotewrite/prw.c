@@ -189,9 +189,7 @@ void prw_cfg_default(prw_cfg *cfg)
 
 typedef struct prw_thread {
     CURL *easy;
-    gb_sbuf resp;
-    char retry_after[64];
-    char errbuf[CURL_ERROR_SIZE];
+    httpclient_resp r;
     prw_series_set set;
     prw_chunk *chunks;
     uint32_t n_chunks, cap_chunks;
@@ -219,77 +217,25 @@ typedef struct prw_state {
     char user_agent[96];
 } prw_state;
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    prw_thread *t = ud;
-    size_t n = size * nmemb;
-    if (t->resp.len < RESP_LIMIT) {
-        size_t room = RESP_LIMIT - t->resp.len;
-        gb_sbuf_append(&t->resp, ptr, n < room ? n : room);
-    }
-    return n;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    prw_thread *t = ud;
-    size_t n = size * nmemb;
-    if (n > 12 && strncasecmp(ptr, "retry-after:", 12) == 0) {
-        size_t k = n - 12 < sizeof t->retry_after - 1 ? n - 12 : sizeof t->retry_after - 1;
-        memcpy(t->retry_after, ptr + 12, k);
-        t->retry_after[k] = '\0';
-    }
-    return n;
-}
-
 static gb_status thread_init(prw_state *st, prw_thread *t)
 {
     const prw_cfg *cfg = st->cfg;
-    CURL *e = curl_easy_init();
-    if (!e) return GB_ERR_NOMEM;
-    CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                                                              \
-    do {                                                                                           \
-        if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val);                                    \
-    } while (0)
-    SET(CURLOPT_URL, cfg->endpoint);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_POST, 1L);
-    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    SET(CURLOPT_HTTPHEADER, st->headers);
-    SET(CURLOPT_USERAGENT, st->user_agent);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, t);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, t);
-    SET(CURLOPT_ERRORBUFFER, t->errbuf);
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_TCP_NODELAY, 1L);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    if (cfg->idle_conn_timeout > 0)
-        SET(CURLOPT_MAXAGE_CONN, (long)(cfg->idle_conn_timeout / GB_NS_PER_S));
-    if (cfg->disable_keep_alives) SET(CURLOPT_FORBID_REUSE, 1L);
-    if (cfg->read_buffer_size >= 1024) SET(CURLOPT_BUFFERSIZE, (long)cfg->read_buffer_size);
-    if (cfg->write_buffer_size >= 16384)
-        SET(CURLOPT_UPLOAD_BUFFERSIZE, (long)cfg->write_buffer_size);
-    if (cfg->proxy_url && *cfg->proxy_url) SET(CURLOPT_PROXY, cfg->proxy_url);
-#undef SET
-    if (rc == CURLE_OK && strncmp(cfg->endpoint, "https://", 8) == 0)
-        rc = httpclient_apply_tls(e, &cfg->tls);
-    if (rc != CURLE_OK) {
-        gb_log(GB_LOG_ERROR, st->c->full_id, "cannot configure HTTP client: %s",
-               curl_easy_strerror(rc));
-        curl_easy_cleanup(e);
-        return GB_ERR_INVALID;
-    }
-    t->easy = e;
-    return GB_OK;
+    httpclient_conn conn = {.url = cfg->endpoint,
+                            .headers = st->headers,
+                            .user_agent = st->user_agent,
+                            .proxy_url = cfg->proxy_url,
+                            .idle_conn_timeout = cfg->idle_conn_timeout,
+                            .disable_keep_alives = cfg->disable_keep_alives,
+                            .read_buffer_size = cfg->read_buffer_size,
+                            .write_buffer_size = cfg->write_buffer_size,
+                            .tls = &cfg->tls};
+    return httpclient_easy_new(&conn, &t->r, RESP_LIMIT, st->c->full_id, &t->easy);
 }
 
 static void thread_free(prw_thread *t)
 {
     if (t->easy) curl_easy_cleanup(t->easy);
-    gb_sbuf_free(&t->resp);
+    httpclient_resp_free(&t->r);
     gb_sbuf_free(&t->body);
     prw_series_set_free(&t->set);
     free(t->chunks);
@@ -315,37 +261,16 @@ static void shrink(prw_thread *t)
 static gb_status post(prw_state *st, prw_thread *t, const char *body, size_t len,
                       int64_t deadline_ns, pl_export_result *res)
 {
-    long timeout_ms = 0;
-    if (deadline_ns != INT64_MAX) {
-        int64_t left = deadline_ns - gb_mono_ns();
-        if (left < GB_NS_PER_MS) {
-            snprintf(res->message, sizeof res->message, "deadline exceeded before the request");
-            return GB_ERR_RETRY;
-        }
-        timeout_ms = (long)(left / GB_NS_PER_MS);
-    }
-    gb_sbuf_reset(&t->resp);
-    t->retry_after[0] = '\0';
-    t->errbuf[0] = '\0';
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, body);
-    CURLcode cc = curl_easy_perform(t->easy);
-    if (cc != CURLE_OK) {
-        if (snprintf(res->message, sizeof res->message, "remote write request to %s failed: %s%s%s",
-                     st->cfg->endpoint, curl_easy_strerror(cc), t->errbuf[0] ? ": " : "",
-                     t->errbuf) < 0)
-            res->message[0] = '\0';
-        return GB_ERR_RETRY;
-    }
     long code = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+    gb_status rc = httpclient_post(t->easy, &t->r, body, len, deadline_ns, &code, res->message,
+                                   sizeof res->message);
+    if (rc != GB_OK) return rc;
     if (code >= 200 && code < 300) return GB_OK;
     /* first line of the body, control characters blanked */
     char line[160];
     size_t n = 0;
-    const char *rb = t->resp.data ? t->resp.data : "";
-    while (n < t->resp.len && n < sizeof line - 1 && rb[n] != '\n' && rb[n] != '\r') {
+    const char *rb = t->r.body.data ? t->r.body.data : "";
+    while (n < t->r.body.len && n < sizeof line - 1 && rb[n] != '\n' && rb[n] != '\r') {
         line[n] = (unsigned char)rb[n] < 0x20 ? ' ' : rb[n];
         n++;
     }
@@ -356,7 +281,7 @@ static gb_status post(prw_state *st, prw_thread *t, const char *body, size_t len
         res->message[0] = '\0';
     if (code >= 500 || code == 429) {
         res->retry_after_ns =
-            httpclient_parse_retry_after(t->retry_after, gb_now_ns() / GB_NS_PER_S);
+            httpclient_parse_retry_after(t->r.retry_after, gb_now_ns() / GB_NS_PER_S);
         return GB_ERR_RETRY;
     }
     return GB_ERR_PERMANENT;
@@ -528,7 +453,6 @@ static gb_status prw_create(pl_component *c)
     if (!st->threads) goto fail;
     for (unsigned i = 0; i < st->n_threads; i++) {
         prw_series_set_init(&st->threads[i].set);
-        gb_sbuf_init(&st->threads[i].resp, 0);
         gb_sbuf_init(&st->threads[i].body, 0);
     }
     c->state = st;
