@@ -130,13 +130,19 @@ static void curl_init_once(void)
     g_curl_init = curl_global_init(CURL_GLOBAL_ALL);
 }
 
-gb_status httpclient_global_init(const char *component)
+gb_status httpclient_start(const char *component, const cfg_node *auth)
 {
     pthread_once(&g_curl_once, curl_init_once);
-    if (g_curl_init == CURLE_OK) return GB_OK;
-    gb_log(GB_LOG_ERROR, component, "cannot initialise libcurl: %s",
-           curl_easy_strerror(g_curl_init));
-    return GB_ERR_IO;
+    if (g_curl_init != CURLE_OK) {
+        gb_log(GB_LOG_ERROR, component, "cannot initialise libcurl: %s",
+               curl_easy_strerror(g_curl_init));
+        return GB_ERR_IO;
+    }
+    if (auth)
+        gb_log(GB_LOG_WARN, component,
+               "auth: authenticator extensions are not available in this build; requests are "
+               "sent without them (use headers)");
+    return GB_OK;
 }
 
 static long tls_version(const char *v, bool max)

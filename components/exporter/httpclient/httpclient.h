@@ -48,8 +48,10 @@ void httpclient_headers_validate(const cfg_strmap *headers, const cfg_node *node
 /* Appends "Name: value" lines for every configured header to *list (an empty value uses curl's
  * "Name;" form). GB_ERR_NOMEM leaves *list as it was before the failing append. */
 gb_status httpclient_append_headers(struct curl_slist **list, const cfg_strmap *headers);
-/* curl_global_init, once per process; GB_ERR_IO (logged under `component`) when it failed. */
-gb_status httpclient_global_init(const char *component);
+/* At an exporter's start: curl_global_init once per process (GB_ERR_IO, logged under
+ * `component`, when it failed), and a warning when an `auth` section is configured
+ * (authenticator extensions are not in this build). */
+gb_status httpclient_start(const char *component, const cfg_node *auth);
 /* Sets the TLS options of an easy handle for an https:// URL (versions, verification, CA,
  * client certificate and key, as files or PEM text). */
 CURLcode httpclient_apply_tls(CURL *e, const httpclient_tls *tls);

@@ -466,11 +466,7 @@ static gb_status prw_start(pl_component *c, pl_host *host)
 {
     (void)host;
     prw_state *st = c->state;
-    if (httpclient_global_init(c->full_id) != GB_OK) return GB_ERR_IO;
-    if (st->cfg->auth)
-        gb_log(GB_LOG_WARN, c->full_id,
-               "auth: authenticator extensions are not available in this build; requests are "
-               "sent without them (use headers)");
+    if (httpclient_start(c->full_id, st->cfg->auth) != GB_OK) return GB_ERR_IO;
     pl_exphelper_opts o = {.id = c->id,
                            .signal = PD_METRICS,
                            .timeout = st->cfg->timeout,
