@@ -77,8 +77,10 @@ def check_clean_exit(name, rc, log):
 
 # ---- collector ------------------------------------------------------------------------------
 
-def start_collector(tmp, name, exporter_yaml):
+def start_collector(tmp, name, exporter_yaml, metrics_port=None):
     port = free_port()
+    telemetry = ("readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]"
+                 % metrics_port) if metrics_port else "level: none"
     cfg = os.path.join(tmp, name + ".yaml")
     with open(cfg, "w") as f:
         f.write("""
@@ -93,12 +95,12 @@ exporters:
 service:
   telemetry:
     metrics:
-      level: none
+      %s
   pipelines:
     metrics:
       receivers: [otlp]
       exporters: [prometheusremotewrite]
-""" % (port, exporter_yaml))
+""" % (port, exporter_yaml, telemetry))
     log = open(os.path.join(tmp, name + ".log"), "w")
     proc = subprocess.Popen([BIN, "--config", cfg], stdout=log, stderr=subprocess.STDOUT)
     if not wait_port(port):
@@ -207,7 +209,7 @@ def test_prometheus(tmp):
             check(rows == [], "prometheus: delta sum dropped")
             with open(log) as f:
                 text = f.read()
-            check("invalid temporality and type combination" in text and
+            check(text.count("invalid temporality and type combination") == 1 and
                   "genops.tokens.delta" in text,
                   "prometheus: delta drop logged with the metric name")
             rc = stop(col)
@@ -351,9 +353,22 @@ class Sink:
         self.server.server_close()
 
 
+def scrape(port):
+    """Self-metrics as {"name{labels}": value}."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.rpartition(" ")
+            out[k] = float(v)
+    return out
+
+
 def test_sink(tmp):
     sink = Sink()
     col = log = None
+    mport = free_port()
     try:
         col, port, log = start_collector(tmp, "col-sink", """
     endpoint: http://127.0.0.1:%d/api/v1/push
@@ -368,7 +383,7 @@ def test_sink(tmp):
       initial_interval: 50ms
       max_interval: 100ms
       max_elapsed_time: 5s
-""" % sink.port)
+""" % sink.port, metrics_port=mport)
         # 1st request OK, 2nd 503 (retried: the 1st must not be sent again), then OK
         sink.script = [204, 503]
         post_metrics(port, metrics_body(time.time_ns()))
@@ -414,6 +429,21 @@ def test_sink(tmp):
         check(len(cnt) == 1 and cnt[0][1][0][0] == 2.25 and cnt[0][1][0][1] > 0,
               "sink: counter sample value and ms timestamp")
 
+        # self-metrics: 6 points in, the delta one failed; translation counters
+        m = scrape(mport)
+        lab = '{exporter="prometheusremotewrite"}'
+        check(m.get("otelcol_exporter_sent_metric_points_total" + lab) == 5 and
+              m.get("otelcol_exporter_send_failed_metric_points_total" + lab) == 1,
+              "sink: sent 5 / failed 1 metric points (%s, %s)"
+              % (m.get("otelcol_exporter_sent_metric_points_total" + lab),
+                 m.get("otelcol_exporter_send_failed_metric_points_total" + lab)))
+        check(m.get("otelcol_exporter_prometheusremotewrite_translated_time_series_total" + lab)
+              == 9 and
+              m.get("otelcol_exporter_prometheusremotewrite_failed_translations_total" + lab) == 1
+              and m.get("otelcol_exporter_prometheusremotewrite_sent_batches_total" + lab)
+              == len(reqs),
+              "sink: translated_time_series 9, failed_translations 1, sent_batches = requests")
+
         # 400: permanent, not retried, logged with the body's first line
         n0 = len(reqs)
         sink.script = [400]
@@ -430,6 +460,8 @@ def test_sink(tmp):
             text = f.read()
         check("HTTP status 400: bad things happened" in text and "second line" not in text,
               "sink: 400 logged with the first line of the body")
+        check(text.count("invalid temporality and type combination") == 1,
+              "sink: the delta drop is logged once although the batch was retried")
     finally:
         rc = stop(col)
         sink.close()

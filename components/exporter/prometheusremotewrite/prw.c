@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "base/log.h"
+#include "base/telemetry.h"
 #include "base/timeutil.h"
 
 #define RESP_LIMIT 4096        /* only the first line of an error body is used */
@@ -196,7 +197,11 @@ typedef struct prw_thread {
     gb_sbuf body;
     char *z;
     size_t zcap;
-    /* resume point of a batch whose first requests were accepted before a retryable failure */
+    /* the batch of the last attempt (retries of the same batch log and count its translation
+     * once), and the resume point of a batch whose first requests were accepted before a
+     * retryable failure */
+    const pd_batch *last_b;
+    uint64_t last_hash;
     const pd_batch *resume_b;
     uint64_t resume_hash;
     uint32_t resume_done;
@@ -215,6 +220,8 @@ typedef struct prw_state {
     char *ext_store;
     prw_translate_opts topts;
     char user_agent[96];
+    /* otelcol's own metrics of this exporter */
+    gb_series *failed_translations, *translated_series, *sent_batches;
 } prw_state;
 
 static gb_status thread_init(prw_state *st, prw_thread *t)
@@ -306,12 +313,20 @@ static gb_status prw_export(void *ctx, unsigned thread, pd_batch *b, int64_t dea
         return rc == GB_ERR_NOMEM ? GB_ERR_RETRY : GB_ERR_PERMANENT;
     }
     const prw_series_set *s = &t->set;
+    uint64_t h = gb_hash_bytes(s->series, s->n_series * sizeof *s->series) ^ s->dropped_points;
+    bool again = t->last_b == b && t->last_hash == h;
+    t->last_b = b;
+    t->last_hash = h;
+    if (!again && st->translated_series) gb_series_add(st->translated_series, s->n_series);
     if (s->dropped_points) {
         res->rejected = (int64_t)s->dropped_points;
-        gb_log(GB_LOG_ERROR, cid,
-               "failed to translate metrics, exporting remaining metrics: %s (%llu data points "
-               "dropped)",
-               s->first_error, (unsigned long long)s->dropped_points);
+        if (!again) {
+            if (st->failed_translations) gb_series_add(st->failed_translations, 1);
+            gb_log(GB_LOG_ERROR, cid,
+                   "failed to translate metrics, exporting remaining metrics: %s (%llu data "
+                   "points dropped)",
+                   s->first_error, (unsigned long long)s->dropped_points);
+        }
         if (snprintf(res->message, sizeof res->message, "%s", s->first_error) < 0)
             res->message[0] = '\0';
     }
@@ -322,7 +337,7 @@ static gb_status prw_export(void *ctx, unsigned thread, pd_batch *b, int64_t dea
         snprintf(res->message, sizeof res->message, "out of memory");
         return GB_ERR_RETRY;
     }
-    uint64_t h = gb_hash_bytes(s->series, s->n_series * sizeof *s->series) ^ t->n_chunks;
+    h ^= t->n_chunks;
     uint32_t first = 0;
     if (t->resume_b == b && t->resume_hash == h && t->resume_done < t->n_chunks)
         first = t->resume_done;
@@ -338,6 +353,7 @@ static gb_status prw_export(void *ctx, unsigned thread, pd_batch *b, int64_t dea
             rc = rc == GB_ERR_NOMEM ? GB_ERR_RETRY : GB_ERR_PERMANENT;
         } else {
             rc = post(st, t, t->z, zlen, deadline_ns, res);
+            if (st->sent_batches) gb_series_add(st->sent_batches, 1);
         }
         if (rc != GB_OK) {
             if (rc == GB_ERR_RETRY && i > 0) {
@@ -467,6 +483,22 @@ static gb_status prw_start(pl_component *c, pl_host *host)
     (void)host;
     prw_state *st = c->state;
     if (httpclient_start(c->full_id, st->cfg->auth) != GB_OK) return GB_ERR_IO;
+    char labels[200];
+    snprintf(labels, sizeof labels, "exporter=\"%s\"", c->id);
+    gb_status rc = gb_tm_counter("otelcol_exporter_prometheusremotewrite_failed_translations",
+                                 "Number of translation operations that failed to translate "
+                                 "metrics from Otel to Prometheus",
+                                 labels, &st->failed_translations);
+    if (rc == GB_OK)
+        rc = gb_tm_counter("otelcol_exporter_prometheusremotewrite_translated_time_series",
+                           "Number of Prometheus time series that were translated from OTel "
+                           "metrics",
+                           labels, &st->translated_series);
+    if (rc == GB_OK)
+        rc = gb_tm_counter("otelcol_exporter_prometheusremotewrite_sent_batches",
+                           "Number of remote write requests sent to the endpoint", labels,
+                           &st->sent_batches);
+    if (rc != GB_OK) return rc;
     pl_exphelper_opts o = {.id = c->id,
                            .signal = PD_METRICS,
                            .timeout = st->cfg->timeout,
@@ -474,7 +506,7 @@ static gb_status prw_start(pl_component *c, pl_host *host)
                            .queue = &st->queue,
                            .export_fn = prw_export,
                            .ctx = st};
-    gb_status rc = pl_exphelper_new(&o, &st->helper);
+    rc = pl_exphelper_new(&o, &st->helper);
     if (rc == GB_OK) rc = pl_exphelper_start(st->helper);
     return rc;
 }
