@@ -1,6 +1,6 @@
 """prometheusremotewrite exporter end to end through the real binary.
 
-1. A real Prometheus (--web.enable-remote-write-receiver, loopback, random port): OTLP/HTTP JSON
+1. A real Prometheus (promharness.py, --web.enable-remote-write-receiver, loopback): OTLP/HTTP JSON
    metrics in -> prometheusremotewrite -> /api/v1/write; exact PromQL results for a counter,
    a histogram, a gauge, target_info and external labels; a delta sum must not arrive.
 2. A Python remote-write sink: request headers (X-Scope-OrgID, Content-Encoding, version, type,
@@ -17,12 +17,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import promharness  # noqa: E402
+
 BIN = os.path.join(os.environ["GENOPS_BIN"], "genops-collector")
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 failures = []
 
 
@@ -52,65 +53,34 @@ def wait_port(port, secs=10):
 
 
 def stop(proc):
-    if proc and proc.poll() is None:
+    """Stops proc (SIGTERM, then SIGKILL after 10s); returns its exit code (None if not started)."""
+    if not proc:
+        return None
+    if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+    return proc.returncode
 
 
-# ---- Prometheus (start/stop kept self-contained so it can move to promharness.py) ----------
-
-def start_prometheus(tmp):
-    """Starts Prometheus with the remote write receiver on a free loopback port.
-    Returns (process, base_url)."""
-    port = free_port()
-    cfg = os.path.join(tmp, "prometheus.yml")
-    with open(cfg, "w") as f:
-        f.write("global:\n  scrape_interval: 1h\n")
-    log = open(os.path.join(tmp, "prometheus.log"), "w")
-    proc = subprocess.Popen([PROMETHEUS, "--config.file=" + cfg,
-                             "--storage.tsdb.path=" + os.path.join(tmp, "tsdb"),
-                             "--web.listen-address=127.0.0.1:%d" % port,
-                             "--web.enable-remote-write-receiver"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = "http://127.0.0.1:%d" % port
-    end = time.time() + 30
-    while time.time() < end and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(base + "/-/ready", timeout=1) as r:
-                if r.status == 200:
-                    return proc, base
-        except OSError:
-            time.sleep(0.1)
-    stop(proc)
-    raise RuntimeError("prometheus did not become ready; see " + log.name)
-
-
-def prom_query(base, q):
-    url = base + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
-    with urllib.request.urlopen(url, timeout=5) as r:
-        body = json.load(r)
-    return body["data"]["result"]
-
-
-def wait_query(base, q, want_len, secs=15):
-    end = time.time() + secs
-    res = []
-    while time.time() < end:
-        res = prom_query(base, q)
-        if len(res) >= want_len:
-            return res
-        time.sleep(0.2)
-    return res
+def check_clean_exit(name, rc, log):
+    if log is None:
+        check(False, "%s: collector did not start" % name)
+        return
+    with open(log) as f:
+        text = f.read()
+    check(rc == 0 and "Sanitizer" not in text, "%s: collector exited cleanly (rc %s)" % (name, rc))
 
 
 # ---- collector ------------------------------------------------------------------------------
 
-def start_collector(tmp, name, exporter_yaml):
+def start_collector(tmp, name, exporter_yaml, metrics_port=None):
     port = free_port()
+    telemetry = ("readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]"
+                 % metrics_port) if metrics_port else "level: none"
     cfg = os.path.join(tmp, name + ".yaml")
     with open(cfg, "w") as f:
         f.write("""
@@ -125,12 +95,12 @@ exporters:
 service:
   telemetry:
     metrics:
-      level: none
+      %s
   pipelines:
     metrics:
       receivers: [otlp]
       exporters: [prometheusremotewrite]
-""" % (port, exporter_yaml))
+""" % (port, exporter_yaml, telemetry))
     log = open(os.path.join(tmp, name + ".log"), "w")
     proc = subprocess.Popen([BIN, "--config", cfg], stdout=log, stderr=subprocess.STDOUT)
     if not wait_port(port):
@@ -189,57 +159,65 @@ def post_metrics(port, body):
         return r.status
 
 
-def value_by(res, label):
-    return {r["metric"].get(label): float(r["value"][1]) for r in res}
+def value_by(rows, label):
+    return {m.get(label): v for m, v in rows}
 
 
 def test_prometheus(tmp):
-    prom = col = None
+    col = log = rc = None
     try:
-        prom, base = start_prometheus(os.path.join(tmp, "prom"))
-        col, port, log = start_collector(tmp, "col-prom", """
-    endpoint: %s/api/v1/write
+        with promharness.Prometheus(remote_write_receiver=True) as prom:
+            col, port, log = start_collector(tmp, "col-prom", """
+    endpoint: %s
     external_labels:
       cluster: production
     headers:
       X-Scope-OrgID: tenant-a
     retry_on_failure:
       max_elapsed_time: 10s
-""" % base)
-        now_ns = time.time_ns()
-        check(post_metrics(port, metrics_body(now_ns)) == 200, "prometheus: OTLP POST accepted")
-        res = wait_query(base, "sum by (genops_team) (genops_cost_total)", 2)
-        check(value_by(res, "genops_team") == {"search": 3.75, "support": 4.0},
-              "prometheus: sum by (genops_team) (genops_cost_total) = search 3.75, support 4 "
-              "(got %s)" % value_by(res, "genops_team"))
-        res = prom_query(base, 'genops_cost_total{genops_team="support"}')
-        m = res[0]["metric"] if len(res) == 1 else {}
-        check(m.get("cluster") == "production" and m.get("job") == "ai/chatbot" and
-              m.get("instance") == "pod-1" and m.get("genops_model") == "gpt-4o",
-              "prometheus: counter labels (external label, job, instance, attribute) %s" % m)
-        res = prom_query(base, "genops_budget_remaining_ratio")  # unit "1" on a gauge
-        check(len(res) == 1 and float(res[0]["value"][1]) == 0.75, "prometheus: gauge genops_budget_remaining_ratio 0.75")
-        res = prom_query(base, "genops_request_latency_seconds_bucket")
-        check(value_by(res, "le") == {"0.25": 2.0, "1": 7.0, "+Inf": 10.0},
-              "prometheus: histogram buckets cumulative with +Inf (got %s)" % value_by(res, "le"))
-        res = prom_query(base, "genops_request_latency_seconds_sum")
-        check(len(res) == 1 and float(res[0]["value"][1]) == 7.5, "prometheus: histogram _sum")
-        res = prom_query(base, "genops_request_latency_seconds_count")
-        check(len(res) == 1 and float(res[0]["value"][1]) == 10, "prometheus: histogram _count")
-        res = prom_query(base, "target_info")
-        ti = res[0]["metric"] if len(res) == 1 else {}
-        check(ti.get("deployment_environment") == "prod" and ti.get("job") == "ai/chatbot" and
-              ti.get("instance") == "pod-1" and "service_name" not in ti and
-              ti.get("cluster") == "production", "prometheus: target_info %s" % ti)
-        res = prom_query(base, '{__name__=~"genops_tokens.*"}')
-        check(res == [], "prometheus: delta sum dropped")
-        with open(log) as f:
-            text = f.read()
-        check("invalid temporality and type combination" in text and "genops.tokens.delta" in text,
-              "prometheus: delta drop logged with the metric name")
+""" % prom.remote_write_url)
+            now_ns = time.time_ns()
+            check(post_metrics(port, metrics_body(now_ns)) == 200,
+                  "prometheus: OTLP POST accepted")
+            rows = prom.wait_query("sum by (genops_team) (genops_cost_total)",
+                                   lambda r: len(r) == 2, timeout=15)
+            check(value_by(rows, "genops_team") == {"search": 3.75, "support": 4.0},
+                  "prometheus: sum by (genops_team) (genops_cost_total) = search 3.75, support 4 "
+                  "(got %s)" % value_by(rows, "genops_team"))
+            rows = prom.query('genops_cost_total{genops_team="support"}')
+            m = rows[0][0] if len(rows) == 1 else {}
+            check(m.get("cluster") == "production" and m.get("job") == "ai/chatbot" and
+                  m.get("instance") == "pod-1" and m.get("genops_model") == "gpt-4o",
+                  "prometheus: counter labels (external label, job, instance, attribute) %s" % m)
+            rows = prom.query("genops_budget_remaining_ratio")  # unit "1" on a gauge
+            check(len(rows) == 1 and rows[0][1] == 0.75,
+                  "prometheus: gauge genops_budget_remaining_ratio 0.75")
+            rows = prom.query("genops_request_latency_seconds_bucket")
+            check(value_by(rows, "le") == {"0.25": 2.0, "1": 7.0, "+Inf": 10.0},
+                  "prometheus: histogram buckets cumulative with +Inf (got %s)"
+                  % value_by(rows, "le"))
+            rows = prom.query("genops_request_latency_seconds_sum")
+            check(len(rows) == 1 and rows[0][1] == 7.5, "prometheus: histogram _sum")
+            rows = prom.query("genops_request_latency_seconds_count")
+            check(len(rows) == 1 and rows[0][1] == 10, "prometheus: histogram _count")
+            rows = prom.query("target_info")
+            ti = rows[0][0] if len(rows) == 1 else {}
+            check(ti.get("deployment_environment") == "prod" and ti.get("job") == "ai/chatbot"
+                  and ti.get("instance") == "pod-1" and "service_name" not in ti and
+                  ti.get("cluster") == "production", "prometheus: target_info %s" % ti)
+            rows = prom.query('{__name__=~"genops_tokens.*"}')
+            check(rows == [], "prometheus: delta sum dropped")
+            with open(log) as f:
+                text = f.read()
+            check(text.count("invalid temporality and type combination") == 1 and
+                  "genops.tokens.delta" in text,
+                  "prometheus: delta drop logged with the metric name")
+            rc = stop(col)
+            col = None
     finally:
-        stop(col)
-        stop(prom)
+        if col:
+            rc = stop(col)
+    check_clean_exit("prometheus", rc, log)
 
 
 # ---- sink -----------------------------------------------------------------------------------
@@ -375,9 +353,22 @@ class Sink:
         self.server.server_close()
 
 
+def scrape(port):
+    """Self-metrics as {"name{labels}": value}."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.rpartition(" ")
+            out[k] = float(v)
+    return out
+
+
 def test_sink(tmp):
     sink = Sink()
-    col = None
+    col = log = None
+    mport = free_port()
     try:
         col, port, log = start_collector(tmp, "col-sink", """
     endpoint: http://127.0.0.1:%d/api/v1/push
@@ -392,7 +383,7 @@ def test_sink(tmp):
       initial_interval: 50ms
       max_interval: 100ms
       max_elapsed_time: 5s
-""" % sink.port)
+""" % sink.port, metrics_port=mport)
         # 1st request OK, 2nd 503 (retried: the 1st must not be sent again), then OK
         sink.script = [204, 503]
         post_metrics(port, metrics_body(time.time_ns()))
@@ -438,6 +429,21 @@ def test_sink(tmp):
         check(len(cnt) == 1 and cnt[0][1][0][0] == 2.25 and cnt[0][1][0][1] > 0,
               "sink: counter sample value and ms timestamp")
 
+        # self-metrics: 6 points in, the delta one failed; translation counters
+        m = scrape(mport)
+        lab = '{exporter="prometheusremotewrite"}'
+        check(m.get("otelcol_exporter_sent_metric_points_total" + lab) == 5 and
+              m.get("otelcol_exporter_send_failed_metric_points_total" + lab) == 1,
+              "sink: sent 5 / failed 1 metric points (%s, %s)"
+              % (m.get("otelcol_exporter_sent_metric_points_total" + lab),
+                 m.get("otelcol_exporter_send_failed_metric_points_total" + lab)))
+        check(m.get("otelcol_exporter_prometheusremotewrite_translated_time_series_total" + lab)
+              == 9 and
+              m.get("otelcol_exporter_prometheusremotewrite_failed_translations_total" + lab) == 1
+              and m.get("otelcol_exporter_prometheusremotewrite_sent_batches_total" + lab)
+              == len(reqs),
+              "sink: translated_time_series 9, failed_translations 1, sent_batches = requests")
+
         # 400: permanent, not retried, logged with the body's first line
         n0 = len(reqs)
         sink.script = [400]
@@ -454,9 +460,12 @@ def test_sink(tmp):
             text = f.read()
         check("HTTP status 400: bad things happened" in text and "second line" not in text,
               "sink: 400 logged with the first line of the body")
+        check(text.count("invalid temporality and type combination") == 1,
+              "sink: the delta drop is logged once although the batch was retried")
     finally:
-        stop(col)
+        rc = stop(col)
         sink.close()
+    check_clean_exit("sink", rc, log)
 
 
 def test_config(tmp):
@@ -486,14 +495,13 @@ service:
 
 def main():
     tmp = tempfile.mkdtemp(prefix="genops-prw-")
-    os.makedirs(os.path.join(tmp, "prom"))
     try:
         test_config(tmp)
         test_sink(tmp)
-        if os.path.exists(PROMETHEUS):
+        if promharness.available():
             test_prometheus(tmp)
         else:
-            check(False, "prometheus binary not found (scripts/install-deps installs it)")
+            print("SKIP prometheus: %s not installed" % promharness.PROMETHEUS_BIN)
     finally:
         if not failures:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -1,10 +1,10 @@
 /* Shared HTTP exporter client pieces (see httpclient.h).
  *
- * How: the `tls` table, its validation and the libcurl TLS options used to live in the otlphttp
- * exporter; they moved here unchanged when the prometheusremotewrite exporter needed the same
- * client settings (otelcol's confighttp/configtls are shared the same way). Only configuration
- * and handle setup live here: each exporter keeps its own request loop, buffers and response
- * handling, since those differ per protocol.
+ * How: the `tls` table, its validation, the libcurl handle setup (TLS, keep-alive, buffers,
+ * proxy, bounded response capture) and the POST with a deadline used to live in the otlphttp
+ * exporter; they moved here when the prometheusremotewrite exporter needed the same client
+ * (otelcol's confighttp/configtls are shared the same way). Each exporter keeps its own encoding,
+ * buffers and interpretation of the response, since those differ per protocol.
  *
  * Rejected: one shared "HTTP POST with retries" object for both exporters (the response
  * semantics - OTLP partial success and google.rpc.Status versus remote write's plain-text errors -
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/log.h"
@@ -129,13 +130,19 @@ static void curl_init_once(void)
     g_curl_init = curl_global_init(CURL_GLOBAL_ALL);
 }
 
-gb_status httpclient_global_init(const char *component)
+gb_status httpclient_start(const char *component, const cfg_node *auth)
 {
     pthread_once(&g_curl_once, curl_init_once);
-    if (g_curl_init == CURLE_OK) return GB_OK;
-    gb_log(GB_LOG_ERROR, component, "cannot initialise libcurl: %s",
-           curl_easy_strerror(g_curl_init));
-    return GB_ERR_IO;
+    if (g_curl_init != CURLE_OK) {
+        gb_log(GB_LOG_ERROR, component, "cannot initialise libcurl: %s",
+               curl_easy_strerror(g_curl_init));
+        return GB_ERR_IO;
+    }
+    if (auth)
+        gb_log(GB_LOG_WARN, component,
+               "auth: authenticator extensions are not available in this build; requests are "
+               "sent without them (use headers)");
+    return GB_OK;
 }
 
 static long tls_version(const char *v, bool max)
@@ -183,6 +190,125 @@ CURLcode httpclient_apply_tls(CURL *e, const httpclient_tls *tls)
     }
 #undef SET
     return rc;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    httpclient_resp *r = ud;
+    size_t n = size * nmemb;
+    if (r->body.len < r->limit) {
+        size_t room = r->limit - r->body.len;
+        gb_sbuf_append(&r->body, ptr, n < room ? n : room);
+    }
+    return n;
+}
+
+static void header_value(char *dst, size_t dst_size, const char *v, size_t n)
+{
+    while (n > 0 && (*v == ' ' || *v == '\t')) {
+        v++;
+        n--;
+    }
+    while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+        n--;
+    if (n >= dst_size) n = dst_size - 1;
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    httpclient_resp *r = ud;
+    size_t n = size * nmemb;
+    if (n > 12 && strncasecmp(ptr, "retry-after:", 12) == 0)
+        header_value(r->retry_after, sizeof r->retry_after, ptr + 12, n - 12);
+    else if (n > 13 && strncasecmp(ptr, "content-type:", 13) == 0)
+        header_value(r->content_type, sizeof r->content_type, ptr + 13, n - 13);
+    return n;
+}
+
+gb_status httpclient_easy_new(const httpclient_conn *conn, httpclient_resp *resp, size_t limit,
+                              const char *component, CURL **out)
+{
+    CURL *e = curl_easy_init();
+    if (!e) return GB_ERR_NOMEM;
+    CURLcode rc = CURLE_OK;
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val);                                    \
+    } while (0)
+    SET(CURLOPT_URL, conn->url);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_POST, 1L);
+    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    SET(CURLOPT_HTTPHEADER, conn->headers);
+    SET(CURLOPT_USERAGENT, conn->user_agent);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_WRITEDATA, resp);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, resp);
+    SET(CURLOPT_ERRORBUFFER, resp->errbuf);
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_TCP_NODELAY, 1L);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    if (conn->idle_conn_timeout > 0)
+        SET(CURLOPT_MAXAGE_CONN, (long)(conn->idle_conn_timeout / GB_NS_PER_S));
+    if (conn->disable_keep_alives) SET(CURLOPT_FORBID_REUSE, 1L);
+    if (conn->read_buffer_size >= 1024) SET(CURLOPT_BUFFERSIZE, (long)conn->read_buffer_size);
+    if (conn->write_buffer_size >= 16384)
+        SET(CURLOPT_UPLOAD_BUFFERSIZE, (long)conn->write_buffer_size);
+    if (conn->proxy_url && *conn->proxy_url) SET(CURLOPT_PROXY, conn->proxy_url);
+    if (conn->connect_to) SET(CURLOPT_CONNECT_TO, conn->connect_to);
+#undef SET
+    if (rc == CURLE_OK && conn->tls && strncmp(conn->url, "https://", 8) == 0)
+        rc = httpclient_apply_tls(e, conn->tls);
+    if (rc != CURLE_OK) {
+        gb_log(GB_LOG_ERROR, component, "cannot configure HTTP client: %s", curl_easy_strerror(rc));
+        curl_easy_cleanup(e);
+        return GB_ERR_INVALID;
+    }
+    gb_sbuf_init(&resp->body, 0);
+    resp->limit = limit;
+    *out = e;
+    return GB_OK;
+}
+
+void httpclient_resp_free(httpclient_resp *resp)
+{
+    gb_sbuf_free(&resp->body);
+}
+
+gb_status httpclient_post(CURL *e, httpclient_resp *resp, const void *body, size_t len,
+                          int64_t deadline_ns, long *code, char *msg, size_t msg_size)
+{
+    long timeout_ms = 0;
+    if (deadline_ns != INT64_MAX) {
+        int64_t left = deadline_ns - gb_mono_ns();
+        if (left < GB_NS_PER_MS) {
+            snprintf(msg, msg_size, "deadline exceeded before the request");
+            return GB_ERR_RETRY;
+        }
+        timeout_ms = (long)(left / GB_NS_PER_MS);
+    }
+    gb_sbuf_reset(&resp->body);
+    resp->retry_after[0] = '\0';
+    resp->content_type[0] = '\0';
+    resp->errbuf[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, (const char *)body);
+    CURLcode cc = curl_easy_perform(e);
+    if (cc != CURLE_OK) {
+        const char *url = NULL;
+        curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
+        if (snprintf(msg, msg_size, "failed to make an HTTP request to %s: %s%s%s", url ? url : "?",
+                     curl_easy_strerror(cc), resp->errbuf[0] ? ": " : "", resp->errbuf) < 0)
+            msg[0] = '\0';
+        return GB_ERR_RETRY;
+    }
+    *code = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, code);
+    return GB_OK;
 }
 
 int64_t httpclient_parse_retry_after(const char *v, int64_t now_unix)

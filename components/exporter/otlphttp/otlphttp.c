@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <zstd.h>
 
 #include "base/log.h"
@@ -217,10 +216,7 @@ typedef struct oh_work {
 
 typedef struct oh_thread {
     CURL *easy;
-    gb_sbuf resp;
-    char retry_after[64];
-    char content_type[96];
-    char errbuf[CURL_ERROR_SIZE];
+    httpclient_resp r;
 } oh_thread;
 
 typedef struct oh_state oh_state;
@@ -310,91 +306,26 @@ out:
     return st;
 }
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    oh_thread *t = ud;
-    size_t n = size * nmemb;
-    if (t->resp.len < RESP_LIMIT) {
-        size_t room = RESP_LIMIT - t->resp.len;
-        gb_sbuf_append(&t->resp, ptr, n < room ? n : room);
-    }
-    return n;
-}
-
-static void header_value(char *dst, size_t dst_size, const char *v, size_t n)
-{
-    while (n > 0 && (*v == ' ' || *v == '\t')) {
-        v++;
-        n--;
-    }
-    while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
-        n--;
-    if (n >= dst_size) n = dst_size - 1;
-    memcpy(dst, v, n);
-    dst[n] = '\0';
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    oh_thread *t = ud;
-    size_t n = size * nmemb;
-    if (n > 12 && strncasecmp(ptr, "retry-after:", 12) == 0)
-        header_value(t->retry_after, sizeof t->retry_after, ptr + 12, n - 12);
-    else if (n > 13 && strncasecmp(ptr, "content-type:", 13) == 0)
-        header_value(t->content_type, sizeof t->content_type, ptr + 13, n - 13);
-    return n;
-}
-
 static gb_status thread_init(oh_signal *s, oh_thread *t)
 {
     const otlphttp_cfg *cfg = s->st->cfg;
-    CURL *e = curl_easy_init();
-    if (!e) return GB_ERR_NOMEM;
-    CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                                                              \
-    do {                                                                                           \
-        if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val);                                    \
-    } while (0)
-    SET(CURLOPT_URL, s->url);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_POST, 1L);
-    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    SET(CURLOPT_HTTPHEADER, s->st->headers);
-    SET(CURLOPT_USERAGENT, s->st->user_agent);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, t);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, t);
-    SET(CURLOPT_ERRORBUFFER, t->errbuf);
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_TCP_NODELAY, 1L);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    if (cfg->idle_conn_timeout > 0)
-        SET(CURLOPT_MAXAGE_CONN, (long)(cfg->idle_conn_timeout / GB_NS_PER_S));
-    if (cfg->disable_keep_alives) SET(CURLOPT_FORBID_REUSE, 1L);
-    if (cfg->read_buffer_size >= 1024) SET(CURLOPT_BUFFERSIZE, (long)cfg->read_buffer_size);
-    if (cfg->write_buffer_size >= 16384)
-        SET(CURLOPT_UPLOAD_BUFFERSIZE, (long)cfg->write_buffer_size);
-    if (cfg->proxy_url && *cfg->proxy_url) SET(CURLOPT_PROXY, cfg->proxy_url);
-    if (s->connect_to) SET(CURLOPT_CONNECT_TO, s->connect_to);
-    if (rc == CURLE_OK && strncmp(s->url, "https://", 8) == 0)
-        rc = httpclient_apply_tls(e, &cfg->tls);
-#undef SET
-    if (rc != CURLE_OK) {
-        gb_log(GB_LOG_ERROR, s->st->c->full_id, "cannot configure HTTP client: %s",
-               curl_easy_strerror(rc));
-        curl_easy_cleanup(e);
-        return GB_ERR_INVALID;
-    }
-    t->easy = e;
-    gb_sbuf_init(&t->resp, 0);
-    return GB_OK;
+    httpclient_conn conn = {.url = s->url,
+                            .headers = s->st->headers,
+                            .connect_to = s->connect_to,
+                            .user_agent = s->st->user_agent,
+                            .proxy_url = cfg->proxy_url,
+                            .idle_conn_timeout = cfg->idle_conn_timeout,
+                            .disable_keep_alives = cfg->disable_keep_alives,
+                            .read_buffer_size = cfg->read_buffer_size,
+                            .write_buffer_size = cfg->write_buffer_size,
+                            .tls = &cfg->tls};
+    return httpclient_easy_new(&conn, &t->r, RESP_LIMIT, s->st->c->full_id, &t->easy);
 }
 
 static void thread_free(oh_thread *t)
 {
     if (t->easy) curl_easy_cleanup(t->easy);
-    gb_sbuf_free(&t->resp);
+    httpclient_resp_free(&t->r);
     memset(t, 0, sizeof *t);
 }
 
@@ -480,7 +411,7 @@ static gb_status compress_body(oh_work *t, int comp, const uint8_t **out, size_t
 static void shrink(oh_thread *t, oh_work *w)
 {
     if (w->body.cap > BUF_KEEP) gb_sbuf_free(&w->body);
-    if (t->resp.cap > BUF_KEEP) gb_sbuf_free(&t->resp);
+    if (t->r.body.cap > BUF_KEEP) gb_sbuf_free(&t->r.body);
     if (w->zcap > BUF_KEEP) {
         free(w->z);
         w->z = NULL;
@@ -543,35 +474,13 @@ static gb_status export_with(oh_signal *s, oh_thread *t, oh_work *w, pd_batch *b
         return st == GB_ERR_NOMEM ? GB_ERR_RETRY : GB_ERR_PERMANENT;
     }
 
-    long timeout_ms = 0;
-    if (deadline_ns != INT64_MAX) {
-        int64_t left = deadline_ns - gb_mono_ns();
-        if (left < GB_NS_PER_MS) {
-            snprintf(res->message, sizeof res->message, "deadline exceeded before the request");
-            return GB_ERR_RETRY;
-        }
-        timeout_ms = (long)(left / GB_NS_PER_MS);
-    }
-    gb_sbuf_reset(&t->resp);
-    t->retry_after[0] = '\0';
-    t->content_type[0] = '\0';
-    t->errbuf[0] = '\0';
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)plen);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, (const char *)payload);
-    CURLcode cc = curl_easy_perform(t->easy);
-    if (cc != CURLE_OK) {
-        if (snprintf(res->message, sizeof res->message,
-                     "failed to make an HTTP request to %s: %s%s%s", s->url, curl_easy_strerror(cc),
-                     t->errbuf[0] ? ": " : "", t->errbuf) < 0)
-            res->message[0] = '\0';
-        return GB_ERR_RETRY;
-    }
     long code = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-    const uint8_t *rb = (const uint8_t *)t->resp.data;
-    size_t rlen = t->resp.len;
-    bool rjson = t->content_type[0] ? strstr(t->content_type, "json") != NULL : json;
+    st = httpclient_post(t->easy, &t->r, payload, plen, deadline_ns, &code, res->message,
+                         sizeof res->message);
+    if (st != GB_OK) return st;
+    const uint8_t *rb = (const uint8_t *)t->r.body.data;
+    size_t rlen = t->r.body.len;
+    bool rjson = t->r.content_type[0] ? strstr(t->r.content_type, "json") != NULL : json;
 
     if (code >= 200 && code < 300) {
         int64_t rejected = 0;
@@ -609,7 +518,8 @@ static gb_status export_with(oh_signal *s, oh_thread *t, oh_work *w, pd_batch *b
         res->message[0] = '\0';
     shrink(t, w);
     if (code == 429 || code == 502 || code == 503 || code == 504) {
-        res->retry_after_ns = otlphttp_parse_retry_after(t->retry_after, gb_now_ns() / GB_NS_PER_S);
+        res->retry_after_ns =
+            otlphttp_parse_retry_after(t->r.retry_after, gb_now_ns() / GB_NS_PER_S);
         return GB_ERR_RETRY;
     }
     return GB_ERR_PERMANENT;
@@ -747,11 +657,7 @@ static gb_status oh_start(pl_component *c, pl_host *host)
 {
     (void)host;
     oh_state *st = c->state;
-    if (httpclient_global_init(c->full_id) != GB_OK) return GB_ERR_IO;
-    if (st->cfg->auth)
-        gb_log(GB_LOG_WARN, c->full_id,
-               "auth: authenticator extensions are not available in this build; requests are "
-               "sent without them (use headers)");
+    if (httpclient_start(c->full_id, st->cfg->auth) != GB_OK) return GB_ERR_IO;
     pthread_mutex_lock(&st->mu);
     st->started = true;
     pthread_mutex_unlock(&st->mu);

@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "base/log.h"
+#include "base/telemetry.h"
 #include "base/timeutil.h"
 
 #define RESP_LIMIT 4096        /* only the first line of an error body is used */
@@ -189,16 +190,18 @@ void prw_cfg_default(prw_cfg *cfg)
 
 typedef struct prw_thread {
     CURL *easy;
-    gb_sbuf resp;
-    char retry_after[64];
-    char errbuf[CURL_ERROR_SIZE];
+    httpclient_resp r;
     prw_series_set set;
     prw_chunk *chunks;
     uint32_t n_chunks, cap_chunks;
     gb_sbuf body;
     char *z;
     size_t zcap;
-    /* resume point of a batch whose first requests were accepted before a retryable failure */
+    /* the batch of the last attempt (retries of the same batch log and count its translation
+     * once), and the resume point of a batch whose first requests were accepted before a
+     * retryable failure */
+    const pd_batch *last_b;
+    uint64_t last_hash;
     const pd_batch *resume_b;
     uint64_t resume_hash;
     uint32_t resume_done;
@@ -217,79 +220,29 @@ typedef struct prw_state {
     char *ext_store;
     prw_translate_opts topts;
     char user_agent[96];
+    /* otelcol's own metrics of this exporter */
+    gb_series *failed_translations, *translated_series, *sent_batches;
 } prw_state;
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    prw_thread *t = ud;
-    size_t n = size * nmemb;
-    if (t->resp.len < RESP_LIMIT) {
-        size_t room = RESP_LIMIT - t->resp.len;
-        gb_sbuf_append(&t->resp, ptr, n < room ? n : room);
-    }
-    return n;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    prw_thread *t = ud;
-    size_t n = size * nmemb;
-    if (n > 12 && strncasecmp(ptr, "retry-after:", 12) == 0) {
-        size_t k = n - 12 < sizeof t->retry_after - 1 ? n - 12 : sizeof t->retry_after - 1;
-        memcpy(t->retry_after, ptr + 12, k);
-        t->retry_after[k] = '\0';
-    }
-    return n;
-}
 
 static gb_status thread_init(prw_state *st, prw_thread *t)
 {
     const prw_cfg *cfg = st->cfg;
-    CURL *e = curl_easy_init();
-    if (!e) return GB_ERR_NOMEM;
-    CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                                                              \
-    do {                                                                                           \
-        if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val);                                    \
-    } while (0)
-    SET(CURLOPT_URL, cfg->endpoint);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_POST, 1L);
-    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    SET(CURLOPT_HTTPHEADER, st->headers);
-    SET(CURLOPT_USERAGENT, st->user_agent);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, t);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, t);
-    SET(CURLOPT_ERRORBUFFER, t->errbuf);
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_TCP_NODELAY, 1L);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    if (cfg->idle_conn_timeout > 0)
-        SET(CURLOPT_MAXAGE_CONN, (long)(cfg->idle_conn_timeout / GB_NS_PER_S));
-    if (cfg->disable_keep_alives) SET(CURLOPT_FORBID_REUSE, 1L);
-    if (cfg->read_buffer_size >= 1024) SET(CURLOPT_BUFFERSIZE, (long)cfg->read_buffer_size);
-    if (cfg->write_buffer_size >= 16384)
-        SET(CURLOPT_UPLOAD_BUFFERSIZE, (long)cfg->write_buffer_size);
-    if (cfg->proxy_url && *cfg->proxy_url) SET(CURLOPT_PROXY, cfg->proxy_url);
-#undef SET
-    if (rc == CURLE_OK && strncmp(cfg->endpoint, "https://", 8) == 0)
-        rc = httpclient_apply_tls(e, &cfg->tls);
-    if (rc != CURLE_OK) {
-        gb_log(GB_LOG_ERROR, st->c->full_id, "cannot configure HTTP client: %s",
-               curl_easy_strerror(rc));
-        curl_easy_cleanup(e);
-        return GB_ERR_INVALID;
-    }
-    t->easy = e;
-    return GB_OK;
+    httpclient_conn conn = {.url = cfg->endpoint,
+                            .headers = st->headers,
+                            .user_agent = st->user_agent,
+                            .proxy_url = cfg->proxy_url,
+                            .idle_conn_timeout = cfg->idle_conn_timeout,
+                            .disable_keep_alives = cfg->disable_keep_alives,
+                            .read_buffer_size = cfg->read_buffer_size,
+                            .write_buffer_size = cfg->write_buffer_size,
+                            .tls = &cfg->tls};
+    return httpclient_easy_new(&conn, &t->r, RESP_LIMIT, st->c->full_id, &t->easy);
 }
 
 static void thread_free(prw_thread *t)
 {
     if (t->easy) curl_easy_cleanup(t->easy);
-    gb_sbuf_free(&t->resp);
+    httpclient_resp_free(&t->r);
     gb_sbuf_free(&t->body);
     prw_series_set_free(&t->set);
     free(t->chunks);
@@ -315,37 +268,16 @@ static void shrink(prw_thread *t)
 static gb_status post(prw_state *st, prw_thread *t, const char *body, size_t len,
                       int64_t deadline_ns, pl_export_result *res)
 {
-    long timeout_ms = 0;
-    if (deadline_ns != INT64_MAX) {
-        int64_t left = deadline_ns - gb_mono_ns();
-        if (left < GB_NS_PER_MS) {
-            snprintf(res->message, sizeof res->message, "deadline exceeded before the request");
-            return GB_ERR_RETRY;
-        }
-        timeout_ms = (long)(left / GB_NS_PER_MS);
-    }
-    gb_sbuf_reset(&t->resp);
-    t->retry_after[0] = '\0';
-    t->errbuf[0] = '\0';
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, body);
-    CURLcode cc = curl_easy_perform(t->easy);
-    if (cc != CURLE_OK) {
-        if (snprintf(res->message, sizeof res->message, "remote write request to %s failed: %s%s%s",
-                     st->cfg->endpoint, curl_easy_strerror(cc), t->errbuf[0] ? ": " : "",
-                     t->errbuf) < 0)
-            res->message[0] = '\0';
-        return GB_ERR_RETRY;
-    }
     long code = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+    gb_status rc = httpclient_post(t->easy, &t->r, body, len, deadline_ns, &code, res->message,
+                                   sizeof res->message);
+    if (rc != GB_OK) return rc;
     if (code >= 200 && code < 300) return GB_OK;
     /* first line of the body, control characters blanked */
     char line[160];
     size_t n = 0;
-    const char *rb = t->resp.data ? t->resp.data : "";
-    while (n < t->resp.len && n < sizeof line - 1 && rb[n] != '\n' && rb[n] != '\r') {
+    const char *rb = t->r.body.data ? t->r.body.data : "";
+    while (n < t->r.body.len && n < sizeof line - 1 && rb[n] != '\n' && rb[n] != '\r') {
         line[n] = (unsigned char)rb[n] < 0x20 ? ' ' : rb[n];
         n++;
     }
@@ -356,7 +288,7 @@ static gb_status post(prw_state *st, prw_thread *t, const char *body, size_t len
         res->message[0] = '\0';
     if (code >= 500 || code == 429) {
         res->retry_after_ns =
-            httpclient_parse_retry_after(t->retry_after, gb_now_ns() / GB_NS_PER_S);
+            httpclient_parse_retry_after(t->r.retry_after, gb_now_ns() / GB_NS_PER_S);
         return GB_ERR_RETRY;
     }
     return GB_ERR_PERMANENT;
@@ -381,12 +313,20 @@ static gb_status prw_export(void *ctx, unsigned thread, pd_batch *b, int64_t dea
         return rc == GB_ERR_NOMEM ? GB_ERR_RETRY : GB_ERR_PERMANENT;
     }
     const prw_series_set *s = &t->set;
+    uint64_t h = gb_hash_bytes(s->series, s->n_series * sizeof *s->series) ^ s->dropped_points;
+    bool again = t->last_b == b && t->last_hash == h;
+    t->last_b = b;
+    t->last_hash = h;
+    if (!again && st->translated_series) gb_series_add(st->translated_series, s->n_series);
     if (s->dropped_points) {
         res->rejected = (int64_t)s->dropped_points;
-        gb_log(GB_LOG_ERROR, cid,
-               "failed to translate metrics, exporting remaining metrics: %s (%llu data points "
-               "dropped)",
-               s->first_error, (unsigned long long)s->dropped_points);
+        if (!again) {
+            if (st->failed_translations) gb_series_add(st->failed_translations, 1);
+            gb_log(GB_LOG_ERROR, cid,
+                   "failed to translate metrics, exporting remaining metrics: %s (%llu data "
+                   "points dropped)",
+                   s->first_error, (unsigned long long)s->dropped_points);
+        }
         if (snprintf(res->message, sizeof res->message, "%s", s->first_error) < 0)
             res->message[0] = '\0';
     }
@@ -397,7 +337,7 @@ static gb_status prw_export(void *ctx, unsigned thread, pd_batch *b, int64_t dea
         snprintf(res->message, sizeof res->message, "out of memory");
         return GB_ERR_RETRY;
     }
-    uint64_t h = gb_hash_bytes(s->series, s->n_series * sizeof *s->series) ^ t->n_chunks;
+    h ^= t->n_chunks;
     uint32_t first = 0;
     if (t->resume_b == b && t->resume_hash == h && t->resume_done < t->n_chunks)
         first = t->resume_done;
@@ -413,6 +353,7 @@ static gb_status prw_export(void *ctx, unsigned thread, pd_batch *b, int64_t dea
             rc = rc == GB_ERR_NOMEM ? GB_ERR_RETRY : GB_ERR_PERMANENT;
         } else {
             rc = post(st, t, t->z, zlen, deadline_ns, res);
+            if (st->sent_batches) gb_series_add(st->sent_batches, 1);
         }
         if (rc != GB_OK) {
             if (rc == GB_ERR_RETRY && i > 0) {
@@ -528,7 +469,6 @@ static gb_status prw_create(pl_component *c)
     if (!st->threads) goto fail;
     for (unsigned i = 0; i < st->n_threads; i++) {
         prw_series_set_init(&st->threads[i].set);
-        gb_sbuf_init(&st->threads[i].resp, 0);
         gb_sbuf_init(&st->threads[i].body, 0);
     }
     c->state = st;
@@ -542,11 +482,23 @@ static gb_status prw_start(pl_component *c, pl_host *host)
 {
     (void)host;
     prw_state *st = c->state;
-    if (httpclient_global_init(c->full_id) != GB_OK) return GB_ERR_IO;
-    if (st->cfg->auth)
-        gb_log(GB_LOG_WARN, c->full_id,
-               "auth: authenticator extensions are not available in this build; requests are "
-               "sent without them (use headers)");
+    if (httpclient_start(c->full_id, st->cfg->auth) != GB_OK) return GB_ERR_IO;
+    char labels[200];
+    snprintf(labels, sizeof labels, "exporter=\"%s\"", c->id);
+    gb_status rc = gb_tm_counter("otelcol_exporter_prometheusremotewrite_failed_translations",
+                                 "Number of translation operations that failed to translate "
+                                 "metrics from Otel to Prometheus",
+                                 labels, &st->failed_translations);
+    if (rc == GB_OK)
+        rc = gb_tm_counter("otelcol_exporter_prometheusremotewrite_translated_time_series",
+                           "Number of Prometheus time series that were translated from OTel "
+                           "metrics",
+                           labels, &st->translated_series);
+    if (rc == GB_OK)
+        rc = gb_tm_counter("otelcol_exporter_prometheusremotewrite_sent_batches",
+                           "Number of remote write requests sent to the endpoint", labels,
+                           &st->sent_batches);
+    if (rc != GB_OK) return rc;
     pl_exphelper_opts o = {.id = c->id,
                            .signal = PD_METRICS,
                            .timeout = st->cfg->timeout,
@@ -554,7 +506,7 @@ static gb_status prw_start(pl_component *c, pl_host *host)
                            .queue = &st->queue,
                            .export_fn = prw_export,
                            .ctx = st};
-    gb_status rc = pl_exphelper_new(&o, &st->helper);
+    rc = pl_exphelper_new(&o, &st->helper);
     if (rc == GB_OK) rc = pl_exphelper_start(st->helper);
     return rc;
 }

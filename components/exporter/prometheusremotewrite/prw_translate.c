@@ -14,8 +14,8 @@
  *     service.namespace/service.name and service.instance.id, external labels where no label of
  *     that name exists; then __name__ (plus le / quantile); empty values are left out; sorted;
  *   - target_info (namespace-prefixed) per resource that has attributes other than the three
- *     identifying ones: those attributes plus job / instance / external labels, value 1, at the
- *     newest timestamp of the resource's points;
+ *     identifying ones and a job or instance: those attributes plus job / instance / external
+ *     labels, value 1, at the newest timestamp of the resource's points;
  *   - export_created_metric: <name>_created (value = start time in ms) for monotonic sums
  *     (without "_total"), histograms and summaries whose start time is set;
  *   - NoRecordedValue points carry the Prometheus stale marker NaN.
@@ -192,7 +192,6 @@ static void note_ts(res_ctx *r, int64_t ms)
     r->any_point = true;
 }
 
-
 /* Puts "<base><suffix>" in strs. */
 static gb_status name_with(prw_series_set *s, const char *base, const char *suffix, uint32_t *off,
                            uint32_t *len)
@@ -302,8 +301,10 @@ static gb_status metric(prw_series_set *s, const prw_translate_opts *o, res_ctx 
                 st = emit(s, cnt_off, cnt_len, NULL, NULL,
                           stale ? pw_u2d(PRW_STALE_NAN) : (double)dp->count, ts);
             uint64_t cum = 0;
-            for (uint32_t b = 0; b < dp->n_explicit_bounds && st == GB_OK; b++) {
-                if (b < dp->n_bucket_counts) cum += dp->bucket_counts[b];
+            /* like otelcol: bounds without a bucket count are not sent */
+            for (uint32_t b = 0;
+                 b < dp->n_explicit_bounds && b < dp->n_bucket_counts && st == GB_OK; b++) {
+                cum += dp->bucket_counts[b];
                 format_float(dp->explicit_bounds[b], num, sizeof num);
                 st = emit(s, bkt_off, bkt_len, "le", num,
                           stale ? pw_u2d(PRW_STALE_NAN) : (double)cum, ts);
@@ -345,11 +346,16 @@ static gb_status target_info(prw_series_set *s, const prw_translate_opts *o, con
     pd_attrs other = {s->kv, 0, 0};
     for (uint32_t i = 0; i < ra->n; i++)
         if (!is_identifying(ra->v[i].key)) s->kv[other.n++] = ra->v[i];
-    if (!other.n || !r->any_point) return GB_OK;
+    if (!other.n || !r->any_point || r->newest_ms == 0) return GB_OK;
     /* the resource attributes are the labels here, whatever resource_to_telemetry says */
     prw_translate_opts to = *o;
     to.resource_to_telemetry = false;
     if ((st = base_labels(s, &to, &r->rm->resource, &other)) != GB_OK) return st;
+    /* otelcol: target_info needs job or instance to be joined with anything */
+    gb_str v;
+    if (!promutil_labels_get(&s->ls, GB_STR_LIT("job"), &v) &&
+        !promutil_labels_get(&s->ls, GB_STR_LIT("instance"), &v))
+        return GB_OK;
     uint32_t off, len;
     const char *ns = o->namespace_ && *o->namespace_ ? o->namespace_ : NULL;
     st = name_with(s, ns ? ns : "", ns ? "_target_info" : "target_info", &off, &len);

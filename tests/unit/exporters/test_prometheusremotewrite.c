@@ -178,6 +178,32 @@ static void test_histogram_summary(void **state)
     pd_batch_unref(b);
 }
 
+/* target_info needs job or instance; bounds without bucket counts are not sent */
+static const char k_no_job[] =
+    "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"host.name\","
+    "\"value\":{\"stringValue\":\"h1\"}}]},\"scopeMetrics\":[{\"metrics\":["
+    "{\"name\":\"h\",\"histogram\":{\"aggregationTemporality\":2,"
+    "\"dataPoints\":[{\"timeUnixNano\":\"5000000\",\"count\":\"3\","
+    "\"bucketCounts\":[\"1\"],\"explicitBounds\":[1.5,2.5]}]}}]}]}]}";
+
+static void test_target_info_needs_identity(void **state)
+{
+    (void)state;
+    pd_batch *b = from_json(k_no_job);
+    prw_series_set s;
+    prw_series_set_init(&s);
+    prw_translate_opts o = {.add_metric_suffixes = true, .target_info = true};
+    assert_int_equal(prw_translate(b, &o, &s), GB_OK);
+    const char *want[] = {
+        "h_count{} 3 @5",
+        "h_bucket{le=\"1.5\"} 1 @5",
+        "h_bucket{le=\"+Inf\"} 3 @5",
+    };
+    expect_series(&s, want, 3);
+    prw_series_set_free(&s);
+    pd_batch_unref(b);
+}
+
 static const char k_delta[] =
     "{\"resourceMetrics\":[{\"resource\":{},\"scopeMetrics\":[{\"metrics\":["
     "{\"name\":\"tokens\",\"sum\":{\"aggregationTemporality\":1,\"isMonotonic\":true,"
@@ -311,7 +337,8 @@ static uint32_t decode_request(const uint8_t *p, size_t n, char out[][1024], uin
                 }
             }
         }
-        snprintf(out[k++], 1024, "%s{%s} %g @%lld", name, labels, v, (long long)ts);
+        int w = snprintf(out[k++], 1024, "%s{%s} %g @%lld", name, labels, v, (long long)ts);
+        assert_true(w > 0 && w < 1024);
     }
     return k;
 }
@@ -480,9 +507,13 @@ static void test_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_counter_labels),   cmocka_unit_test(test_histogram_summary),
-        cmocka_unit_test(test_delta_dropped),    cmocka_unit_test(test_encode_bytes),
-        cmocka_unit_test(test_split_and_decode), cmocka_unit_test(test_config),
+        cmocka_unit_test(test_counter_labels),
+        cmocka_unit_test(test_histogram_summary),
+        cmocka_unit_test(test_target_info_needs_identity),
+        cmocka_unit_test(test_delta_dropped),
+        cmocka_unit_test(test_encode_bytes),
+        cmocka_unit_test(test_split_and_decode),
+        cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
