@@ -189,8 +189,9 @@ static gb_status make_parent(ledger_state *st, const char *path)
         if (*p == '/' || end) {
             *p = '\0';
             if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-                gb_log(GB_LOG_ERROR, st->log_id, "cannot create directory %s for the ledger: %s",
-                       dir, strerror(errno));
+                gb_log(GB_LOG_ERROR, st->log_id,
+                       "cannot open ledger database %s: cannot create directory %s: %s", path, dir,
+                       strerror(errno));
                 return GB_ERR_IO;
             }
             if (end) break;
@@ -199,7 +200,8 @@ static gb_status make_parent(ledger_state *st, const char *path)
     }
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        gb_log(GB_LOG_ERROR, st->log_id, "cannot use %s for the ledger: not a directory", dir);
+        gb_log(GB_LOG_ERROR, st->log_id, "cannot open ledger database %s: %s: %s", path, dir,
+               strerror(ENOTDIR));
         return GB_ERR_IO;
     }
     return GB_OK;
