@@ -82,9 +82,10 @@ int rt_report_parse_duration(const char *s, int64_t *ns)
     if (!*p) return -1;
     while (*p) {
         char *e;
+        if (!((*p >= '0' && *p <= '9') || *p == '.')) return -1; /* no sign, no blanks */
         errno = 0;
         double v = strtod(p, &e);
-        if (e == p || errno || v < 0 || *p == '-' || *p == '+') return -1;
+        if (e == p || errno || v < 0) return -1;
         p = e;
         double unit;
         if (strncmp(p, "ms", 2) == 0)

@@ -28,7 +28,7 @@ BUILT = {
     "receivers": {"otlp", "otlp_grpc"},
     "processors": {"batch", "memory_limiter", "resource", "attributes", "governance"},
     "exporters": {"otlp", "otlp_grpc", "otlphttp", "otlp_http", "debug", "logging", "file",
-                  "prometheus", "prometheusremotewrite"},
+                  "prometheus", "prometheusremotewrite", "ledger"},
     "extensions": {"health_check", "zpages", "pprof", "memory_ballast"},
     "connectors": {"governance", "sum", "count"},
 }

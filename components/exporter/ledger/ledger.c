@@ -39,13 +39,16 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/sbuf.h"
 #include "base/telemetry.h"
 #include "base/timeutil.h"
 #include "ledger_row.h"
 
 #define RETENTION_EVERY (3600LL * GB_NS_PER_S)
-#define RETENTION_STEP  50000
+#define RETENTION_STEP  50000 /* rows per DELETE (the statement says it too) */
 #define DEFAULT_DIR     "./genops-data"
+#define MULTI           16                        /* rows per INSERT statement */
+#define N_COLS          (4 + LS_COUNT + LI_COUNT) /* parameters per row */
 
 /* ---- config ------------------------------------------------------------------------------------
  */
@@ -83,8 +86,8 @@ void ledger_cfg_default(ledger_cfg *cfg)
 static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS ledger ("
     " time INTEGER NOT NULL,"
-    " trace_id TEXT NOT NULL,"
-    " span_id TEXT NOT NULL,"
+    " trace_id BLOB NOT NULL,"
+    " span_id BLOB NOT NULL,"
     " signal TEXT NOT NULL,"
     " team TEXT, customer_id TEXT, project TEXT, environment TEXT, feature TEXT,"
     " cost_center TEXT, user_id TEXT,"
@@ -115,7 +118,8 @@ struct ledger_state {
     const ledger_cfg *cfg;    /* = &cfg_copy */
     char path[4096];
     sqlite3 *db;
-    sqlite3_stmt *insert;
+    sqlite3_stmt *insert;       /* one row */
+    sqlite3_stmt *insert_multi; /* MULTI rows */
     sqlite3_stmt *expire;
 
     pthread_mutex_t mu;
@@ -185,8 +189,9 @@ static gb_status make_parent(ledger_state *st, const char *path)
         if (*p == '/' || end) {
             *p = '\0';
             if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-                gb_log(GB_LOG_ERROR, st->log_id, "cannot create directory %s for the ledger: %s",
-                       dir, strerror(errno));
+                gb_log(GB_LOG_ERROR, st->log_id,
+                       "cannot open ledger database %s: cannot create directory %s: %s", path, dir,
+                       strerror(errno));
                 return GB_ERR_IO;
             }
             if (end) break;
@@ -195,14 +200,24 @@ static gb_status make_parent(ledger_state *st, const char *path)
     }
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        gb_log(GB_LOG_ERROR, st->log_id, "cannot use %s for the ledger: not a directory", dir);
+        gb_log(GB_LOG_ERROR, st->log_id, "cannot open ledger database %s: %s: %s", path, dir,
+               strerror(ENOTDIR));
         return GB_ERR_IO;
     }
     return GB_OK;
 }
 
+static void sqlite_setup(void)
+{
+    /* no global allocation statistics: saves a mutex per SQLite malloc. Fails harmlessly
+     * (SQLITE_MISUSE) when another part of the process initialized SQLite first. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static gb_status db_open(ledger_state *st)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_setup);
     gb_status rc = make_parent(st, st->path);
     if (rc != GB_OK) return rc;
     /* create the file ourselves: private mode, and a precise errno for an unwritable path */
@@ -249,7 +264,8 @@ static gb_status db_open(ledger_state *st)
     }
     sqlite3_finalize(s);
     if ((rc = db_exec(st, "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
-                          "PRAGMA cache_size=-16384")) != GB_OK)
+                          "PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=8192;"
+                          "PRAGMA journal_size_limit=67108864")) != GB_OK)
         return rc;
     if (version < LEDGER_SCHEMA_VERSION) {
         char sql[sizeof k_schema + 64];
@@ -260,25 +276,36 @@ static gb_status db_open(ledger_state *st)
             return rc;
         }
     }
-    /* INSERT OR IGNORE INTO ledger(time, trace_id, span_id, signal, <text>, <int>) */
-    char sql[2048];
-    size_t n = (size_t)snprintf(sql, sizeof sql,
-                                "INSERT OR IGNORE INTO ledger(time,trace_id,span_id,signal");
+    /* INSERT OR IGNORE INTO ledger(time, trace_id, span_id, signal, <text>, <int>) VALUES
+     * (?, ...): one row, and MULTI rows per statement */
+    gb_sbuf sql;
+    gb_sbuf_init(&sql, 0);
+    gb_sbuf_puts(&sql, "INSERT OR IGNORE INTO ledger(time,trace_id,span_id,signal");
     for (int i = 0; i < LS_COUNT; i++)
-        n += (size_t)snprintf(sql + n, sizeof sql - n, ",%s", ledger_text_cols[i]);
+        gb_sbuf_printf(&sql, ",%s", ledger_text_cols[i]);
     for (int i = 0; i < LI_COUNT; i++)
-        n += (size_t)snprintf(sql + n, sizeof sql - n, ",%s", ledger_int_cols[i]);
-    n += (size_t)snprintf(sql + n, sizeof sql - n, ") VALUES(?");
-    for (int i = 1; i < 4 + LS_COUNT + LI_COUNT; i++)
-        n += (size_t)snprintf(sql + n, sizeof sql - n, ",?");
-    snprintf(sql + n, sizeof sql - n, ")");
-    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->insert, NULL) !=
-            SQLITE_OK ||
+        gb_sbuf_printf(&sql, ",%s", ledger_int_cols[i]);
+    gb_sbuf_puts(&sql, ") VALUES");
+    size_t one_row_at = sql.len;
+    for (int r = 0; r < MULTI; r++) {
+        gb_sbuf_puts(&sql, r ? ",(?" : "(?");
+        for (int i = 1; i < N_COLS; i++)
+            gb_sbuf_puts(&sql, ",?");
+        gb_sbuf_putc(&sql, ')');
+        if (r == 0) one_row_at = sql.len;
+    }
+    int prc = sql.err == GB_OK ? SQLITE_OK : SQLITE_NOMEM;
+    if (prc == SQLITE_OK)
+        prc = sqlite3_prepare_v3(st->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &st->insert_multi,
+                                 NULL);
+    if (prc == SQLITE_OK)
+        prc = sqlite3_prepare_v3(st->db, sql.data, (int)one_row_at, SQLITE_PREPARE_PERSISTENT,
+                                 &st->insert, NULL);
+    gb_sbuf_free(&sql);
+    if (prc != SQLITE_OK ||
         sqlite3_prepare_v3(st->db,
                            "DELETE FROM ledger WHERE rowid IN (SELECT rowid FROM ledger WHERE "
-                           "time < ?1 LIMIT "
-                           "50000"
-                           ")",
+                           "time < ?1 LIMIT 50000)",
                            -1, SQLITE_PREPARE_PERSISTENT, &st->expire, NULL) != SQLITE_OK) {
         gb_log(GB_LOG_ERROR, st->log_id, "ledger database %s: %s (is it a GenOps ledger?)",
                st->path, sqlite3_errmsg(st->db));
@@ -290,49 +317,34 @@ static gb_status db_open(ledger_state *st)
 static void db_close(ledger_state *st)
 {
     sqlite3_finalize(st->insert);
+    sqlite3_finalize(st->insert_multi);
     sqlite3_finalize(st->expire);
     st->insert = st->expire = NULL;
     if (st->db) sqlite3_close(st->db); /* the last connection checkpoints and removes the WAL */
     st->db = NULL;
 }
 
-static const char hexd[] = "0123456789abcdef";
-
-static void hex(const uint8_t *b, size_t n, char *out)
+/* Binds row r to parameters base+1 .. base+N_COLS of s. hbuf (16 bytes) holds the content-hash
+ * key and must live until the statement has run. */
+static void bind_row(sqlite3_stmt *s, int base, const ledger_chunk *ch, const ledger_row *r,
+                     uint8_t *hbuf)
 {
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hexd[b[i] >> 4];
-        out[2 * i + 1] = hexd[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-/* Binds and inserts one row; *inserted tells whether it was new. */
-static int insert_row(ledger_state *st, const ledger_chunk *ch, const ledger_row *r, bool *inserted)
-{
-    sqlite3_stmt *s = st->insert;
-    char tid[33], sid[40];
     static const uint8_t zero[16];
-    if (memcmp(r->trace_id, zero, 16) == 0)
-        tid[0] = '\0';
-    else
-        hex(r->trace_id, 16, tid);
+    sqlite3_bind_int64(s, base + 1, r->time);
+    /* a missing trace id is an empty blob; a content-hash key is 16 bytes, a span id 8 */
+    sqlite3_bind_blob(s, base + 2, r->trace_id, memcmp(r->trace_id, zero, 16) == 0 ? 0 : 16,
+                      SQLITE_STATIC);
     if (r->by_hash) {
-        uint8_t h[16];
         for (int i = 0; i < 8; i++) {
-            h[i] = (uint8_t)(r->hash[0] >> (56 - 8 * i));
-            h[8 + i] = (uint8_t)(r->hash[1] >> (56 - 8 * i));
+            hbuf[i] = (uint8_t)(r->hash[0] >> (56 - 8 * i));
+            hbuf[8 + i] = (uint8_t)(r->hash[1] >> (56 - 8 * i));
         }
-        sid[0] = '#';
-        hex(h, 16, sid + 1);
+        sqlite3_bind_blob(s, base + 3, hbuf, 16, SQLITE_STATIC);
     } else {
-        hex(r->span_id, 8, sid);
+        sqlite3_bind_blob(s, base + 3, r->span_id, 8, SQLITE_STATIC);
     }
-    sqlite3_bind_int64(s, 1, r->time);
-    sqlite3_bind_text(s, 2, tid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, sid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, r->signal == LEDGER_LOG ? "log" : "span", -1, SQLITE_STATIC);
-    int col = 5;
+    sqlite3_bind_text(s, base + 4, r->signal == LEDGER_LOG ? "log" : "span", -1, SQLITE_STATIC);
+    int col = base + 5;
     for (int i = 0; i < LS_COUNT; i++, col++) {
         if (r->slen[i] == LEDGER_ABSENT)
             sqlite3_bind_null(s, col);
@@ -346,9 +358,29 @@ static int insert_row(ledger_state *st, const ledger_chunk *ch, const ledger_row
         else
             sqlite3_bind_null(s, col);
     }
-    int src = sqlite3_step(s);
-    *inserted = src == SQLITE_DONE && sqlite3_changes(st->db) > 0;
-    sqlite3_reset(s);
+}
+
+/* Inserts rows [from, to) of ch (at most MULTI), with the MULTI-row statement when there are
+ * MULTI rows, else one row at a time. *inserted counts new rows. */
+static int insert_rows(ledger_state *st, const ledger_chunk *ch, size_t from, size_t to,
+                       uint64_t *inserted)
+{
+    uint8_t h[MULTI][16];
+    int src = SQLITE_DONE;
+    if (to - from == MULTI) {
+        for (size_t i = 0; i < MULTI; i++)
+            bind_row(st->insert_multi, (int)i * N_COLS, ch, &ch->rows[from + i], h[i]);
+        src = sqlite3_step(st->insert_multi);
+        if (src == SQLITE_DONE) *inserted += (uint64_t)sqlite3_changes(st->db);
+        sqlite3_reset(st->insert_multi);
+        return src;
+    }
+    for (size_t i = from; i < to && src == SQLITE_DONE; i++) {
+        bind_row(st->insert, 0, ch, &ch->rows[i], h[0]);
+        src = sqlite3_step(st->insert);
+        if (src == SQLITE_DONE) *inserted += (uint64_t)sqlite3_changes(st->db);
+        sqlite3_reset(st->insert);
+    }
     return src;
 }
 
@@ -360,18 +392,11 @@ static gb_status write_chunk(ledger_state *st, ledger_chunk *ch)
         size_t end = ch->n - ch->done > (size_t)st->cfg->max_batch_rows
                          ? ch->done + (size_t)st->cfg->max_batch_rows
                          : ch->n;
-        uint64_t written = 0, dup = 0;
+        uint64_t written = 0;
         int src = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        for (size_t i = ch->done; i < end && src == SQLITE_OK; i++) {
-            bool ins;
-            src = insert_row(st, ch, &ch->rows[i], &ins);
-            if (src == SQLITE_DONE) {
-                src = SQLITE_OK;
-                if (ins)
-                    written++;
-                else
-                    dup++;
-            }
+        for (size_t i = ch->done; i < end && src == SQLITE_OK; i += MULTI) {
+            src = insert_rows(st, ch, i, end - i >= MULTI ? i + MULTI : end, &written);
+            if (src == SQLITE_DONE) src = SQLITE_OK;
         }
         if (src == SQLITE_OK) src = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
         if (src != SQLITE_OK) {
@@ -384,7 +409,7 @@ static gb_status write_chunk(ledger_state *st, ledger_chunk *ch)
             break;
         }
         gb_series_add(st->m_written, written);
-        gb_series_add(st->m_duplicate, dup);
+        gb_series_add(st->m_duplicate, (uint64_t)(end - ch->done) - written);
         pthread_mutex_lock(&st->mu);
         ch->done = end;
         st->inflight_rows = ch->n - ch->done;
@@ -430,6 +455,7 @@ static void *writer_main(void *arg)
 {
     ledger_state *st = arg;
     const ledger_cfg *cfg = st->cfg;
+    pthread_setname_np(pthread_self(), "ledger-writer");
     int64_t next_commit = gb_mono_ns() + cfg->commit_interval;
     int64_t next_expire = cfg->retention > 0 ? gb_mono_ns() : INT64_MAX;
     pthread_mutex_lock(&st->mu);
