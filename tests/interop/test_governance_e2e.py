@@ -653,6 +653,12 @@ def main():
         check("/metrics genops_cost_total per team exact",
               set(pulled) == set(teams) and all(close(pulled[t], want_team[t] / 1e9) for t in teams),
               explain(pulled))
+        if set(pulled) == set(teams) and any(with_retries[t] != want_team[t] for t in teams) \
+                and all(close(pulled[t], with_retries[t] / 1e9) for t in teams):
+            log("NOTE the metrics count every received copy of the retried span (3 copies of one "
+                "operation), while the budget API and the ledger count it once (GOVERNANCE.md 4: "
+                "charges are de-duplicated by (trace_id, span_id)); the cost-by-team figures then "
+                "disagree with the budgets and the ledger")
         ops, toks, unpriced_ops = {}, {}, 0.0
         for name, labels, v in samples:
             t = labels.get("genops_team", "")
