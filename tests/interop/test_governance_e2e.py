@@ -10,8 +10,8 @@ Flow:
   2. Start two real Prometheus servers on loopback: "rw" only receives remote write, "pull" only
      scrapes the collector's prometheus exporter (job genops-pull). Each path is then checked on
      its own, and the guide's PromQL (which has no job filter) sees each series once.
-  3. Start the collector: otlp receiver -> governance processor (a daily budget per team, budget
-     API) -> batch -> file (OTLP JSON lines), ledger (SQLite) and the governance connector; the
+  3. Start the collector: otlp receiver -> governance processor (a daily budget per team, a small
+     budget for team platform that crosses its thresholds, budget API) -> batch -> file (OTLP JSON lines), ledger (SQLite) and the governance connector; the
      connector's metrics pipeline -> prometheus (pull) and prometheusremotewrite (-> "rw").
   4. Wave 1 (tests/interop/governance_spans.js, OTLP http/protobuf): the three GenAI convention
      generations (current gen_ai.*, pre-1.27 gen_ai.* from Anthropic, OpenInference llm.*), an
@@ -25,8 +25,9 @@ Flow:
      retried span counted once; (c) GET /metrics of the pull exporter: genops_cost_total summed
      per team exact; (d) both Prometheus servers: the instant counters summed by team, customer,
      model+provider exact, the guide's four queries return the right label sets, and the budget
-     utilization query the exact percentage; (e) GET /v1/budgets: used of each team == the sum
-     of that team's span costs (retry counted once).
+     utilization query the exact percentage, the budget gauges per counter; (e) GET /v1/budgets:
+     used of each counter == the sum of the costs charged to it (retry counted once), status,
+     utilization; the threshold alerts in the log.
 
 A component missing from the binary, node_modules missing, node or prometheus missing: FAIL,
 never skip. Time: bounded (collector start 15 s, each wait 20 s, Prometheus waits 60 s in all).
@@ -61,6 +62,9 @@ NEEDED_COMPONENTS = [
     ("connector", "governance"),
 ]
 BUDGET_LIMIT_USD = 10
+# A second budget, only for team platform, small enough to cross its thresholds (50, 80, 100 %).
+SMALL_BUDGET = "platform-small"
+SMALL_LIMIT_NUSD = 50_000_000  # 0.05 USD
 PROM_TOTAL_WAIT_S = 60.0
 TOL = 1e-12
 
@@ -505,6 +509,26 @@ def main():
     want_team = {t: total(lambda s, t=t: s["team"] == t) for t in teams}
     want_team_w1 = {t: total(lambda s, t=t: s["team"] == t and s["wave"] == 1) for t in teams}
     want_customer = {c: total(lambda s, c=c: s["customer"] == c) for c in customers}
+    # Budget counters: (budget name, group) -> USD. platform-small has no group_by (group "").
+    want_used = {("team-daily", t): want_team[t] / 1e9 for t in teams}
+    want_used[(SMALL_BUDGET, "")] = want_team["platform"] / 1e9
+    want_limit = {k: (SMALL_LIMIT_NUSD / 1e9 if k[0] == SMALL_BUDGET else float(BUDGET_LIMIT_USD)) for k in want_used}
+    want_util = {k: 100.0 * want_used[k] / want_limit[k] for k in want_used}
+    want_status = {k: ("exceeded" if want_util[k] >= 100 else "warning" if want_util[k] >= 50 else "ok")
+                   for k in want_used}
+    want_guide_util = 100.0 * sum(want_used.values()) / sum(want_limit.values())
+    today = time.strftime("%Y-%m-%d", time.gmtime(specs[-1]["endTimeUnixNano"] / 1e9))
+    # The platform spans, in the order they are charged, cross 50 % (wave 1), then 80 % and 100 %.
+    want_alerts = []
+    used_small = 0
+    for s in specs:
+        if s["team"] == "platform":
+            before = 100.0 * used_small / SMALL_LIMIT_NUSD
+            used_small += s["nusd"] or 0
+            after = 100.0 * used_small / SMALL_LIMIT_NUSD
+            crossed = [th for th in (50, 80, 95, 100) if before < th <= after]
+            if crossed:
+                want_alerts.append(crossed[-1])
     # genops.cost.model is the model the span names (the response model when present: it names
     # the exact snapshot), genops.cost.provider the span's provider; the unpriced model is a series
     # too, with cost 0 (its operations count in genops_unpriced_operations_total).
@@ -535,7 +559,9 @@ def main():
         "processors": {
             "governance": {
                 "budgets": [{"name": "team-daily", "group_by": "genops.team",
-                             "limit": float(BUDGET_LIMIT_USD), "window": "day"}],
+                             "limit": float(BUDGET_LIMIT_USD), "window": "day"},
+                            {"name": SMALL_BUDGET, "match": {"genops.team": "platform"},
+                             "limit": SMALL_LIMIT_NUSD / 1e9, "window": "day"}],
                 "budget_api": {"endpoint": f"127.0.0.1:{api_port}"},
             },
             "batch": {"timeout": "200ms"},
@@ -686,7 +712,6 @@ def main():
         check("/metrics genops_cost_total is a counter", types == ["# TYPE genops_cost_total counter"], str(types))
 
         # ---- (d) PromQL on both paths -----------------------------------------------------------
-        n_budget_series = None
         for p in proms:
             tag = f"prometheus {p.name}"
             res = by_label(p.query("sum by (genops_customer_id) (genops_cost_total)"), "genops_customer_id")
@@ -718,20 +743,23 @@ def main():
             check(f"{tag}: guide query 'cost by model and provider' -> labelled series",
                   len(res) > 0 and got_keys == {("genops_cost_model", "genops_cost_provider")}
                   and all(math.isfinite(v) for _, v in res), str(res))
-            # Budget utilization has no rate: exact. Each (budget, team) counter is one series of
-            # genops_budget_used and one of genops_budget_limit.
-            used = p.query("genops_budget_used")
-            limits = p.query("genops_budget_limit")
-            n_budget_series = len(limits)
-            check(f"{tag}: genops_budget_limit one series per team, each {BUDGET_LIMIT_USD}",
-                  len(limits) == len(teams) and all(close(v, BUDGET_LIMIT_USD) for _, v in limits), str(limits))
-            check(f"{tag}: genops_budget_used total exact", close(sum(v for _, v in used), total() / 1e9, 1e-9),
-                  f"want {total() / 1e9}, got {used}")
+            # Budget utilization has no rate: exact. Each budget counter (team-daily per team,
+            # platform-small) is one series of genops_budget_used and one of genops_budget_limit.
+            used = by_label(p.query("genops_budget_used"), "genops_budget_name", "genops_budget_group")
+            limits = by_label(p.query("genops_budget_limit"), "genops_budget_name", "genops_budget_group")
+            util = by_label(p.query("genops_budget_utilization"), "genops_budget_name", "genops_budget_group")
+            check(f"{tag}: genops_budget_limit per budget counter",
+                  set(limits) == set(want_limit) and all(close(limits[k], want_limit[k]) for k in want_limit),
+                  f"want {want_limit}, got {limits}")
+            check(f"{tag}: genops_budget_used per budget counter exact",
+                  set(used) == set(want_used) and all(close(used[k], want_used[k]) for k in want_used),
+                  f"want {want_used}, got {used}")
+            check(f"{tag}: genops_budget_utilization per budget counter (percent)",
+                  set(util) == set(want_util) and all(close(util[k], want_util[k], 1e-9) for k in want_util),
+                  f"want {want_util}, got {util}")
             res = p.query(GUIDE_QUERIES["budget utilization"])
-            want_util = 100.0 * (total() / 1e9) / (BUDGET_LIMIT_USD * len(teams))
-            check(f"{tag}: guide query 'budget utilization' = {want_util:.9f} %",
-                  len(res) == 1 and close(res[0][1], want_util, 1e-9), str(res))
-        del n_budget_series
+            check(f"{tag}: guide query 'budget utilization' = {want_guide_util:.9f} %",
+                  len(res) == 1 and close(res[0][1], want_guide_util, 1e-9), str(res))
 
         # ---- (e) budget API -----------------------------------------------------------------------
         st, body = http_get(f"http://127.0.0.1:{api_port}/v1/budgets")
@@ -739,17 +767,20 @@ def main():
         if st == 200:
             doc = json.loads(body)
             items = doc.get("budgets", doc) if isinstance(doc, dict) else doc
-            got = {b.get("group"): b for b in items if b.get("name") == "team-daily"}
-            today = time.strftime("%Y-%m-%d", time.gmtime())
-            ok = set(got) == set(teams)
-            for t in teams:
-                b = got.get(t, {})
-                ok = ok and close(float(b.get("used", -1)), want_team[t] / 1e9) \
-                    and close(float(b.get("limit", -1)), BUDGET_LIMIT_USD) \
-                    and close(float(b.get("remaining", -1)), BUDGET_LIMIT_USD - want_team[t] / 1e9, 1e-9) \
-                    and b.get("window") == today and b.get("status") == "ok" and b.get("currency") == "USD"
-            check("budget API: used per team == that team's costs (retry charged once)", ok,
-                  f"want { {t: want_team[t] / 1e9 for t in teams} } window {today}, got {body[:1500]}")
+            got = {(b.get("name"), b.get("group")): b for b in items}
+            errs = [] if set(got) == set(want_used) else [f"counters {sorted(got)}, want {sorted(want_used)}"]
+            for k in want_used:
+                b = got.get(k, {})
+                for f, w, tol in (("used", want_used[k], TOL), ("limit", want_limit[k], TOL),
+                                  ("remaining", want_limit[k] - want_used[k], 1e-9),
+                                  ("utilization", want_util[k], 1e-9)):
+                    if not close(float(b.get(f, "nan")), w, tol):
+                        errs.append(f"{k} {f} {b.get(f)!r}, want {w!r}")
+                for f, w in (("window", today), ("status", want_status[k]), ("currency", "USD")):
+                    if b.get(f) != w:
+                        errs.append(f"{k} {f} {b.get(f)!r}, want {w!r}")
+            check("budget API: used per counter == the costs charged to it (retry charged once), "
+                  "limit, remaining, utilization, status, window", not errs, "; ".join(errs[:6]))
 
         # ---- stop the collector: it must drain and exit 0 -------------------------------------------
         rc = stop(proc, "collector")
@@ -757,6 +788,10 @@ def main():
         with open(clog, errors="replace") as f:
             bad = [ln.strip() for ln in f if "Sanitizer" in ln or "runtime error:" in ln]
         check("no sanitizer report in the collector log", not bad, "; ".join(bad[:3]))
+        with open(clog, errors="replace") as f:
+            alerts = re.findall(r'budget "([^"]+)"(?: group "[^"]*")? window (\S+) crossed (\d+)%', f.read())
+        check(f"threshold alerts logged once each: {SMALL_BUDGET} {want_alerts} %, none for team-daily",
+              alerts == [(SMALL_BUDGET, today, str(t)) for t in want_alerts], str(alerts))
 
         # ---- (a) file exporter output -------------------------------------------------------------
         spans = read_spans(out_file)
@@ -790,8 +825,9 @@ def main():
                     if a.get("genops.cost.currency") != "USD" or a.get("genops.cost.source") != "collector":
                         errs.append(f"copy {i}: currency/source {a.get('genops.cost.currency')!r}/"
                                     f"{a.get('genops.cost.source')!r}")
-                    if a.get("genops.budget.name") != "team-daily":
-                        errs.append(f"copy {i}: genops.budget.name {a.get('genops.budget.name')!r}")
+                    want_b = SMALL_BUDGET if s["team"] == "platform" else "team-daily"  # the most utilized
+                    if a.get("genops.budget.name") != want_b:
+                        errs.append(f"copy {i}: genops.budget.name {a.get('genops.budget.name')!r}, want {want_b}")
             check(f"file: {s['label']}: {n_sent} cop{'y' if n_sent == 1 else 'ies'}, "
                   f"{'unpriced' if s['nusd'] is None else 'cost ' + repr(s['nusd'] / 1e9)}", not errs, "; ".join(errs[:6]))
 
