@@ -3,8 +3,10 @@
  * ARCHITECTURE.md section 7: OTLP gRPC :4317 and HTTP :4318 -> memory_limiter -> governance ->
  * batch -> { debug (basic), governance connector -> prometheus :8889, ledger in ./genops-data/ },
  * health_check :13133, zpages :55679, self-metrics :8888, budget API on localhost:8890 (no budget
- * is defined, so it lists none until the user adds some). Metrics and logs received over OTLP go
- * to debug only: the prometheus exporter serves the governance metrics, not the applications'.
+ * is defined, so it lists none until the user adds some). Traces and logs both go through
+ * governance (an AI call may be reported as a span or as a log record; the processor, the ledger
+ * and the connector take both). Metrics received over OTLP go through memory_limiter and batch to
+ * debug only: the prometheus exporter serves the governance metrics, not the applications'.
  *
  * Every port and path is overridable with --set, e.g.
  *   --set receivers::otlp::protocols::http::endpoint=127.0.0.1:14318
@@ -62,8 +64,8 @@ const char rt_default_config[] =
     "      exporters: [prometheus]\n"
     "    logs:\n"
     "      receivers: [otlp]\n"
-    "      processors: [memory_limiter, batch]\n"
-    "      exporters: [debug]\n"
+    "      processors: [memory_limiter, governance, batch]\n"
+    "      exporters: [debug, ledger, governance]\n"
     "  telemetry:\n"
     "    metrics:\n"
     "      readers:\n"
