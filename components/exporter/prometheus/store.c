@@ -1048,6 +1048,8 @@ gb_status prometheus_store_add(prometheus_store *s, const pd_batch *b, int64_t n
                     }
                     if (st != GB_OK) goto out;
                     promutil_label_opts o = {
+                        .resource_to_telemetry = promoted.n > 0,
+                        .promoted = &promoted,
                         .scope_labels = !s->cfg.without_scope_info,
                         .job_instance = true,
                     };
@@ -1056,8 +1058,6 @@ gb_status prometheus_store_add(prometheus_store *s, const pd_batch *b, int64_t n
                     if (st == GB_OK && !s->cfg.without_scope_info)
                         st = promutil_labels_put(&w.ls, GB_STR_LIT("otel_scope_schema_url"),
                                                  sm->schema_url, PROMUTIL_REPLACE);
-                    if (st == GB_OK && promoted.n)
-                        st = promutil_labels_put_attrs(&w.ls, &promoted, NULL, PROMUTIL_KEEP);
                     for (uint32_t c = 0; st == GB_OK && c < s->cfg.n_const_labels; c++)
                         st = promutil_labels_put(&w.ls, gb_str_c(s->const_labels[c].name),
                                                  gb_str_c(s->const_labels[c].value), PROMUTIL_KEEP);

@@ -878,9 +878,10 @@ gb_status promutil_point_labels(promutil_labels *ls, const pd_resource *res, con
     promutil_labels_reset(ls);
     st = promutil_labels_put_attrs(ls, point_attrs, NULL, PROMUTIL_JOIN);
     if (st != GB_OK) goto out;
-    if (opts && opts->resource_to_telemetry && res) {
-        /* resourcetotelemetry copies resource attributes the point does not have */
-        st = promutil_labels_put_attrs(ls, &res->attrs, NULL, PROMUTIL_KEEP);
+    if (opts && opts->resource_to_telemetry && (res || opts->promoted)) {
+        /* resourcetotelemetry upserts the resource attributes into the point's: they win */
+        st = promutil_labels_put_attrs(ls, opts->promoted ? opts->promoted : &res->attrs, NULL,
+                                       PROMUTIL_REPLACE);
         if (st != GB_OK) goto out;
     }
     if (opts && opts->scope_labels && scope) {

@@ -386,7 +386,7 @@ static void test_point_labels(void **state)
     static const char *want[][2] = {
         {"env", "prod"},
         {"genops_model", "gpt-4o"},
-        {"genops_team", "platform"}, /* the point wins over the resource */
+        {"genops_team", "from-resource"}, /* the resource wins, as otelcol's upsert */
         {"instance", "pod-7"},
         {"job", "chat"},
         {"le", "+Inf"},
