@@ -452,12 +452,14 @@ static gb_status set_quantiles(series *x, const pt *p)
     return GB_OK;
 }
 
-/* Applies p to x (new says x was just created). Locked. */
-static gb_status apply_point(series *x, const pt *p, bool isnew)
+/* Applies p to x (new says x was just created) and marks x updated at now, unless p is older
+ * than what x holds (otelcol ignores such a point, and it does not refresh the series). */
+static gb_status apply_point(series *x, const pt *p, bool isnew, int64_t now)
 {
     gb_status st = GB_OK;
     bool accumulate = p->delta && !isnew;
     if (!accumulate && !isnew && p->time_ns < x->time_ns) return GB_OK; /* stale: keep latest */
+    x->updated = now;
     switch (p->type) {
     case PT_GAUGE:
     case PT_COUNTER:
@@ -591,8 +593,7 @@ static gb_status store_point(prometheus_store *s, const char *name, gb_str help,
             }
         }
     }
-    x->updated = now;
-    st = apply_point(x, p, isnew);
+    st = apply_point(x, p, isnew, now);
     if (st == GB_OK) stats->points++;
     goto out;
 fam_cleanup:

@@ -275,6 +275,14 @@ static void test_expiry(void **state)
     assert_int_equal(prometheus_store_series(s), 1);
     expect_text(s, false, 200 * S, "");
     assert_int_equal(prometheus_store_series(s), 0);
+    /* an older (ignored) point does not keep a series alive */
+    char j[1024];
+    add_json(s, sum_json(j, sizeof j, 2, true, 5, 100, 200, 0), 300 * S, NULL);
+    add_json(s, sum_json(j, sizeof j, 2, true, 4, 100, 150, 0), 350 * S, NULL);
+    char *t = render(s, false, 355 * S);
+    assert_non_null(strstr(t, "tokens_total 5\n"));
+    free(t);
+    expect_text(s, false, 361 * S, "");
     prometheus_store_free(s);
 }
 
