@@ -94,7 +94,6 @@ struct pl_graph {
  * this build" instead of "unknown type". */
 static const char *const k_known_elsewhere[] = {"jaeger",
                                                 "zipkin",
-                                                "prometheus",
                                                 "kafka",
                                                 "hostmetrics",
                                                 "filelog",
@@ -298,6 +297,10 @@ static bool known_elsewhere(const char *type)
 {
     for (size_t i = 0; k_known_elsewhere[i]; i++)
         if (strcmp(k_known_elsewhere[i], type) == 0) return true;
+    /* a type built here for another kind (the prometheus exporter, but no prometheus receiver) */
+    const pl_descriptor *const *reg = pl_registry_list();
+    for (size_t i = 0; reg[i]; i++)
+        if (strcmp(reg[i]->type, type) == 0) return true;
     return false;
 }
 
