@@ -94,8 +94,10 @@ typedef struct promutil_labels {
     promutil_lent *ent;
     uint32_t cap;
     uint32_t v_cap;
-    uint32_t *order; /* scratch for sorting attributes */
+    struct promutil_okey *order; /* scratch for sorting attributes */
     uint32_t order_cap;
+    uint32_t *hidx; /* open-addressing index of ent (1-based) once a set is large */
+    uint32_t hcap;
     gb_sbuf store;
     gb_sbuf scratch[4]; /* reused by put_attrs / point_labels: no allocation per call */
 } promutil_labels;
@@ -119,11 +121,17 @@ gb_status promutil_labels_finish(promutil_labels *ls);
 
 /* Options for promutil_point_labels: the labels otelcol attaches to every sample of a point. */
 typedef struct promutil_label_opts {
-    bool resource_to_telemetry; /* copy resource attributes to the point (point attrs win) */
-    bool scope_labels;          /* otel_scope_name / otel_scope_version / otel_scope_<attr> */
-    bool job_instance;          /* job / instance from service.* resource attributes */
+    /* copy resource attributes to the point; like otelcol's resourcetotelemetry wrapper (which
+     * upserts them into the point attributes) a resource attribute wins over a point attribute
+     * with the same label name */
+    bool resource_to_telemetry;
+    bool scope_labels; /* otel_scope_name / otel_scope_version / otel_scope_<attr> */
+    bool job_instance; /* job / instance from service.* resource attributes */
     const promutil_label *const_labels; /* added if absent (otelcol const/external labels) */
     uint32_t n_const_labels;
+    /* with resource_to_telemetry: promote only these attributes instead of every resource
+     * attribute (a filtered copy, e.g. resource_constant_labels); NULL = all */
+    const pd_attrs *promoted;
 } promutil_label_opts;
 
 /* Builds (resets first) the label set of a data point: point attributes (joined on collision),
