@@ -548,82 +548,89 @@ unlock:
 
 /* ---- list ------------------------------------------------------------------------------------ */
 
+/* Definition order (defs is one array), then group. */
 static int state_cmp(const void *a, const void *b)
 {
     const gov_budget_state *x = a, *y = b;
+    if (x->def != y->def) return x->def < y->def ? -1 : 1;
     return strcmp(x->group, y->group);
 }
+
+typedef struct state_vec {
+    gov_budget_state *v;
+    size_t n, cap;
+} state_vec;
+
+static gov_budget_state *state_push(state_vec *sv)
+{
+    if (sv->n == sv->cap) {
+        size_t ncap = sv->cap ? sv->cap * 2 : 16;
+        gov_budget_state *nv = realloc(sv->v, ncap * sizeof *nv);
+        if (!nv) return NULL;
+        sv->v = nv;
+        sv->cap = ncap;
+    }
+    gov_budget_state *o = &sv->v[sv->n++];
+    memset(o, 0, sizeof *o);
+    return o;
+}
+
+typedef struct list_win {
+    const char *wid;
+    size_t wlen;
+    int64_t ws, we;
+    bool seen;
+} list_win;
 
 gb_status gov_budgets_list(gov_budgets *b, int64_t now, gov_budget_visit_fn fn, void *arg)
 {
     gb_status st = GB_OK;
-    gov_budget_state *v = NULL;
-    size_t nv = 0, cap = 0;
-    uint32_t *per = NULL; /* states per budget, in order */
+    state_vec sv = {0};
+    list_win *win = NULL;
     if (!b || !fn) return GB_ERR_INVALID;
-    per = calloc(b->n + 1, sizeof *per);
-    if (!per) return GB_ERR_NOMEM;
+    win = calloc(b->n + 1, sizeof *win);
+    if (!win) return GB_ERR_NOMEM;
     pthread_mutex_lock(&b->mu);
-    for (uint32_t i = 0; i < b->n && st == GB_OK; i++) {
-        bstate *bs = &b->b[i];
-        const char *wid;
-        size_t wlen;
-        int64_t ws, we;
-        st = window_of(bs, now, &wid, &wlen, &ws, &we);
-        if (st != GB_OK) break;
-        size_t first = nv;
-        for (uint32_t s = 0; s <= b->tab_mask && st == GB_OK; s++) {
-            for (counter *c = b->tab[s]; c; c = c->next) {
-                if (c->budget != i || c->wlen != wlen || memcmp(c->wid, wid, wlen) != 0) continue;
-                if (nv == cap) {
-                    size_t ncap = cap ? cap * 2 : 16;
-                    gov_budget_state *nvv = realloc(v, ncap * sizeof *v);
-                    if (!nvv) {
-                        st = GB_ERR_NOMEM;
-                        break;
-                    }
-                    v = nvv;
-                    cap = ncap;
-                }
-                gov_budget_state *o = &v[nv++];
-                memset(o, 0, sizeof *o);
-                int64_t used = bs->rolling ? roll_used(bs, c, now) : c->used;
-                fill_state(bs, c, c->group, c->glen, used, ws, we, o);
-                o->crossed_threshold = -1;
+    for (uint32_t i = 0; i < b->n && st == GB_OK; i++)
+        st = window_of(&b->b[i], now, &win[i].wid, &win[i].wlen, &win[i].ws, &win[i].we);
+    /* one pass over the counters of every budget's current window */
+    for (uint32_t s = 0; s <= b->tab_mask && st == GB_OK; s++) {
+        for (counter *c = b->tab[s]; c; c = c->next) {
+            list_win *w = &win[c->budget];
+            if (c->wlen != w->wlen || memcmp(c->wid, w->wid, w->wlen) != 0) continue;
+            gov_budget_state *o = state_push(&sv);
+            if (!o) {
+                st = GB_ERR_NOMEM;
+                break;
             }
-        }
-        if (st == GB_OK && nv == first && !bs->def->group_by) {
-            if (nv == cap) {
-                size_t ncap = cap ? cap * 2 : 16;
-                gov_budget_state *nvv = realloc(v, ncap * sizeof *v);
-                if (!nvv) {
-                    st = GB_ERR_NOMEM;
-                    break;
-                }
-                v = nvv;
-                cap = ncap;
-            }
-            gov_budget_state *o = &v[nv++];
-            memset(o, 0, sizeof *o);
-            fill_state(bs, NULL, "", 0, 0, ws, we, o);
-            memcpy(o->window_id, wid, wlen);
-            o->window_id[wlen] = 0;
+            const bstate *bs = &b->b[c->budget];
+            fill_state(bs, c, c->group, c->glen, bs->rolling ? roll_used(bs, c, now) : c->used,
+                       w->ws, w->we, o);
             o->crossed_threshold = -1;
+            w->seen = true;
         }
-        per[i] = (uint32_t)(nv - first);
+    }
+    /* a budget without group_by always reports its counter */
+    for (uint32_t i = 0; i < b->n && st == GB_OK; i++) {
+        if (win[i].seen || b->b[i].def->group_by) continue;
+        gov_budget_state *o = state_push(&sv);
+        if (!o) {
+            st = GB_ERR_NOMEM;
+            break;
+        }
+        fill_state(&b->b[i], NULL, "", 0, 0, win[i].ws, win[i].we, o);
+        memcpy(o->window_id, win[i].wid, win[i].wlen);
+        o->window_id[win[i].wlen] = 0;
+        o->crossed_threshold = -1;
     }
     pthread_mutex_unlock(&b->mu);
     if (st != GB_OK) goto out;
-    size_t at = 0;
-    for (uint32_t i = 0; i < b->n; i++) {
-        qsort(v + at, per[i], sizeof *v, state_cmp);
-        at += per[i];
-    }
-    for (size_t i = 0; i < nv; i++)
-        fn(&v[i], arg);
+    qsort(sv.v, sv.n, sizeof *sv.v, state_cmp);
+    for (size_t i = 0; i < sv.n; i++)
+        fn(&sv.v[i], arg);
 out:
-    free(v);
-    free(per);
+    free(sv.v);
+    free(win);
     return st;
 }
 
