@@ -194,14 +194,19 @@ static uint32_t dd_home(const gov_budgets *b, uint64_t e)
     return (uint32_t)(e >> 32) & b->idx_mask;
 }
 
-static bool dd_contains(const gov_budgets *b, const uint8_t id[24], uint32_t budget, uint64_t h)
+/* True when the key was charged within the horizon (an expired key not yet evicted is absent). */
+static bool dd_contains(const gov_budgets *b, const uint8_t id[24], uint32_t budget, uint64_t h,
+                        int64_t now)
 {
     uint32_t tag = (uint32_t)(h >> 32);
     uint32_t i = tag & b->idx_mask;
     for (uint64_t e; (e = b->idx[i]) != 0; i = (i + 1) & b->idx_mask) {
         if ((uint32_t)(e >> 32) != tag) continue;
         const dd_key *k = &b->ring[(uint32_t)e - 1];
-        if (k->budget == budget && memcmp(k->id, id, 24) == 0) return true;
+        /* an expired copy may still sit before a fresh one: keep probing past it */
+        if (k->budget == budget && memcmp(k->id, id, 24) == 0 &&
+            (int64_t)k->seen + b->dd_base >= now - b->horizon)
+            return true;
     }
     return false;
 }
@@ -499,7 +504,7 @@ gb_status gov_budgets_charge(gov_budgets *b, uint32_t index, gb_str group, const
     counter *c;
     st = ctr_get(b, index, group.ptr ? group.ptr : "", glen, wid, wlen, &c);
     if (st != GB_OK) goto unlock;
-    out->duplicate = dedup && b->ring_n > 0 && dd_contains(b, id, index, h);
+    out->duplicate = dedup && b->ring_n > 0 && dd_contains(b, id, index, h, now);
     out->crossed_threshold = -1;
     int64_t used;
     if (!out->duplicate) {
@@ -1072,7 +1077,7 @@ static gb_status db_load(gov_budgets *b, int64_t now, char *err, size_t errlen)
     }
     for (size_t i = n; i-- > 0;) { /* oldest first */
         uint64_t h = dd_hash(keys[i].id, keys[i].budget);
-        if (b->ring_n > 0 && dd_contains(b, keys[i].id, keys[i].budget, h)) continue;
+        if (b->ring_n > 0 && dd_contains(b, keys[i].id, keys[i].budget, h, now)) continue;
         int64_t seen = keys[i].seen < b->dd_base ? b->dd_base : keys[i].seen;
         dd_insert(b, keys[i].id, keys[i].budget, h, seen);
     }
