@@ -4,8 +4,9 @@
  * Data path (gov_budgets_charge): one mutex, no allocation in the steady state, no I/O. Under the
  * lock: look the (trace_id, span_id, budget) key up in the de-dup set, find the window (a
  * per-budget cache of the last [start, end) makes this a comparison), find or create the counter
- * in a chained hash table, add, compute the state. New counters and a growing de-dup ring
- * allocate, which happens once per group and window, not per span.
+ * in a chained hash table, add, compute the state. Only a new counter allocates (once per group
+ * and window, not per span); the pending-id vector for SQLite grows by doubling. The id hash is
+ * computed and its index slot prefetched before the lock is taken.
  *
  * De-dup: a FIFO ring of keys (oldest evicted first, by capacity or past the horizon) indexed by
  * an open-addressing table of ring positions (linear probing, backward-shift deletion), so lookup,
@@ -27,9 +28,11 @@
  * keys under the lock, then writes them outside it in one transaction; on failure the deltas and
  * keys are put back. A crash loses at most one flush interval of charges.
  *
- * Rejected: a lock-free map (complex, and a charge is ~100 ns under the mutex); SQLite on the data
- * path (milliseconds per commit); a 64-bit fingerprint instead of the full 24-byte id pair (a false
- * "duplicate" would silently skip a charge); per-window sweepers (the window id is in the key). */
+ * Rejected: a lock-free map (complex; the lock is held ~100 ns plus the de-dup index access);
+ * growing the de-dup set by doubling (a rehash of a million keys under the lock); SQLite on the
+ * data path (milliseconds per commit); a 64-bit fingerprint instead of the full 24-byte id pair (a
+ * false "duplicate" would silently skip a charge); per-window sweepers (the window id is in the
+ * key). */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
