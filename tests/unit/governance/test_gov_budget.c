@@ -211,6 +211,30 @@ static void test_dedup_capacity(void **state)
     gov_budgets_close(b);
 }
 
+static void test_dedup_horizon(void **state)
+{
+    (void)state;
+    gov_budget_def d = mkdef("horizon", USD, GOV_WINDOW_DAY);
+    gov_budgets *b = NULL;
+    char err[256];
+    gov_budgets_opts o = {.dedup_horizon_sec = 1};
+    assert_int_equal(gov_budgets_open(&d, 1, &o, &b, err, sizeof err), GB_OK);
+    gov_budget_state s;
+    assert_int_equal(charge(b, 0, "", 1, T0, 1, &s), GB_OK);
+    assert_int_equal(charge(b, 0, "", 1, T0, 1, &s), GB_OK);
+    assert_true(s.duplicate);
+    usleep(2100 * 1000); /* past the horizon: a retry is charged again, then remembered again */
+    assert_int_equal(charge(b, 0, "", 1, T0, 1, &s), GB_OK);
+    assert_false(s.duplicate);
+    assert_int_equal(charge(b, 0, "", 1, T0, 1, &s), GB_OK);
+    assert_true(s.duplicate);
+    assert_int_equal(charge(b, 0, "", 2, T0, 1, &s), GB_OK);
+    assert_int_equal(charge(b, 0, "", 1, T0, 1, &s), GB_OK);
+    assert_true(s.duplicate);
+    assert_int_equal(s.used_nusd, 3);
+    gov_budgets_close(b);
+}
+
 static void test_groups(void **state)
 {
     (void)state;
@@ -619,6 +643,32 @@ static void *work(void *arg)
     return NULL;
 }
 
+typedef struct lister {
+    gov_budgets *b;
+    volatile int stop;
+    int calls;
+    bool monotonic;
+} lister;
+
+static void sum_used(const gov_budget_state *s, void *arg)
+{
+    *(int64_t *)arg += s->used_nusd;
+}
+
+static void *list_loop(void *arg)
+{
+    lister *l = arg;
+    int64_t last = 0;
+    l->monotonic = true;
+    while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
+        int64_t sum = 0;
+        if (gov_budgets_list(l->b, T0, sum_used, &sum) != GB_OK || sum < last) l->monotonic = false;
+        last = sum;
+        l->calls++;
+    }
+    return NULL;
+}
+
 static void test_concurrency(void **state)
 {
     (void)state;
@@ -628,12 +678,19 @@ static void test_concurrency(void **state)
     gov_budgets *b = open_db(&d, 1, 5); /* the flusher runs all the time */
     pthread_t th[2];
     worker w[2] = {{b, 0, 100000, GB_OK}, {b, 1u << 30, 100000, GB_OK}};
+    lister l = {.b = b};
+    pthread_t lt;
+    assert_int_equal(pthread_create(&lt, NULL, list_loop, &l), 0); /* the budget API, meanwhile */
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
     for (int i = 0; i < 2; i++) {
         pthread_join(th[i], NULL);
         assert_int_equal(w[i].st, GB_OK);
     }
+    __atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(lt, NULL);
+    assert_true(l.monotonic);
+    assert_true(l.calls > 0);
     collected c = {0};
     assert_int_equal(gov_budgets_list(b, T0, collect, &c), GB_OK);
     assert_int_equal(c.n, 2);
@@ -721,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_status_transitions),
         cmocka_unit_test(test_dedup),
         cmocka_unit_test(test_dedup_capacity),
+        cmocka_unit_test(test_dedup_horizon),
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_match),
