@@ -9,6 +9,7 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "base/telemetry.h"
 #include "processor/governance/governance.h"
 #include "proc_testutil.h"
 
@@ -320,6 +321,76 @@ static void test_openinference_gemini_tier(void **state)
     proc_close(&p);
 }
 
+/* The three models under each convention generation, 1000 uncached + 200 cached input tokens
+ * and 500 output tokens, each generation with its own spelling of the cached count. */
+static void test_models_by_generation(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *prov_now, *prov_old, *prov_oi, *model;
+        double cost;
+    } M[] = {
+        /* 1000 * 2.50 + 200 * 1.25 + 500 * 10.00 */
+        {"openai", "openai", "openai", "gpt-4o", 0.00775},
+        /* 1000 * 3.00 + 200 * 0.30 + 500 * 15.00 */
+        {"anthropic", "anthropic", "anthropic", "claude-sonnet-4-5", 0.01056},
+        /* 1000 * 0.30 + 200 * 0.03 + 500 * 2.50 */
+        {"gcp.gemini", "gemini", "google", "gemini-2.5-flash", 0.001556},
+    };
+    proc p;
+    proc_open(&p, "p:\n");
+    for (size_t m = 0; m < sizeof M / sizeof M[0]; m++) {
+        char prov[96], model[96], model_oi[96], prov_old[96], prov_oi[96];
+        snprintf(prov, sizeof prov, "gen_ai.provider.name=%s", M[m].prov_now);
+        snprintf(prov_old, sizeof prov_old, "gen_ai.system=%s", M[m].prov_old);
+        snprintf(prov_oi, sizeof prov_oi, "llm.provider=%s", M[m].prov_oi);
+        snprintf(model, sizeof model, "gen_ai.request.model=%s", M[m].model);
+        snprintf(model_oi, sizeof model_oi, "llm.model_name=%s", M[m].model);
+        bool anthropic = !strcmp(M[m].prov_now, "anthropic");
+        /* current: input includes the cached tokens */
+        const char *now[] = {prov,
+                             model,
+                             "gen_ai.usage.input_tokens=i:1200",
+                             "gen_ai.usage.cache_read.input_tokens=i:200",
+                             "gen_ai.usage.output_tokens=i:500",
+                             NULL};
+        /* older: prompt/completion; Anthropic's instrumentations copy its usage (input without
+         * the cache), the others report OpenAI's prompt_tokens_details */
+        const char *old_a[] = {prov_old,
+                               model,
+                               "gen_ai.usage.prompt_tokens=i:1000",
+                               "gen_ai.usage.cache_read_input_tokens=i:200",
+                               "gen_ai.usage.completion_tokens=i:500",
+                               NULL};
+        const char *old_o[] = {prov_old,
+                               model,
+                               "gen_ai.usage.prompt_tokens=i:1200",
+                               "gen_ai.usage.prompt_tokens_details.cached_tokens=i:200",
+                               "gen_ai.usage.completion_tokens=i:500",
+                               NULL};
+        /* OpenInference: the prompt count is the whole prompt */
+        const char *oi[] = {prov_oi,
+                            model_oi,
+                            "llm.token_count.prompt=i:1200",
+                            "llm.token_count.prompt_details.cache_read=i:200",
+                            "llm.token_count.completion=i:500",
+                            NULL};
+        const char *const *gens[] = {now, anthropic ? old_a : old_o, oi};
+        for (int g = 0; g < 3; g++) {
+            pd_attrs *a = run1(&p, NULL, gens[g]);
+            if (fabs(get(a, "genops.cost.total")->u.d - M[m].cost) > 1e-12)
+                fail_msg("%s generation %d: cost %.9f, want %.9f", M[m].model, g,
+                         get(a, "genops.cost.total")->u.d, M[m].cost);
+            expect_str(a, "genops.cost.status", "priced");
+            expect_int(a, "genops.tokens.input", 1200);
+            expect_int(a, "genops.tokens.cache_read", 200);
+            expect_int(a, "genops.tokens.output", 500);
+            expect_str(a, "gen_ai.request.model", M[m].model);
+        }
+    }
+    proc_close(&p);
+}
+
 static void test_unpriced_and_not_ai(void **state)
 {
     (void)state;
@@ -606,6 +677,9 @@ static void test_policies(void **state)
     o = p.k.got[before];
     assert_int_equal(o->u.traces.n, 0);
     assert_int_equal(pd_batch_count(o), 0);
+    gb_series *dropped = gb_tm_find("otelcol_processor_dropped_spans", "processor=\"governance\"");
+    assert_non_null(dropped);
+    assert_int_equal(gb_series_value(dropped), 3);
     proc_close(&p);
 }
 
@@ -702,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_anthropic_cached_semantics),
         cmocka_unit_test(test_older_conventions),
         cmocka_unit_test(test_openinference_gemini_tier),
+        cmocka_unit_test(test_models_by_generation),
         cmocka_unit_test(test_unpriced_and_not_ai),
         cmocka_unit_test(test_sdk_cost_kept_and_recompute),
         cmocka_unit_test(test_second_pass_keeps_collector_cost),
