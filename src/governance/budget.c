@@ -9,10 +9,12 @@
  *
  * De-dup: a FIFO ring of keys (oldest evicted first, by capacity or past the horizon) indexed by
  * an open-addressing table of ring positions (linear probing, backward-shift deletion), so lookup,
- * insert and eviction are O(1) and memory is bounded by dedup_capacity (32 bytes per key plus an
- * 8-byte index slot at 50 % load). The ring grows by doubling up to the capacity. New keys are also
- * appended to a pending vector that the flusher swaps out and writes to SQLite; at open the newest
- * keys within the horizon are loaded back, so a client retry after a restart is not charged twice.
+ * insert and eviction are O(1) and memory is bounded by dedup_capacity (32 bytes per key plus two
+ * 8-byte index slots: 48 MB for the default million keys, mapped at open as untouched zero pages
+ * so resident memory grows with use, and never rehashed: no latency spike on the data path). New
+ * keys are also appended to a pending vector that the flusher swaps out and writes to SQLite; at
+ * open the newest keys within the horizon are loaded back, so a client retry after a restart is not
+ * charged twice.
  *
  * Rolling windows ("24h"): 60 buckets of duration/60 seconds (rounded up); used = sum of the
  * buckets that overlap the window ending at the reference time, so charges leave the window in
@@ -36,17 +38,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/log.h"
 #include "governance/gov_budget.h"
 #include "governance/gov_internal.h"
 
 #define ROLL_SLOTS      60
 #define GROUP_MAX       127
 #define EVICT_GRACE_SEC 3600 /* clean counters of windows ended this long ago leave memory */
-#define PRUNE_AFTER_SEC (400 * 86400LL) /* persisted windows older than this are deleted at open   \
-                                         */
+#define PRUNE_AFTER_SEC                                                                            \
+    (400 * 86400LL) /* persisted windows older than this are deleted at open                       \
+                     */
 #define SCHEMA_VERSION   1
 #define DEFAULT_MAX_CTRS 100000u
 
@@ -115,10 +120,11 @@ struct gov_budgets {
     uint32_t n_ctr, max_ctr;
     counter *dirty;
     /* de-dup */
-    dd_key *ring;
-    uint32_t ring_cap, ring_head, ring_n, dd_cap;
-    uint32_t *idx; /* ring position + 1; 0 empty */
+    dd_key *ring; /* dd_cap keys, allocated at open (pages are touched as it fills) */
+    uint32_t ring_head, ring_n, dd_cap;
+    uint64_t *idx; /* tag << 32 | (ring position + 1); 0 empty */
     uint32_t idx_mask;
+    size_t ring_bytes, idx_bytes;
     int64_t dd_base, horizon;
     pend_vec pend;
     /* persistence */
@@ -130,7 +136,7 @@ struct gov_budgets {
     pthread_t thr;
     bool thr_started, stop;
     int64_t flush_ms;
-    int64_t last_evict;
+    int64_t last_evict, last_full_evict;
 };
 
 /* ---- helpers --------------------------------------------------------------------------------- */
@@ -180,39 +186,39 @@ static size_t group_len(gb_str s)
 
 /* ---- de-dup set ------------------------------------------------------------------------------ */
 
-static uint32_t dd_find_slot(const gov_budgets *b, const uint8_t id[24], uint32_t budget)
+/* An index slot holds (hash >> 32) << 32 | (ring position + 1); 0 is empty. The home slot is
+ * (hash >> 32) & idx_mask, so the stored high half doubles as a tag that rejects most
+ * non-matching probes without touching the ring, and backward-shift deletion needs no rehash. */
+static uint32_t dd_home(const gov_budgets *b, uint64_t e)
 {
-    uint32_t i = (uint32_t)dd_hash(id, budget) & b->idx_mask;
-    while (b->idx[i]) {
-        const dd_key *k = &b->ring[b->idx[i] - 1];
-        if (k->budget == budget && memcmp(k->id, id, 24) == 0) return i;
-        i = (i + 1) & b->idx_mask;
-    }
-    return UINT32_MAX;
+    return (uint32_t)(e >> 32) & b->idx_mask;
 }
 
-static void dd_index_put(gov_budgets *b, uint32_t pos)
+static bool dd_contains(const gov_budgets *b, const uint8_t id[24], uint32_t budget, uint64_t h)
 {
-    uint32_t i = (uint32_t)dd_hash(b->ring[pos].id, b->ring[pos].budget) & b->idx_mask;
-    while (b->idx[i])
-        i = (i + 1) & b->idx_mask;
-    b->idx[i] = pos + 1;
+    uint32_t tag = (uint32_t)(h >> 32);
+    uint32_t i = tag & b->idx_mask;
+    for (uint64_t e; (e = b->idx[i]) != 0; i = (i + 1) & b->idx_mask) {
+        if ((uint32_t)(e >> 32) != tag) continue;
+        const dd_key *k = &b->ring[(uint32_t)e - 1];
+        if (k->budget == budget && memcmp(k->id, id, 24) == 0) return true;
+    }
+    return false;
 }
 
 static void dd_evict_oldest(gov_budgets *b)
 {
     uint32_t pos = b->ring_head;
     const dd_key *k = &b->ring[pos];
-    uint32_t i = (uint32_t)dd_hash(k->id, k->budget) & b->idx_mask;
-    while (b->idx[i] != pos + 1)
+    uint32_t i = (uint32_t)(dd_hash(k->id, k->budget) >> 32) & b->idx_mask;
+    while ((uint32_t)b->idx[i] != pos + 1)
         i = (i + 1) & b->idx_mask;
     /* backward-shift deletion */
     uint32_t j = i;
     for (;;) {
         j = (j + 1) & b->idx_mask;
         if (!b->idx[j]) break;
-        const dd_key *kj = &b->ring[b->idx[j] - 1];
-        uint32_t home = (uint32_t)dd_hash(kj->id, kj->budget) & b->idx_mask;
+        uint32_t home = dd_home(b, b->idx[j]);
         /* move j to i when home is not cyclically within (i, j] */
         bool in = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!in) {
@@ -221,65 +227,28 @@ static void dd_evict_oldest(gov_budgets *b)
         }
     }
     b->idx[i] = 0;
-    b->ring_head = (b->ring_head + 1) % b->ring_cap;
+    b->ring_head = b->ring_head + 1 == b->dd_cap ? 0 : b->ring_head + 1;
     b->ring_n--;
 }
 
-static gb_status dd_grow(gov_budgets *b)
+/* Adds a key (known absent, hash h); evicts expired and, at capacity, the oldest keys. */
+static void dd_insert(gov_budgets *b, const uint8_t id[24], uint32_t budget, uint64_t h,
+                      int64_t now)
 {
-    gb_status st = GB_OK;
-    uint32_t ncap = b->ring_cap ? b->ring_cap * 2 : 1024;
-    if (ncap > b->dd_cap) ncap = b->dd_cap;
-    uint32_t isize = 1;
-    while (isize < ncap * 2u)
-        isize <<= 1;
-    dd_key *ring = malloc(sizeof(dd_key) * ncap);
-    uint32_t *idx = calloc(isize, sizeof(uint32_t));
-    if (!ring || !idx) {
-        free(ring);
-        free(idx);
-        st = GB_ERR_NOMEM;
-        goto out;
-    }
-    for (uint32_t i = 0; i < b->ring_n; i++)
-        ring[i] = b->ring[(b->ring_head + i) % b->ring_cap];
-    free(b->ring);
-    free(b->idx);
-    b->ring = ring;
-    b->idx = idx;
-    b->ring_cap = ncap;
-    b->ring_head = 0;
-    b->idx_mask = isize - 1;
-    for (uint32_t i = 0; i < b->ring_n; i++)
-        dd_index_put(b, i);
-out:
-    return st;
-}
-
-/* Adds a key (known absent); evicts expired and, at capacity, the oldest keys. */
-static gb_status dd_insert(gov_budgets *b, const uint8_t id[24], uint32_t budget, int64_t now)
-{
-    gb_status st = GB_OK;
-    if (b->dd_cap == 0) goto out;
-    uint32_t seen = (uint32_t)(now - b->dd_base);
+    if (b->dd_cap == 0) return;
     while (b->ring_n > 0 && (int64_t)b->ring[b->ring_head].seen + b->dd_base < now - b->horizon)
         dd_evict_oldest(b);
-    if (b->ring_n == b->ring_cap) {
-        if (b->ring_cap < b->dd_cap) {
-            st = dd_grow(b);
-            if (st != GB_OK) goto out;
-        } else {
-            dd_evict_oldest(b);
-        }
-    }
-    uint32_t pos = (b->ring_head + b->ring_n) % b->ring_cap;
+    if (b->ring_n == b->dd_cap) dd_evict_oldest(b);
+    uint32_t pos = b->ring_head + b->ring_n;
+    if (pos >= b->dd_cap) pos -= b->dd_cap;
     memcpy(b->ring[pos].id, id, 24);
     b->ring[pos].budget = budget;
-    b->ring[pos].seen = seen;
+    b->ring[pos].seen = (uint32_t)(now - b->dd_base);
     b->ring_n++;
-    dd_index_put(b, pos);
-out:
-    return st;
+    uint32_t i = (uint32_t)(h >> 32) & b->idx_mask;
+    while (b->idx[i])
+        i = (i + 1) & b->idx_mask;
+    b->idx[i] = (h >> 32) << 32 | (uint64_t)(pos + 1);
 }
 
 static gb_status pend_push(pend_vec *p, const uint8_t id[24], uint32_t budget, int64_t seen,
@@ -343,6 +312,8 @@ out:
     return st;
 }
 
+static void evict_old(gov_budgets *b, int64_t now);
+
 static gb_status ctr_get(gov_budgets *b, uint32_t budget, const char *g, size_t glen, const char *w,
                          size_t wlen, counter **out)
 {
@@ -351,8 +322,16 @@ static gb_status ctr_get(gov_budgets *b, uint32_t budget, const char *g, size_t 
     counter *c = ctr_find(b, h, budget, g, glen, w, wlen);
     if (c) goto done;
     if (b->n_ctr >= b->max_ctr) {
-        st = GB_ERR_LIMIT;
-        goto out;
+        /* full: drop counters of past windows now (at most once a second: it is a scan) */
+        int64_t now = now_sec();
+        if (now != b->last_full_evict) {
+            b->last_full_evict = now;
+            evict_old(b, now);
+        }
+        if (b->n_ctr >= b->max_ctr) {
+            st = GB_ERR_LIMIT;
+            goto out;
+        }
     }
     if (b->n_ctr >= b->tab_mask + 1) {
         st = tab_grow(b);
@@ -459,6 +438,10 @@ static gb_status window_of(bstate *bs, int64_t t, const char **wid, size_t *wlen
                            int64_t *we)
 {
     gb_status st = GB_OK;
+    if (t < 0 || t > 253402300799LL) { /* 1970 .. 9999, as gov_window_at */
+        st = GB_ERR_INVALID;
+        goto out;
+    }
     if (bs->rolling) {
         *wid = bs->rid;
         *wlen = strlen(bs->rid);
@@ -497,8 +480,16 @@ gb_status gov_budgets_charge(gov_budgets *b, uint32_t index, gb_str group, const
     bool dedup = memcmp(id, zero, 24) != 0;
     size_t glen = group_len(group);
     int64_t now = dedup ? now_sec() : 0;
+    uint64_t h = dedup ? dd_hash(id, index) : 0;
+    /* idx and idx_mask never change after open: start the likely cache miss before the lock */
+    if (dedup) __builtin_prefetch(&b->idx[(uint32_t)(h >> 32) & b->idx_mask]);
 
     pthread_mutex_lock(&b->mu);
+    if (dedup && b->ring_n == b->dd_cap) {
+        /* the key evicted by this insert: its index slot is the other likely miss */
+        const dd_key *old = &b->ring[b->ring_head];
+        __builtin_prefetch(&b->idx[(uint32_t)(dd_hash(old->id, old->budget) >> 32) & b->idx_mask]);
+    }
     bstate *bs = &b->b[index];
     const char *wid;
     size_t wlen;
@@ -508,8 +499,7 @@ gb_status gov_budgets_charge(gov_budgets *b, uint32_t index, gb_str group, const
     counter *c;
     st = ctr_get(b, index, group.ptr ? group.ptr : "", glen, wid, wlen, &c);
     if (st != GB_OK) goto unlock;
-    out->duplicate =
-        dedup && b->dd_cap > 0 && b->ring_n > 0 && dd_find_slot(b, id, index) != UINT32_MAX;
+    out->duplicate = dedup && b->ring_n > 0 && dd_contains(b, id, index, h);
     out->crossed_threshold = -1;
     int64_t used;
     if (!out->duplicate) {
@@ -526,9 +516,9 @@ gb_status gov_budgets_charge(gov_budgets *b, uint32_t index, gb_str group, const
             c->wend = we;
         }
         if (dedup) {
-            st = dd_insert(b, id, index, now);
-            if (st == GB_OK && b->persist) st = pend_push(&b->pend, id, index, now, b->dd_cap);
-            if (st != GB_OK) goto unlock; /* charged, but may be charged again on retry */
+            dd_insert(b, id, index, h, now);
+            if (b->persist) st = pend_push(&b->pend, id, index, now, b->dd_cap);
+            if (st != GB_OK) goto unlock; /* charged; the id may not survive a restart */
         }
         ctr_mark_dirty(b, c);
     }
@@ -908,6 +898,11 @@ gb_status gov_budgets_flush(gov_budgets *b)
     pthread_mutex_lock(&b->flush_mu);
     st = flush_locked(b, err, sizeof err);
     pthread_mutex_unlock(&b->flush_mu);
+    if (st != GB_OK) {
+        gb_log(GB_LOG_WARN, "governance/budgets",
+               "writing budget state failed (kept for the next attempt): %s",
+               st == GB_ERR_IO ? err : gb_status_str(st));
+    }
 out:
     return st;
 }
@@ -1069,10 +1064,10 @@ static gb_status db_load(gov_budgets *b, int64_t now, char *err, size_t errlen)
         goto out;
     }
     for (size_t i = n; i-- > 0;) { /* oldest first */
-        if (b->ring_n > 0 && dd_find_slot(b, keys[i].id, keys[i].budget) != UINT32_MAX) continue;
+        uint64_t h = dd_hash(keys[i].id, keys[i].budget);
+        if (b->ring_n > 0 && dd_contains(b, keys[i].id, keys[i].budget, h)) continue;
         int64_t seen = keys[i].seen < b->dd_base ? b->dd_base : keys[i].seen;
-        st = dd_insert(b, keys[i].id, keys[i].budget, seen);
-        if (st != GB_OK) goto out;
+        dd_insert(b, keys[i].id, keys[i].budget, h, seen);
     }
 out:
     sqlite3_finalize(s);
@@ -1161,13 +1156,36 @@ gb_status gov_budgets_open(const gov_budget_def *defs, uint32_t n, const gov_bud
     pthread_cond_init(&b->cv, &ca);
     pthread_condattr_destroy(&ca);
     b->dd_cap = opts && opts->dedup_capacity ? opts->dedup_capacity : 1000000u;
-    if (b->dd_cap > (1u << 30)) b->dd_cap = 1u << 30;
+    if (b->dd_cap > (1u << 26)) b->dd_cap = 1u << 26; /* 3 GB of address space */
     b->horizon = opts && opts->dedup_horizon_sec > 0 ? opts->dedup_horizon_sec : 86400;
     b->flush_ms = opts && opts->flush_interval_ms > 0 ? opts->flush_interval_ms : 1000;
     b->max_ctr = opts && opts->max_counters ? opts->max_counters : DEFAULT_MAX_CTRS;
     int64_t now = now_sec();
     b->dd_base = now - b->horizon - 1;
     b->last_evict = now;
+    /* anonymous mappings are untouched zero pages: resident memory grows only as keys arrive
+     * (calloc may take them from the heap and clear them all at once) */
+    uint32_t isize = 1;
+    while (isize < 2u * b->dd_cap)
+        isize <<= 1;
+    b->ring_bytes = (size_t)b->dd_cap * sizeof *b->ring;
+    b->idx_bytes = (size_t)isize * sizeof *b->idx;
+    void *ring =
+        mmap(NULL, b->ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *idx =
+        mmap(NULL, b->idx_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    b->ring = ring == MAP_FAILED ? NULL : ring;
+    b->idx = idx == MAP_FAILED ? NULL : idx;
+    b->idx_mask = isize - 1;
+#ifdef MADV_HUGEPAGE
+    /* the index is probed at random: 2 MB pages spare a TLB miss per charge where THP is on */
+    if (b->idx && b->idx_bytes >= (2u << 20)) madvise(b->idx, b->idx_bytes, MADV_HUGEPAGE);
+#endif
+    if (!b->ring || !b->idx) {
+        snprintf(err, errlen, "budget store: no memory for %u de-dup keys", b->dd_cap);
+        st = GB_ERR_NOMEM;
+        goto fail;
+    }
     b->tab = calloc(64, sizeof *b->tab);
     b->b = calloc(n ? n : 1, sizeof *b->b);
     if (!b->tab || !b->b) {
@@ -1186,6 +1204,21 @@ gb_status gov_budgets_open(const gov_budget_def *defs, uint32_t n, const gov_bud
                      d->name ? d->name : "?");
             st = GB_ERR_INVALID;
             goto fail;
+        }
+        for (uint32_t k = 0; k < i; k++) {
+            if (strcmp(defs[k].name, d->name) == 0) {
+                snprintf(err, errlen, "budget %s: defined twice (names key the stored state)",
+                         d->name);
+                st = GB_ERR_INVALID;
+                goto fail;
+            }
+        }
+        for (uint32_t k = 0; k < d->n_match; k++) {
+            if (!d->match[k].key || !d->match[k].value) {
+                snprintf(err, errlen, "budget %s: match %u needs a key and a value", d->name, k);
+                st = GB_ERR_INVALID;
+                goto fail;
+            }
         }
         if (d->n_thresholds == 0) {
             memcpy(bs->th, k_default_th, sizeof k_default_th);
@@ -1275,8 +1308,8 @@ void gov_budgets_close(gov_budgets *b)
     }
     free(b->tab);
     free(b->b);
-    free(b->ring);
-    free(b->idx);
+    if (b->ring) munmap(b->ring, b->ring_bytes);
+    if (b->idx) munmap(b->idx, b->idx_bytes);
     free(b->pend.v);
     pthread_mutex_destroy(&b->mu);
     pthread_mutex_destroy(&b->flush_mu);

@@ -117,7 +117,8 @@ typedef struct gov_budgets gov_budgets;
 
 typedef struct gov_budgets_opts {
     const char *db_path;       /* SQLite file; NULL or "" = memory only (no persistence) */
-    uint32_t dedup_capacity;   /* remembered (trace_id, span_id) pairs; default 1000000 */
+    uint32_t dedup_capacity;   /* remembered (trace_id, span_id) pairs; default 1000000, at most
+                                  2^26; 48 bytes each, reserved at open */
     int64_t dedup_horizon_sec; /* how long a charge is remembered; default 86400 */
     int64_t flush_interval_ms; /* how often state is written to SQLite; default 1000 */
     uint32_t max_counters;     /* (added) counters held in memory (budget x group x window);

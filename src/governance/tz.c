@@ -458,7 +458,7 @@ gb_status gov_tz_load(const char *name, gov_tz **out, char *err, size_t errlen)
     tz = calloc(1, sizeof *tz);
     if (!tz) {
         st = GB_ERR_NOMEM;
-        goto fail;
+        goto out;
     }
     snprintf(tz->name, sizeof tz->name, "%s", name);
     if (parse_fixed(name, &tz->fixed) || builtin_zone(name, &tz->fixed)) goto done;
@@ -468,7 +468,7 @@ gb_status gov_tz_load(const char *name, gov_tz **out, char *err, size_t errlen)
                  "UTC, or an offset like +05:30)",
                  name);
         st = GB_ERR_INVALID;
-        goto fail;
+        goto out;
     }
     const char *dir = getenv("TZDIR");
     if (!dir || !*dir) dir = "/usr/share/zoneinfo";
@@ -478,33 +478,58 @@ gb_status gov_tz_load(const char *name, gov_tz **out, char *err, size_t errlen)
     if (!f) {
         snprintf(err, errlen, "unknown time zone \"%s\" (no %s: %s)", name, path, strerror(errno));
         st = errno == ENOENT || errno == ENOTDIR ? GB_ERR_NOTFOUND : GB_ERR_IO;
-        goto fail;
+        goto out;
     }
     data = malloc(TZ_FILE_MAX);
     if (!data) {
         st = GB_ERR_NOMEM;
-        goto fail;
+        goto out;
     }
     size_t len = fread(data, 1, TZ_FILE_MAX, f);
     if (ferror(f)) {
         /* a directory (e.g. "America") reads as EISDIR */
         snprintf(err, errlen, "unknown time zone \"%s\" (%s is not a zone file)", name, path);
         st = GB_ERR_NOTFOUND;
-        goto fail;
+        goto out;
     }
     if (len == TZ_FILE_MAX) {
         snprintf(err, errlen, "time zone %s: file too large", name);
         st = GB_ERR_INVALID;
-        goto fail;
+        goto out;
     }
-    st = tzif_parse(tz, data, len, err, errlen);
-    if (st != GB_OK) goto fail;
+    fclose(f);
+    f = NULL;
+    gov_tz_free(tz);
+    tz = NULL;
+    st = gov_tz_parse(name, data, len, out, err, errlen);
+    goto out;
 done:
     *out = tz;
     tz = NULL;
-fail:
+out:
     if (f) fclose(f);
     free(data);
+    gov_tz_free(tz);
+    return st;
+}
+
+gb_status gov_tz_parse(const char *name, const void *data, size_t len, gov_tz **out, char *err,
+                       size_t errlen)
+{
+    gb_status st = GB_OK;
+    gov_tz *tz = calloc(1, sizeof *tz);
+    if (errlen) err[0] = 0;
+    *out = NULL;
+    if (!tz) {
+        st = GB_ERR_NOMEM;
+        goto out;
+    }
+    snprintf(tz->name, sizeof tz->name, "%s", name ? name : "");
+    st = tzif_parse(tz, data, len, err, errlen);
+    if (st != GB_OK) goto out;
+    *out = tz;
+    tz = NULL;
+out:
     gov_tz_free(tz);
     return st;
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "governance/gov_budget.h"
+#include "governance/gov_internal.h"
 
 static gov_tz *load(const char *name)
 {
@@ -209,6 +210,161 @@ static void test_bad_files(void **state)
     rmdir(dir);
 }
 
+/* ---- synthesized TZif data ------------------------------------------------------------------- */
+
+static size_t put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+    return 4;
+}
+
+/* A TZif file with the given local time types, transitions and footer (version '2', or 0 for a
+ * version 1 file without footer). */
+static size_t mk_tzif(uint8_t *buf, char version, const int32_t *offs, int ntypes,
+                      const int64_t *trans, const uint8_t *idx, int ntrans, const char *footer)
+{
+    size_t n = 0;
+    for (int pass = 0; pass < (version ? 2 : 1); pass++) {
+        memcpy(buf + n, "TZif", 4);
+        buf[n + 4] = (uint8_t)version;
+        memset(buf + n + 5, 0, 15);
+        n += 20;
+        n += put32(buf + n, 0);
+        n += put32(buf + n, 0);
+        n += put32(buf + n, 0);
+        n += put32(buf + n, (uint32_t)ntrans);
+        n += put32(buf + n, (uint32_t)ntypes);
+        n += put32(buf + n, 4);
+        for (int i = 0; i < ntrans; i++) {
+            if (pass == 1) n += put32(buf + n, (uint32_t)((uint64_t)trans[i] >> 32));
+            n += put32(buf + n, (uint32_t)trans[i]);
+        }
+        for (int i = 0; i < ntrans; i++)
+            buf[n++] = idx[i];
+        for (int i = 0; i < ntypes; i++) {
+            n += put32(buf + n, (uint32_t)offs[i]);
+            buf[n++] = 0;
+            buf[n++] = 0;
+        }
+        memcpy(buf + n, "XYZ", 4);
+        n += 4;
+    }
+    if (version) n += (size_t)sprintf((char *)buf + n, "\n%s\n", footer);
+    return n;
+}
+
+static gov_tz *parse_rule(const char *footer, int32_t off0)
+{
+    uint8_t buf[512];
+    size_t n = mk_tzif(buf, '2', &off0, 1, NULL, NULL, 0, footer);
+    gov_tz *tz = NULL;
+    char err[256];
+    gb_status st = gov_tz_parse(footer, buf, n, &tz, err, sizeof err);
+    if (st != GB_OK) fprintf(stderr, "%s: %s\n", footer, err);
+    assert_int_equal(st, GB_OK);
+    return tz;
+}
+
+static void test_posix_rules(void **state)
+{
+    (void)state;
+    gov_tz *tz = parse_rule("EST5EDT,0/0,J365/25", -14400); /* permanent DST (RFC 8536 3.3.1) */
+    assert_int_equal(gov_tz_offset(tz, 1768435200), -14400);
+    assert_int_equal(gov_tz_offset(tz, 1784073600), -14400);
+    assert_int_equal(gov_tz_offset(tz, 1830297600 - 3600), -14400);
+    gov_tz_free(tz);
+    tz = parse_rule("CET-1CEST,J60/2,J300/3", 3600);       /* Jn: Feb 29 never counted */
+    assert_int_equal(gov_tz_offset(tz, 1835485199), 3600); /* 2028-03-01 00:59:59Z */
+    assert_int_equal(gov_tz_offset(tz, 1835485200), 7200); /* 02:00 local */
+    assert_int_equal(gov_tz_offset(tz, 1856221199), 7200); /* 2028-10-27 00:59:59Z */
+    assert_int_equal(gov_tz_offset(tz, 1856221200), 3600);
+    gov_tz_free(tz);
+    tz = parse_rule("CET-1CEST,59,299", 3600);             /* n: zero-based, Feb 29 counted */
+    assert_int_equal(gov_tz_offset(tz, 1835398799), 3600); /* 2028-02-29 00:59:59Z */
+    assert_int_equal(gov_tz_offset(tz, 1835398800), 7200);
+    gov_tz_free(tz);
+    tz = parse_rule("<-03>3", -10800);
+    assert_int_equal(gov_tz_offset(tz, 1795608000), -10800);
+    gov_tz_free(tz);
+    tz = parse_rule("", 19800); /* no footer: the last (only) type */
+    assert_int_equal(gov_tz_offset(tz, 1795608000), 19800);
+    gov_tz_free(tz);
+    tz = parse_rule("<+1030>-10:30<+11>-11,M10.1.0,M4.1.0", 37800); /* Lord Howe's footer */
+    assert_int_equal(gov_tz_offset(tz, 4110447599), 39600);
+    assert_int_equal(gov_tz_offset(tz, 4110447600), 37800);
+    assert_int_equal(gov_tz_offset(tz, 4126174200), 39600);
+    gov_tz_free(tz);
+
+    const char *bad[] = {"EST",
+                         "5EST",
+                         "EST5EDT,M3.2.0",
+                         "EST5EDT,M13.2.0,M11.1.0",
+                         "EST5EDT,M3.6.0,M11.1.0",
+                         "EST5EDT,M3.2.7,M11.1.0",
+                         "EST5EDT,J0,J365",
+                         "EST5EDT,M3.2.0/200,M11.1.0",
+                         "EST25",
+                         "<EST5",
+                         "EST5EDT,M3.2.0,M11.1.0x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint8_t buf[512];
+        int32_t off = 0;
+        size_t n = mk_tzif(buf, '2', &off, 1, NULL, NULL, 0, bad[i]);
+        gov_tz *z = (gov_tz *)1;
+        char err[256] = "";
+        assert_int_equal(gov_tz_parse("bad", buf, n, &z, err, sizeof err), GB_ERR_INVALID);
+        assert_null(z);
+        assert_non_null(strstr(err, "rule"));
+    }
+}
+
+static void test_tzif_structure(void **state)
+{
+    (void)state;
+    uint8_t buf[512];
+    int32_t offs[2] = {3600, 7200};
+    int64_t trans[2] = {100, 200};
+    uint8_t idx[2] = {1, 0};
+    gov_tz *tz = NULL;
+    char err[256];
+    /* version 1: the 32-bit block, no footer */
+    size_t n = mk_tzif(buf, 0, offs, 2, trans, idx, 2, NULL);
+    assert_int_equal(gov_tz_parse("v1", buf, n, &tz, err, sizeof err), GB_OK);
+    assert_int_equal(gov_tz_offset(tz, 99), 3600);
+    assert_int_equal(gov_tz_offset(tz, 100), 7200);
+    assert_int_equal(gov_tz_offset(tz, 199), 7200);
+    assert_int_equal(gov_tz_offset(tz, 200), 3600);
+    assert_int_equal(gov_tz_offset(tz, 1795608000), 3600);
+    gov_tz_free(tz);
+    /* a type index out of range, transitions out of order, a missing footer line */
+    idx[0] = 2;
+    n = mk_tzif(buf, '2', offs, 2, trans, idx, 2, "");
+    assert_int_equal(gov_tz_parse("x", buf, n, &tz, err, sizeof err), GB_ERR_INVALID);
+    idx[0] = 1;
+    trans[1] = 50;
+    n = mk_tzif(buf, '2', offs, 2, trans, idx, 2, "");
+    assert_int_equal(gov_tz_parse("x", buf, n, &tz, err, sizeof err), GB_ERR_INVALID);
+    trans[1] = 200;
+    n = mk_tzif(buf, '2', offs, 2, trans, idx, 2, "");
+    assert_int_equal(gov_tz_parse("x", buf, n - 1, &tz, err, sizeof err), GB_ERR_INVALID);
+    assert_int_equal(gov_tz_parse("x", buf, n, &tz, err, sizeof err), GB_OK);
+    gov_tz_free(tz);
+    /* every truncation of a valid file is refused, never read past */
+    for (size_t k = 0; k < n; k++) {
+        uint8_t *cut = malloc(k ? k : 1);
+        memcpy(cut, buf, k);
+        assert_int_equal(gov_tz_parse("x", cut, k, &tz, err, sizeof err), GB_ERR_INVALID);
+        free(cut);
+    }
+    /* an absurd UTC offset */
+    offs[0] = 30 * 3600;
+    n = mk_tzif(buf, '2', offs, 2, trans, idx, 2, "");
+    assert_int_equal(gov_tz_parse("x", buf, n, &tz, err, sizeof err), GB_ERR_INVALID);
+}
+
 static void expect_window(gov_window_kind kind, const gov_tz *tz, int64_t t, const char *id,
                           int64_t start, int64_t end)
 {
@@ -355,7 +511,8 @@ int main(void)
         cmocka_unit_test(test_new_york),          cmocka_unit_test(test_berlin_kolkata),
         cmocka_unit_test(test_lord_howe),         cmocka_unit_test(test_midnight_transitions),
         cmocka_unit_test(test_builtin_and_fixed), cmocka_unit_test(test_bad_names),
-        cmocka_unit_test(test_bad_files),         cmocka_unit_test(test_windows_dst),
+        cmocka_unit_test(test_bad_files),         cmocka_unit_test(test_posix_rules),
+        cmocka_unit_test(test_tzif_structure),    cmocka_unit_test(test_windows_dst),
         cmocka_unit_test(test_windows_calendar),  cmocka_unit_test(test_window_parse_rolling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
