@@ -673,24 +673,21 @@ static gb_status redact(item *it, pd_log *log)
     return st;
 }
 
-static gb_status policies(item *it, const gov_usage *u, const gov_cost *c, pd_log *log, bool *drop)
+static gb_status policies(item *it, gov_policies *set, const gov_usage *u, const gov_cost *c,
+                          pd_log *log, bool *drop)
 {
-    governance_core *core = it->core;
-    if (!core->policies) return GB_OK;
-    gov_policy_eval evals[64];
-    uint32_t cap = gov_policies_count(core->policies);
-    if (cap > 64) cap = 64;
+    if (!set) return GB_OK;
+    gov_policy_eval evals[64]; /* at most 64 policies per processor (config) */
     uint32_t n = 0;
     int32_t worst = -1;
     bool want_drop = false, want_redact = false;
     gov_policy_input in = {.span = it->attrs,
                            .resource = it->res,
                            .usage = u,
-                           .cost = c->status == GOV_COST_UNPRICED ? NULL : c,
+                           .cost = c && c->status != GOV_COST_UNPRICED ? c : NULL,
                            .body = it->body,
                            .now_ns = gb_now_ns()};
-    gb_status st =
-        gov_policies_eval(core->policies, &in, evals, &n, &worst, &want_drop, &want_redact);
+    gb_status st = gov_policies_eval(set, &in, evals, &n, &worst, &want_drop, &want_redact);
     if (st) return st;
     if (worst < 0 || n == 0) return GB_OK;
     /* a result the application already recorded is kept unless ours is more severe */
@@ -716,6 +713,15 @@ static gb_status policies(item *it, const gov_usage *u, const gov_cost *c, pd_lo
     return GB_OK;
 }
 
+/* A log record that is a GenAI event: event_name (or the older event.name attribute) under
+ * "gen_ai.". */
+static bool is_genai_event(const pd_log *log)
+{
+    if (gb_str_has_prefix(log->event_name, L("gen_ai."))) return true;
+    const pd_kv *kv = pd_attrs_find(&log->attrs, L("event.name"));
+    return kv && kv->value.type == PD_ANY_STR && gb_str_has_prefix(kv->value.u.str, L("gen_ai."));
+}
+
 /* ---- one item --------------------------------------------------------------------------- */
 
 static gb_status process(item *it, pd_log *log, bool *drop)
@@ -729,6 +735,14 @@ static gb_status process(item *it, pd_log *log, bool *drop)
     bool ai = u.request_model.len || u.response_model.len ||
               (u.flags & (GOV_HAS_INPUT | GOV_HAS_OUTPUT | GOV_HAS_CACHE_READ |
                           GOV_HAS_CACHE_WRITE | GOV_HAS_REASONING | GOV_HAS_COST));
+    if (!ai && log && core->content_policies && is_genai_event(log)) {
+        /* a GenAI event without usage (message content): attribution and the content_filter
+         * policies only (the other kinds would judge a missing model or team) */
+        if ((st = item_prepare(it, 16)) || (st = attribution(it, &u)) || (st = aliases(it)) ||
+            (st = putk(it, K_GENOPS_GOVERNANCE_PROCESSED, pd_any_bool(true))))
+            return st;
+        return policies(it, core->content_policies, &u, NULL, log, drop);
+    }
     if (!ai) {
         if (!has_genops_key(it->attrs)) return GB_OK;
         if ((st = item_prepare(it, 8)) || (st = aliases(it))) return st;
@@ -741,7 +755,7 @@ static gb_status process(item *it, pd_log *log, bool *drop)
         return st;
     gb_series_add(core->m_operations[it->sig], 1);
     if (c.status == GOV_COST_UNPRICED) gb_series_add(core->m_unpriced[it->sig], 1);
-    if ((st = budgets(it, &c)) || (st = policies(it, &u, &c, log, drop))) return st;
+    if ((st = budgets(it, &c)) || (st = policies(it, core->policies, &u, &c, log, drop))) return st;
     return GB_OK;
 }
 

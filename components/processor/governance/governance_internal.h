@@ -54,6 +54,7 @@ typedef struct governance_core {
     governance_compiled cc;
     gov_budgets *budgets; /* open while started and budgets exist */
     gov_policies *policies;
+    gov_policies *content_policies; /* the content_filter ones, for GenAI events without usage */
     httpext api;
     gb_series *m_dropped[PD_SIGNAL_COUNT];
     gb_series *m_operations[PD_SIGNAL_COUNT];

@@ -572,6 +572,39 @@ static void test_logs(void **state)
     proc_close(&p);
 }
 
+static void test_log_content_events(void **state)
+{
+    (void)state;
+    proc p;
+    proc_open_sig(&p,
+                  "p:\n"
+                  "  policies:\n"
+                  "    - {name: teams, kind: team_access, allowed_teams: [ml]}\n"
+                  "    - {name: pii, kind: content_filter, blocked_patterns: [password], "
+                  "action: redact}\n",
+                  PD_LOGS);
+    pd_batch *b = mk_logs("l", 1, 1, 3);
+    pd_log *lg = b->u.logs.v[0].scope_logs[0].logs;
+    lg[0].event_name = tdup(b, "gen_ai.user.message");
+    lg[0].body = pd_any_str(tdup(b, "my Password is hunter2"));
+    put_spec(b, &lg[0].attrs, "gen_ai.system=openai");
+    put_spec(b, &lg[1].attrs, "event.name=gen_ai.choice");
+    lg[1].body = pd_any_str(tdup(b, "nothing to see"));
+    lg[2].body = pd_any_str(tdup(b, "password outside GenAI")); /* not a GenAI event */
+    assert_int_equal(processor_governance_descriptor.consume(&p.c, b), GB_OK);
+    pd_log *o = p.k.got[0]->u.logs.v[0].scope_logs[0].logs;
+    assert_true(gb_str_eq_c(o[0].body.u.str, "[REDACTED]"));
+    expect_str(&o[0].attrs, "genops.policy.name", "pii");
+    expect_str(&o[0].attrs, "genops.policy.result", "warning");
+    expect_processed(&o[0].attrs);
+    assert_null(get(&o[0].attrs, "genops.cost.total")); /* not priced */
+    expect_str(&o[1].attrs, "genops.policy.result", "passed");
+    assert_true(gb_str_eq_c(o[1].body.u.str, "nothing to see"));
+    assert_null(get(&o[2].attrs, "genops.governance.processed"));
+    assert_true(gb_str_eq_c(o[2].body.u.str, "password outside GenAI"));
+    proc_close(&p);
+}
+
 /* ---- budgets ---------------------------------------------------------------------------- */
 
 static void test_budget_charged_once(void **state)
@@ -783,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_overrides_and_price_file),
         cmocka_unit_test(test_attribution_and_tiers),
         cmocka_unit_test(test_logs),
+        cmocka_unit_test(test_log_content_events),
         cmocka_unit_test(test_budget_charged_once),
         cmocka_unit_test(test_policies),
         cmocka_unit_test(test_instances_share_state),
