@@ -2,8 +2,9 @@
  *
  * Per item:
  *   1. gov_normalize(item attributes, resource attributes) -> usage. An item is an *AI
- *      operation* when it reports a model, any token count or a cost. Items that are not, but
- *      carry genops.* attributes (evaluation, budget or policy records from the SDK), only get
+ *      operation* when it reports a model, any token count or a cost. GenAI log events without
+ *      usage (message content) get attribution and the content_filter policies only. Items that
+ *      carry genops.* attributes (evaluation, budget or policy records from the SDK) only get
  *      their §1 aliases normalized and genops.governance.processed; other items are untouched.
  *   2. attribution: each genops.<field> the item lacks is filled from the configured source keys
  *      (item first, then resource), else from the configured default;
