@@ -4,8 +4,9 @@
  * Data path (gov_budgets_charge): one mutex, no allocation in the steady state, no I/O. Under the
  * lock: look the (trace_id, span_id, budget) key up in the de-dup set, find the window (a
  * per-budget cache of the last [start, end) makes this a comparison), find or create the counter
- * in a chained hash table, add, compute the state. New counters and a growing de-dup ring
- * allocate, which happens once per group and window, not per span.
+ * in a chained hash table, add, compute the state. Only a new counter allocates (once per group
+ * and window, not per span); the pending-id vector for SQLite grows by doubling. The id hash is
+ * computed and its index slot prefetched before the lock is taken.
  *
  * De-dup: a FIFO ring of keys (oldest evicted first, by capacity or past the horizon) indexed by
  * an open-addressing table of ring positions (linear probing, backward-shift deletion), so lookup,
@@ -27,9 +28,11 @@
  * keys under the lock, then writes them outside it in one transaction; on failure the deltas and
  * keys are put back. A crash loses at most one flush interval of charges.
  *
- * Rejected: a lock-free map (complex, and a charge is ~100 ns under the mutex); SQLite on the data
- * path (milliseconds per commit); a 64-bit fingerprint instead of the full 24-byte id pair (a false
- * "duplicate" would silently skip a charge); per-window sweepers (the window id is in the key). */
+ * Rejected: a lock-free map (complex; the lock is held ~100 ns plus the de-dup index access);
+ * growing the de-dup set by doubling (a rehash of a million keys under the lock); SQLite on the
+ * data path (milliseconds per commit); a 64-bit fingerprint instead of the full 24-byte id pair (a
+ * false "duplicate" would silently skip a charge); per-window sweepers (the window id is in the
+ * key). */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -194,14 +197,19 @@ static uint32_t dd_home(const gov_budgets *b, uint64_t e)
     return (uint32_t)(e >> 32) & b->idx_mask;
 }
 
-static bool dd_contains(const gov_budgets *b, const uint8_t id[24], uint32_t budget, uint64_t h)
+/* True when the key was charged within the horizon (an expired key not yet evicted is absent). */
+static bool dd_contains(const gov_budgets *b, const uint8_t id[24], uint32_t budget, uint64_t h,
+                        int64_t now)
 {
     uint32_t tag = (uint32_t)(h >> 32);
     uint32_t i = tag & b->idx_mask;
     for (uint64_t e; (e = b->idx[i]) != 0; i = (i + 1) & b->idx_mask) {
         if ((uint32_t)(e >> 32) != tag) continue;
         const dd_key *k = &b->ring[(uint32_t)e - 1];
-        if (k->budget == budget && memcmp(k->id, id, 24) == 0) return true;
+        /* an expired copy may still sit before a fresh one: keep probing past it */
+        if (k->budget == budget && memcmp(k->id, id, 24) == 0 &&
+            (int64_t)k->seen + b->dd_base >= now - b->horizon)
+            return true;
     }
     return false;
 }
@@ -499,7 +507,7 @@ gb_status gov_budgets_charge(gov_budgets *b, uint32_t index, gb_str group, const
     counter *c;
     st = ctr_get(b, index, group.ptr ? group.ptr : "", glen, wid, wlen, &c);
     if (st != GB_OK) goto unlock;
-    out->duplicate = dedup && b->ring_n > 0 && dd_contains(b, id, index, h);
+    out->duplicate = dedup && b->ring_n > 0 && dd_contains(b, id, index, h, now);
     out->crossed_threshold = -1;
     int64_t used;
     if (!out->duplicate) {
@@ -548,82 +556,89 @@ unlock:
 
 /* ---- list ------------------------------------------------------------------------------------ */
 
+/* Definition order (defs is one array), then group. */
 static int state_cmp(const void *a, const void *b)
 {
     const gov_budget_state *x = a, *y = b;
+    if (x->def != y->def) return x->def < y->def ? -1 : 1;
     return strcmp(x->group, y->group);
 }
+
+typedef struct state_vec {
+    gov_budget_state *v;
+    size_t n, cap;
+} state_vec;
+
+static gov_budget_state *state_push(state_vec *sv)
+{
+    if (sv->n == sv->cap) {
+        size_t ncap = sv->cap ? sv->cap * 2 : 16;
+        gov_budget_state *nv = realloc(sv->v, ncap * sizeof *nv);
+        if (!nv) return NULL;
+        sv->v = nv;
+        sv->cap = ncap;
+    }
+    gov_budget_state *o = &sv->v[sv->n++];
+    memset(o, 0, sizeof *o);
+    return o;
+}
+
+typedef struct list_win {
+    const char *wid;
+    size_t wlen;
+    int64_t ws, we;
+    bool seen;
+} list_win;
 
 gb_status gov_budgets_list(gov_budgets *b, int64_t now, gov_budget_visit_fn fn, void *arg)
 {
     gb_status st = GB_OK;
-    gov_budget_state *v = NULL;
-    size_t nv = 0, cap = 0;
-    uint32_t *per = NULL; /* states per budget, in order */
+    state_vec sv = {0};
+    list_win *win = NULL;
     if (!b || !fn) return GB_ERR_INVALID;
-    per = calloc(b->n + 1, sizeof *per);
-    if (!per) return GB_ERR_NOMEM;
+    win = calloc(b->n + 1, sizeof *win);
+    if (!win) return GB_ERR_NOMEM;
     pthread_mutex_lock(&b->mu);
-    for (uint32_t i = 0; i < b->n && st == GB_OK; i++) {
-        bstate *bs = &b->b[i];
-        const char *wid;
-        size_t wlen;
-        int64_t ws, we;
-        st = window_of(bs, now, &wid, &wlen, &ws, &we);
-        if (st != GB_OK) break;
-        size_t first = nv;
-        for (uint32_t s = 0; s <= b->tab_mask && st == GB_OK; s++) {
-            for (counter *c = b->tab[s]; c; c = c->next) {
-                if (c->budget != i || c->wlen != wlen || memcmp(c->wid, wid, wlen) != 0) continue;
-                if (nv == cap) {
-                    size_t ncap = cap ? cap * 2 : 16;
-                    gov_budget_state *nvv = realloc(v, ncap * sizeof *v);
-                    if (!nvv) {
-                        st = GB_ERR_NOMEM;
-                        break;
-                    }
-                    v = nvv;
-                    cap = ncap;
-                }
-                gov_budget_state *o = &v[nv++];
-                memset(o, 0, sizeof *o);
-                int64_t used = bs->rolling ? roll_used(bs, c, now) : c->used;
-                fill_state(bs, c, c->group, c->glen, used, ws, we, o);
-                o->crossed_threshold = -1;
+    for (uint32_t i = 0; i < b->n && st == GB_OK; i++)
+        st = window_of(&b->b[i], now, &win[i].wid, &win[i].wlen, &win[i].ws, &win[i].we);
+    /* one pass over the counters of every budget's current window */
+    for (uint32_t s = 0; s <= b->tab_mask && st == GB_OK; s++) {
+        for (counter *c = b->tab[s]; c; c = c->next) {
+            list_win *w = &win[c->budget];
+            if (c->wlen != w->wlen || memcmp(c->wid, w->wid, w->wlen) != 0) continue;
+            gov_budget_state *o = state_push(&sv);
+            if (!o) {
+                st = GB_ERR_NOMEM;
+                break;
             }
-        }
-        if (st == GB_OK && nv == first && !bs->def->group_by) {
-            if (nv == cap) {
-                size_t ncap = cap ? cap * 2 : 16;
-                gov_budget_state *nvv = realloc(v, ncap * sizeof *v);
-                if (!nvv) {
-                    st = GB_ERR_NOMEM;
-                    break;
-                }
-                v = nvv;
-                cap = ncap;
-            }
-            gov_budget_state *o = &v[nv++];
-            memset(o, 0, sizeof *o);
-            fill_state(bs, NULL, "", 0, 0, ws, we, o);
-            memcpy(o->window_id, wid, wlen);
-            o->window_id[wlen] = 0;
+            const bstate *bs = &b->b[c->budget];
+            fill_state(bs, c, c->group, c->glen, bs->rolling ? roll_used(bs, c, now) : c->used,
+                       w->ws, w->we, o);
             o->crossed_threshold = -1;
+            w->seen = true;
         }
-        per[i] = (uint32_t)(nv - first);
+    }
+    /* a budget without group_by always reports its counter */
+    for (uint32_t i = 0; i < b->n && st == GB_OK; i++) {
+        if (win[i].seen || b->b[i].def->group_by) continue;
+        gov_budget_state *o = state_push(&sv);
+        if (!o) {
+            st = GB_ERR_NOMEM;
+            break;
+        }
+        fill_state(&b->b[i], NULL, "", 0, 0, win[i].ws, win[i].we, o);
+        memcpy(o->window_id, win[i].wid, win[i].wlen);
+        o->window_id[win[i].wlen] = 0;
+        o->crossed_threshold = -1;
     }
     pthread_mutex_unlock(&b->mu);
     if (st != GB_OK) goto out;
-    size_t at = 0;
-    for (uint32_t i = 0; i < b->n; i++) {
-        qsort(v + at, per[i], sizeof *v, state_cmp);
-        at += per[i];
-    }
-    for (size_t i = 0; i < nv; i++)
-        fn(&v[i], arg);
+    qsort(sv.v, sv.n, sizeof *sv.v, state_cmp);
+    for (size_t i = 0; i < sv.n; i++)
+        fn(&sv.v[i], arg);
 out:
-    free(v);
-    free(per);
+    free(sv.v);
+    free(win);
     return st;
 }
 
@@ -1065,7 +1080,7 @@ static gb_status db_load(gov_budgets *b, int64_t now, char *err, size_t errlen)
     }
     for (size_t i = n; i-- > 0;) { /* oldest first */
         uint64_t h = dd_hash(keys[i].id, keys[i].budget);
-        if (b->ring_n > 0 && dd_contains(b, keys[i].id, keys[i].budget, h)) continue;
+        if (b->ring_n > 0 && dd_contains(b, keys[i].id, keys[i].budget, h, now)) continue;
         int64_t seen = keys[i].seen < b->dd_base ? b->dd_base : keys[i].seen;
         dd_insert(b, keys[i].id, keys[i].budget, h, seen);
     }

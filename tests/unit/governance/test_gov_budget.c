@@ -211,6 +211,30 @@ static void test_dedup_capacity(void **state)
     gov_budgets_close(b);
 }
 
+static void test_dedup_horizon(void **state)
+{
+    (void)state;
+    gov_budget_def d = mkdef("horizon", USD, GOV_WINDOW_DAY);
+    gov_budgets *b = NULL;
+    char err[256];
+    gov_budgets_opts o = {.dedup_horizon_sec = 1};
+    assert_int_equal(gov_budgets_open(&d, 1, &o, &b, err, sizeof err), GB_OK);
+    gov_budget_state s;
+    assert_int_equal(charge(b, 0, "", 1, T0, 1, &s), GB_OK);
+    assert_int_equal(charge(b, 0, "", 1, T0, 1, &s), GB_OK);
+    assert_true(s.duplicate);
+    usleep(2100 * 1000); /* past the horizon: a retry is charged again, then remembered again */
+    assert_int_equal(charge(b, 0, "", 1, T0, 1, &s), GB_OK);
+    assert_false(s.duplicate);
+    assert_int_equal(charge(b, 0, "", 1, T0, 1, &s), GB_OK);
+    assert_true(s.duplicate);
+    assert_int_equal(charge(b, 0, "", 2, T0, 1, &s), GB_OK);
+    assert_int_equal(charge(b, 0, "", 1, T0, 1, &s), GB_OK);
+    assert_true(s.duplicate);
+    assert_int_equal(s.used_nusd, 3);
+    gov_budgets_close(b);
+}
+
 static void test_groups(void **state)
 {
     (void)state;
@@ -721,6 +745,7 @@ int main(void)
         cmocka_unit_test(test_status_transitions),
         cmocka_unit_test(test_dedup),
         cmocka_unit_test(test_dedup_capacity),
+        cmocka_unit_test(test_dedup_horizon),
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_match),
