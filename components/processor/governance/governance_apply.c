@@ -67,6 +67,7 @@ typedef struct item {
     uint64_t start_ns, end_ns;
     gb_str body;
     pd_span *span; /* NULL for log records */
+    pd_log *log;   /* NULL for spans */
     pd_signal sig;
     uint64_t present;  /* bit i: OUT_KEYS[i] is among the item's attributes */
     bool any_genops;   /* some key starts with "genops." */
@@ -725,8 +726,9 @@ static bool is_genai_event(const pd_log *log)
 
 /* ---- one item --------------------------------------------------------------------------- */
 
-static gb_status process(item *it, pd_log *log, bool *drop)
+static gb_status process(item *it, bool *drop)
 {
+    pd_log *log = it->log;
     governance_core *core = it->core;
     gov_usage u;
     pthread_once(&out_once, out_index_build);
@@ -762,111 +764,83 @@ static gb_status process(item *it, pd_log *log, bool *drop)
 
 /* ---- batch walk ------------------------------------------------------------------------- */
 
-static gb_status apply_traces(governance_core *core, pd_batch *b, uint64_t *dropped)
+/* The fields of an item taken from a span or a log record. */
+static void item_of_span(item *it, pd_span *sp)
 {
-    gb_status st = GB_OK;
-    gb_str pv = GB_STR_NULL;
-    uint32_t rn = 0;
-    for (uint32_t i = 0; st == GB_OK && i < b->u.traces.n; i++) {
-        pd_resource_spans *rs = &b->u.traces.v[i];
-        res_cache rc = {0};
-        uint32_t sn = 0;
-        bool had_items = false;
-        for (uint32_t j = 0; st == GB_OK && j < rs->n_scope_spans; j++) {
-            pd_scope_spans *ss = &rs->scope_spans[j];
-            uint32_t kept = 0;
-            if (ss->n_spans) had_items = true;
-            for (uint32_t k = 0; k < ss->n_spans; k++) {
-                pd_span *sp = &ss->spans[k];
-                item it = {.core = core,
-                           .arena = &b->arena,
-                           .attrs = &sp->attrs,
-                           .res = &rs->resource.attrs,
-                           .tid = &sp->trace_id,
-                           .sid = &sp->span_id,
-                           .start_ns = sp->start_time_unix_nano,
-                           .end_ns = sp->end_time_unix_nano,
-                           .span = sp,
-                           .sig = PD_TRACES,
-                           .rc = &rc,
-                           .pv = &pv};
-                bool drop = false;
-                if (st == GB_OK) st = process(&it, NULL, &drop);
-                if (drop) {
-                    (*dropped)++;
-                    continue;
-                }
-                if (kept != k) ss->spans[kept] = *sp;
-                kept++;
-            }
-            bool emptied = ss->n_spans && !kept;
-            ss->n_spans = kept;
-            if (emptied) continue; /* every span dropped: the scope goes too */
-            if (sn != j) rs->scope_spans[sn] = *ss;
-            sn++;
-        }
-        rs->n_scope_spans = sn;
-        if (had_items && sn == 0) continue;
-        if (rn != i) b->u.traces.v[rn] = *rs;
-        rn++;
-    }
-    b->u.traces.n = rn;
-    return st;
+    it->attrs = &sp->attrs;
+    it->tid = &sp->trace_id;
+    it->sid = &sp->span_id;
+    it->start_ns = sp->start_time_unix_nano;
+    it->end_ns = sp->end_time_unix_nano;
+    it->span = sp;
+    it->sig = PD_TRACES;
 }
 
-static gb_status apply_logs(governance_core *core, pd_batch *b, uint64_t *dropped)
+static void item_of_log(item *it, pd_log *lg)
 {
-    gb_status st = GB_OK;
-    gb_str pv = GB_STR_NULL;
-    uint32_t rn = 0;
-    for (uint32_t i = 0; st == GB_OK && i < b->u.logs.n; i++) {
-        pd_resource_logs *rl = &b->u.logs.v[i];
-        res_cache rc = {0};
-        uint32_t sn = 0;
-        bool had_items = false;
-        for (uint32_t j = 0; st == GB_OK && j < rl->n_scope_logs; j++) {
-            pd_scope_logs *sl = &rl->scope_logs[j];
-            uint32_t kept = 0;
-            if (sl->n_logs) had_items = true;
-            for (uint32_t k = 0; k < sl->n_logs; k++) {
-                pd_log *lg = &sl->logs[k];
-                item it = {.core = core,
-                           .arena = &b->arena,
-                           .attrs = &lg->attrs,
-                           .res = &rl->resource.attrs,
-                           .tid = &lg->trace_id,
-                           .sid = &lg->span_id,
-                           .start_ns = lg->time_unix_nano ? lg->time_unix_nano
-                                                          : lg->observed_time_unix_nano,
-                           .end_ns = lg->time_unix_nano ? lg->time_unix_nano
-                                                        : lg->observed_time_unix_nano,
-                           .body = lg->body.type == PD_ANY_STR ? lg->body.u.str : GB_STR_NULL,
-                           .sig = PD_LOGS,
-                           .rc = &rc,
-                           .pv = &pv};
-                bool drop = false;
-                if (st == GB_OK) st = process(&it, lg, &drop);
-                if (drop) {
-                    (*dropped)++;
-                    continue;
-                }
-                if (kept != k) sl->logs[kept] = *lg;
-                kept++;
-            }
-            bool emptied = sl->n_logs && !kept;
-            sl->n_logs = kept;
-            if (emptied) continue;
-            if (sn != j) rl->scope_logs[sn] = *sl;
-            sn++;
-        }
-        rl->n_scope_logs = sn;
-        if (had_items && sn == 0) continue;
-        if (rn != i) b->u.logs.v[rn] = *rl;
-        rn++;
-    }
-    b->u.logs.n = rn;
-    return st;
+    uint64_t t = lg->time_unix_nano ? lg->time_unix_nano : lg->observed_time_unix_nano;
+    it->attrs = &lg->attrs;
+    it->tid = &lg->trace_id;
+    it->sid = &lg->span_id;
+    it->start_ns = it->end_ns = t;
+    it->body = lg->body.type == PD_ANY_STR ? lg->body.u.str : GB_STR_NULL;
+    it->log = lg;
+    it->sig = PD_LOGS;
 }
+
+/* Traces and logs are walked alike: resource -> scope -> item, processing each item and
+ * compacting the arrays in place when a policy drops items (a scope or resource left empty by
+ * drops goes too; one that was empty on arrival stays). */
+#define DEFINE_WALK(FN, SIG, RES, SCOPE, SCOPES, N_SCOPES, ITEMS, N_ITEMS, INIT)                   \
+    static gb_status FN(governance_core *core, pd_batch *b, uint64_t *dropped)                     \
+    {                                                                                              \
+        gb_status st = GB_OK;                                                                      \
+        gb_str pv = GB_STR_NULL;                                                                   \
+        uint32_t rn = 0;                                                                           \
+        for (uint32_t i = 0; st == GB_OK && i < b->u.SIG.n; i++) {                                 \
+            RES *r = &b->u.SIG.v[i];                                                               \
+            res_cache rc = {0};                                                                    \
+            uint32_t sn = 0;                                                                       \
+            bool had_items = false;                                                                \
+            for (uint32_t j = 0; st == GB_OK && j < r->N_SCOPES; j++) {                            \
+                SCOPE *sc = &r->SCOPES[j];                                                         \
+                uint32_t kept = 0;                                                                 \
+                if (sc->N_ITEMS) had_items = true;                                                 \
+                for (uint32_t k = 0; k < sc->N_ITEMS; k++) {                                       \
+                    item it = {.core = core,                                                       \
+                               .arena = &b->arena,                                                 \
+                               .res = &r->resource.attrs,                                          \
+                               .rc = &rc,                                                          \
+                               .pv = &pv};                                                         \
+                    INIT(&it, &sc->ITEMS[k]);                                                      \
+                    bool drop = false;                                                             \
+                    if (st == GB_OK) st = process(&it, &drop);                                     \
+                    if (drop) {                                                                    \
+                        (*dropped)++;                                                              \
+                        continue;                                                                  \
+                    }                                                                              \
+                    if (kept != k) sc->ITEMS[kept] = sc->ITEMS[k];                                 \
+                    kept++;                                                                        \
+                }                                                                                  \
+                bool emptied = sc->N_ITEMS && !kept;                                               \
+                sc->N_ITEMS = kept;                                                                \
+                if (emptied) continue;                                                             \
+                if (sn != j) r->SCOPES[sn] = *sc;                                                  \
+                sn++;                                                                              \
+            }                                                                                      \
+            r->N_SCOPES = sn;                                                                      \
+            if (had_items && sn == 0) continue;                                                    \
+            if (rn != i) b->u.SIG.v[rn] = *r;                                                      \
+            rn++;                                                                                  \
+        }                                                                                          \
+        b->u.SIG.n = rn;                                                                           \
+        return st;                                                                                 \
+    }
+
+DEFINE_WALK(apply_traces, traces, pd_resource_spans, pd_scope_spans, scope_spans, n_scope_spans,
+            spans, n_spans, item_of_span)
+DEFINE_WALK(apply_logs, logs, pd_resource_logs, pd_scope_logs, scope_logs, n_scope_logs, logs,
+            n_logs, item_of_log)
 
 void governance_apply_init(governance_compiled *cc)
 {
