@@ -264,6 +264,12 @@ static gb_status governance_consume(pl_component *c, pd_batch *b)
     return procutil_forward(c, b, st);
 }
 
+governance_core *governance_core_of(const pl_component *c)
+{
+    const governance_inst *inst = c->state;
+    return inst ? inst->core : NULL;
+}
+
 uint16_t governance_api_port(const pl_component *c)
 {
     const governance_inst *inst = c->state;

@@ -61,6 +61,9 @@ typedef struct governance_core {
     gb_series *m_unpriced[PD_SIGNAL_COUNT];
 } governance_core;
 
+/* The shared state of a created processor instance (tests). */
+governance_core *governance_core_of(const pl_component *c);
+
 /* The budget API request handler (arg: governance_core). */
 void governance_api_handle(const net_http_request *req, net_http_response *resp, void *arg);
 

@@ -11,6 +11,7 @@
 
 #include "base/telemetry.h"
 #include "processor/governance/governance.h"
+#include "processor/governance/governance_internal.h"
 #include "proc_testutil.h"
 
 /* ---- config ------------------------------------------------------------------------------ */
@@ -750,6 +751,68 @@ static void test_instances_share_state(void **state)
     proc_close(&p);
 }
 
+/* ---- budget API handler ------------------------------------------------------------------ */
+
+static int api_call(proc *p, const char *method, const char *path, char *body, size_t cap)
+{
+    net_http_request req = {0};
+    req.method = gb_str_c(method);
+    req.path = gb_str_c(path);
+    req.target = req.path;
+    net_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    gb_sbuf_init(&resp.headers, 0);
+    gb_sbuf_init(&resp.body, 0);
+    governance_api_handle(&req, &resp, governance_core_of(&p->c));
+    snprintf(body, cap, "%.*s", (int)resp.body.len, resp.body.data ? resp.body.data : "");
+    int status = resp.status;
+    gb_sbuf_free(&resp.headers);
+    gb_sbuf_free(&resp.body);
+    return status;
+}
+
+static void test_budget_api_handler(void **state)
+{
+    (void)state;
+    proc p;
+    proc_open(&p, "p:\n"
+                  "  budgets:\n"
+                  "    - {name: team daily, group_by: genops.team, limit: 10}\n"
+                  "    - {name: total, limit: 100}\n");
+    /* spans now, so they fall in the current windows the API reports */
+    const char *ml[] = {"gen_ai.request.model=gpt-4o", "gen_ai.usage.input_tokens=i:1000",
+                        "gen_ai.usage.output_tokens=i:1000", "genops.team=ml", NULL};
+    const char *se[] = {"gen_ai.request.model=gpt-4o", "gen_ai.usage.input_tokens=i:2000",
+                        "gen_ai.usage.output_tokens=i:2000", "genops.team=search", NULL};
+    for (int i = 0; i < 2; i++) {
+        pd_batch *b = mk_spans(NULL, 1, i ? se : ml);
+        pd_span *sp = &b->u.traces.v[0].scope_spans[0].spans[0];
+        sp->span_id.b[0] = (uint8_t)(i + 1);
+        sp->end_time_unix_nano = (uint64_t)gb_now_ns();
+        assert_int_equal(processor_governance_descriptor.consume(&p.c, b), GB_OK);
+    }
+    char body[4096];
+    assert_int_equal(api_call(&p, "GET", "/v1/budgets", body, sizeof body), 200);
+    assert_non_null(strstr(body, "{\"budgets\":["));
+    assert_non_null(strstr(body, "\"group\":\"ml\""));
+    assert_non_null(strstr(body, "\"group\":\"search\""));
+    assert_non_null(strstr(body, "\"name\":\"total\""));
+    assert_non_null(strstr(body, "\"used\":0.0375")); /* total: 0.0125 + 0.025 */
+    /* one budget, all its groups; the name percent-decoded */
+    assert_int_equal(api_call(&p, "GET", "/v1/budgets/team%20daily", body, sizeof body), 200);
+    assert_non_null(strstr(body, "\"group\":\"ml\""));
+    assert_non_null(strstr(body, "\"group\":\"search\""));
+    assert_null(strstr(body, "\"name\":\"total\""));
+    assert_int_equal(api_call(&p, "GET", "/v1/budgets/nope", body, sizeof body), 404);
+    assert_string_equal(body, "{\"error\":\"unknown budget \\\"nope\\\"\"}");
+    assert_int_equal(api_call(&p, "DELETE", "/v1/budgets/total", body, sizeof body), 405);
+    assert_int_equal(api_call(&p, "GET", "/v1/budgets/a/b", body, sizeof body), 404);
+    assert_int_equal(api_call(&p, "GET", "/v1/budgets/%zz", body, sizeof body), 404);
+    assert_int_equal(api_call(&p, "GET", "/v1/budget", body, sizeof body), 404);
+    assert_int_equal(api_call(&p, "GET", "/", body, sizeof body), 404);
+    proc_close(&p);
+}
+
 /* ---- configuration errors ---------------------------------------------------------------- */
 
 static void test_config_errors(void **state)
@@ -820,6 +883,7 @@ int main(void)
         cmocka_unit_test(test_budget_charged_once),
         cmocka_unit_test(test_policies),
         cmocka_unit_test(test_instances_share_state),
+        cmocka_unit_test(test_budget_api_handler),
         cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
