@@ -633,7 +633,7 @@ gb_status gov_budgets_list(gov_budgets *b, int64_t now, gov_budget_visit_fn fn, 
     }
     pthread_mutex_unlock(&b->mu);
     if (st != GB_OK) goto out;
-    qsort(sv.v, sv.n, sizeof *sv.v, state_cmp);
+    if (sv.n > 1) qsort(sv.v, sv.n, sizeof *sv.v, state_cmp);
     for (size_t i = 0; i < sv.n; i++)
         fn(&sv.v[i], arg);
 out:

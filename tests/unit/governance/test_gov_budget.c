@@ -643,6 +643,32 @@ static void *work(void *arg)
     return NULL;
 }
 
+typedef struct lister {
+    gov_budgets *b;
+    volatile int stop;
+    int calls;
+    bool monotonic;
+} lister;
+
+static void sum_used(const gov_budget_state *s, void *arg)
+{
+    *(int64_t *)arg += s->used_nusd;
+}
+
+static void *list_loop(void *arg)
+{
+    lister *l = arg;
+    int64_t last = 0;
+    l->monotonic = true;
+    while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
+        int64_t sum = 0;
+        if (gov_budgets_list(l->b, T0, sum_used, &sum) != GB_OK || sum < last) l->monotonic = false;
+        last = sum;
+        l->calls++;
+    }
+    return NULL;
+}
+
 static void test_concurrency(void **state)
 {
     (void)state;
@@ -652,12 +678,19 @@ static void test_concurrency(void **state)
     gov_budgets *b = open_db(&d, 1, 5); /* the flusher runs all the time */
     pthread_t th[2];
     worker w[2] = {{b, 0, 100000, GB_OK}, {b, 1u << 30, 100000, GB_OK}};
+    lister l = {.b = b};
+    pthread_t lt;
+    assert_int_equal(pthread_create(&lt, NULL, list_loop, &l), 0); /* the budget API, meanwhile */
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
     for (int i = 0; i < 2; i++) {
         pthread_join(th[i], NULL);
         assert_int_equal(w[i].st, GB_OK);
     }
+    __atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(lt, NULL);
+    assert_true(l.monotonic);
+    assert_true(l.calls > 0);
     collected c = {0};
     assert_int_equal(gov_budgets_list(b, T0, collect, &c), GB_OK);
     assert_int_equal(c.n, 2);
