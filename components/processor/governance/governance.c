@@ -47,6 +47,7 @@ static void core_free(governance_core *core)
     httpext_free(&core->api);
     gov_budgets_close(core->budgets);
     gov_policies_free(core->policies);
+    gov_policies_free(core->content_policies);
     governance_compiled_free(&core->cc);
 }
 
@@ -74,6 +75,20 @@ static void register_series(governance_core *core, const pl_component *c)
     snprintf(name, sizeof name, "otelcol_processor_governance_unpriced_%s", pd_signal_item(s));
     gb_tm_counter(name, "AI operations the governance processor could not price", labels,
                   &core->m_unpriced[s]);
+}
+
+/* The content_filter policies as a set of their own (NULL when there are none). */
+static gb_status content_policies_new(governance_core *core)
+{
+    gb_status st = GB_OK;
+    gov_policy_def *v = calloc(core->cc.n_policies, sizeof *v);
+    uint32_t n = 0;
+    if (!v) return GB_ERR_NOMEM;
+    for (uint32_t i = 0; i < core->cc.n_policies; i++)
+        if (core->cc.policies[i].kind == GOV_POLICY_CONTENT_FILTER) v[n++] = core->cc.policies[i];
+    if (n) st = gov_policies_new(v, n, &core->content_policies);
+    free(v);
+    return st;
 }
 
 static gb_status governance_create(pl_component *c)
@@ -105,6 +120,7 @@ static gb_status governance_create(pl_component *c)
         if (st == GB_OK) governance_apply_init(&core->cc);
         if (st == GB_OK && core->cc.n_policies) {
             st = gov_policies_new(core->cc.policies, core->cc.n_policies, &core->policies);
+            if (st == GB_OK) st = content_policies_new(core);
             if (st)
                 gb_log(GB_LOG_ERROR, c->full_id, "cannot build the policies: %s",
                        gb_status_str(st));
@@ -246,6 +262,12 @@ static gb_status governance_consume(pl_component *c, pd_batch *b)
     gb_status st = governance_apply(inst->core, b, &dropped);
     if (dropped) gb_series_add(inst->core->m_dropped[c->signal], dropped);
     return procutil_forward(c, b, st);
+}
+
+governance_core *governance_core_of(const pl_component *c)
+{
+    const governance_inst *inst = c->state;
+    return inst ? inst->core : NULL;
 }
 
 uint16_t governance_api_port(const pl_component *c)

@@ -54,11 +54,15 @@ typedef struct governance_core {
     governance_compiled cc;
     gov_budgets *budgets; /* open while started and budgets exist */
     gov_policies *policies;
+    gov_policies *content_policies; /* the content_filter ones, for GenAI events without usage */
     httpext api;
     gb_series *m_dropped[PD_SIGNAL_COUNT];
     gb_series *m_operations[PD_SIGNAL_COUNT];
     gb_series *m_unpriced[PD_SIGNAL_COUNT];
 } governance_core;
+
+/* The shared state of a created processor instance (tests). */
+governance_core *governance_core_of(const pl_component *c);
 
 /* The budget API request handler (arg: governance_core). */
 void governance_api_handle(const net_http_request *req, net_http_response *resp, void *arg);

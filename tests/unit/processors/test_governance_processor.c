@@ -9,7 +9,9 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "base/telemetry.h"
 #include "processor/governance/governance.h"
+#include "processor/governance/governance_internal.h"
 #include "proc_testutil.h"
 
 /* ---- config ------------------------------------------------------------------------------ */
@@ -320,6 +322,76 @@ static void test_openinference_gemini_tier(void **state)
     proc_close(&p);
 }
 
+/* The three models under each convention generation, 1000 uncached + 200 cached input tokens
+ * and 500 output tokens, each generation with its own spelling of the cached count. */
+static void test_models_by_generation(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *prov_now, *prov_old, *prov_oi, *model;
+        double cost;
+    } M[] = {
+        /* 1000 * 2.50 + 200 * 1.25 + 500 * 10.00 */
+        {"openai", "openai", "openai", "gpt-4o", 0.00775},
+        /* 1000 * 3.00 + 200 * 0.30 + 500 * 15.00 */
+        {"anthropic", "anthropic", "anthropic", "claude-sonnet-4-5", 0.01056},
+        /* 1000 * 0.30 + 200 * 0.03 + 500 * 2.50 */
+        {"gcp.gemini", "gemini", "google", "gemini-2.5-flash", 0.001556},
+    };
+    proc p;
+    proc_open(&p, "p:\n");
+    for (size_t m = 0; m < sizeof M / sizeof M[0]; m++) {
+        char prov[96], model[96], model_oi[96], prov_old[96], prov_oi[96];
+        snprintf(prov, sizeof prov, "gen_ai.provider.name=%s", M[m].prov_now);
+        snprintf(prov_old, sizeof prov_old, "gen_ai.system=%s", M[m].prov_old);
+        snprintf(prov_oi, sizeof prov_oi, "llm.provider=%s", M[m].prov_oi);
+        snprintf(model, sizeof model, "gen_ai.request.model=%s", M[m].model);
+        snprintf(model_oi, sizeof model_oi, "llm.model_name=%s", M[m].model);
+        bool anthropic = !strcmp(M[m].prov_now, "anthropic");
+        /* current: input includes the cached tokens */
+        const char *now[] = {prov,
+                             model,
+                             "gen_ai.usage.input_tokens=i:1200",
+                             "gen_ai.usage.cache_read.input_tokens=i:200",
+                             "gen_ai.usage.output_tokens=i:500",
+                             NULL};
+        /* older: prompt/completion; Anthropic's instrumentations copy its usage (input without
+         * the cache), the others report OpenAI's prompt_tokens_details */
+        const char *old_a[] = {prov_old,
+                               model,
+                               "gen_ai.usage.prompt_tokens=i:1000",
+                               "gen_ai.usage.cache_read_input_tokens=i:200",
+                               "gen_ai.usage.completion_tokens=i:500",
+                               NULL};
+        const char *old_o[] = {prov_old,
+                               model,
+                               "gen_ai.usage.prompt_tokens=i:1200",
+                               "gen_ai.usage.prompt_tokens_details.cached_tokens=i:200",
+                               "gen_ai.usage.completion_tokens=i:500",
+                               NULL};
+        /* OpenInference: the prompt count is the whole prompt */
+        const char *oi[] = {prov_oi,
+                            model_oi,
+                            "llm.token_count.prompt=i:1200",
+                            "llm.token_count.prompt_details.cache_read=i:200",
+                            "llm.token_count.completion=i:500",
+                            NULL};
+        const char *const *gens[] = {now, anthropic ? old_a : old_o, oi};
+        for (int g = 0; g < 3; g++) {
+            pd_attrs *a = run1(&p, NULL, gens[g]);
+            if (fabs(get(a, "genops.cost.total")->u.d - M[m].cost) > 1e-12)
+                fail_msg("%s generation %d: cost %.9f, want %.9f", M[m].model, g,
+                         get(a, "genops.cost.total")->u.d, M[m].cost);
+            expect_str(a, "genops.cost.status", "priced");
+            expect_int(a, "genops.tokens.input", 1200);
+            expect_int(a, "genops.tokens.cache_read", 200);
+            expect_int(a, "genops.tokens.output", 500);
+            expect_str(a, "gen_ai.request.model", M[m].model);
+        }
+    }
+    proc_close(&p);
+}
+
 static void test_unpriced_and_not_ai(void **state)
 {
     (void)state;
@@ -501,6 +573,39 @@ static void test_logs(void **state)
     proc_close(&p);
 }
 
+static void test_log_content_events(void **state)
+{
+    (void)state;
+    proc p;
+    proc_open_sig(&p,
+                  "p:\n"
+                  "  policies:\n"
+                  "    - {name: teams, kind: team_access, allowed_teams: [ml]}\n"
+                  "    - {name: pii, kind: content_filter, blocked_patterns: [password], "
+                  "action: redact}\n",
+                  PD_LOGS);
+    pd_batch *b = mk_logs("l", 1, 1, 3);
+    pd_log *lg = b->u.logs.v[0].scope_logs[0].logs;
+    lg[0].event_name = tdup(b, "gen_ai.user.message");
+    lg[0].body = pd_any_str(tdup(b, "my Password is hunter2"));
+    put_spec(b, &lg[0].attrs, "gen_ai.system=openai");
+    put_spec(b, &lg[1].attrs, "event.name=gen_ai.choice");
+    lg[1].body = pd_any_str(tdup(b, "nothing to see"));
+    lg[2].body = pd_any_str(tdup(b, "password outside GenAI")); /* not a GenAI event */
+    assert_int_equal(processor_governance_descriptor.consume(&p.c, b), GB_OK);
+    pd_log *o = p.k.got[0]->u.logs.v[0].scope_logs[0].logs;
+    assert_true(gb_str_eq_c(o[0].body.u.str, "[REDACTED]"));
+    expect_str(&o[0].attrs, "genops.policy.name", "pii");
+    expect_str(&o[0].attrs, "genops.policy.result", "warning");
+    expect_processed(&o[0].attrs);
+    assert_null(get(&o[0].attrs, "genops.cost.total")); /* not priced */
+    expect_str(&o[1].attrs, "genops.policy.result", "passed");
+    assert_true(gb_str_eq_c(o[1].body.u.str, "nothing to see"));
+    assert_null(get(&o[2].attrs, "genops.governance.processed"));
+    assert_true(gb_str_eq_c(o[2].body.u.str, "password outside GenAI"));
+    proc_close(&p);
+}
+
 /* ---- budgets ---------------------------------------------------------------------------- */
 
 static void test_budget_charged_once(void **state)
@@ -606,6 +711,9 @@ static void test_policies(void **state)
     o = p.k.got[before];
     assert_int_equal(o->u.traces.n, 0);
     assert_int_equal(pd_batch_count(o), 0);
+    gb_series *dropped = gb_tm_find("otelcol_processor_dropped_spans", "processor=\"governance\"");
+    assert_non_null(dropped);
+    assert_int_equal(gb_series_value(dropped), 3);
     proc_close(&p);
 }
 
@@ -640,6 +748,68 @@ static void test_instances_share_state(void **state)
     sink_free(&k2);
     pd_attrs *a = run1(&p, NULL, attrs); /* same ids as the first: not charged again */
     expect_dbl(a, "genops.budget.used", 0.025);
+    proc_close(&p);
+}
+
+/* ---- budget API handler ------------------------------------------------------------------ */
+
+static int api_call(proc *p, const char *method, const char *path, char *body, size_t cap)
+{
+    net_http_request req = {0};
+    req.method = gb_str_c(method);
+    req.path = gb_str_c(path);
+    req.target = req.path;
+    net_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    gb_sbuf_init(&resp.headers, 0);
+    gb_sbuf_init(&resp.body, 0);
+    governance_api_handle(&req, &resp, governance_core_of(&p->c));
+    snprintf(body, cap, "%.*s", (int)resp.body.len, resp.body.data ? resp.body.data : "");
+    int status = resp.status;
+    gb_sbuf_free(&resp.headers);
+    gb_sbuf_free(&resp.body);
+    return status;
+}
+
+static void test_budget_api_handler(void **state)
+{
+    (void)state;
+    proc p;
+    proc_open(&p, "p:\n"
+                  "  budgets:\n"
+                  "    - {name: team daily, group_by: genops.team, limit: 10}\n"
+                  "    - {name: total, limit: 100}\n");
+    /* spans now, so they fall in the current windows the API reports */
+    const char *ml[] = {"gen_ai.request.model=gpt-4o", "gen_ai.usage.input_tokens=i:1000",
+                        "gen_ai.usage.output_tokens=i:1000", "genops.team=ml", NULL};
+    const char *se[] = {"gen_ai.request.model=gpt-4o", "gen_ai.usage.input_tokens=i:2000",
+                        "gen_ai.usage.output_tokens=i:2000", "genops.team=search", NULL};
+    for (int i = 0; i < 2; i++) {
+        pd_batch *b = mk_spans(NULL, 1, i ? se : ml);
+        pd_span *sp = &b->u.traces.v[0].scope_spans[0].spans[0];
+        sp->span_id.b[0] = (uint8_t)(i + 1);
+        sp->end_time_unix_nano = (uint64_t)gb_now_ns();
+        assert_int_equal(processor_governance_descriptor.consume(&p.c, b), GB_OK);
+    }
+    char body[4096];
+    assert_int_equal(api_call(&p, "GET", "/v1/budgets", body, sizeof body), 200);
+    assert_non_null(strstr(body, "{\"budgets\":["));
+    assert_non_null(strstr(body, "\"group\":\"ml\""));
+    assert_non_null(strstr(body, "\"group\":\"search\""));
+    assert_non_null(strstr(body, "\"name\":\"total\""));
+    assert_non_null(strstr(body, "\"used\":0.0375")); /* total: 0.0125 + 0.025 */
+    /* one budget, all its groups; the name percent-decoded */
+    assert_int_equal(api_call(&p, "GET", "/v1/budgets/team%20daily", body, sizeof body), 200);
+    assert_non_null(strstr(body, "\"group\":\"ml\""));
+    assert_non_null(strstr(body, "\"group\":\"search\""));
+    assert_null(strstr(body, "\"name\":\"total\""));
+    assert_int_equal(api_call(&p, "GET", "/v1/budgets/nope", body, sizeof body), 404);
+    assert_string_equal(body, "{\"error\":\"unknown budget \\\"nope\\\"\"}");
+    assert_int_equal(api_call(&p, "DELETE", "/v1/budgets/total", body, sizeof body), 405);
+    assert_int_equal(api_call(&p, "GET", "/v1/budgets/a/b", body, sizeof body), 404);
+    assert_int_equal(api_call(&p, "GET", "/v1/budgets/%zz", body, sizeof body), 404);
+    assert_int_equal(api_call(&p, "GET", "/v1/budget", body, sizeof body), 404);
+    assert_int_equal(api_call(&p, "GET", "/", body, sizeof body), 404);
     proc_close(&p);
 }
 
@@ -702,15 +872,18 @@ int main(void)
         cmocka_unit_test(test_anthropic_cached_semantics),
         cmocka_unit_test(test_older_conventions),
         cmocka_unit_test(test_openinference_gemini_tier),
+        cmocka_unit_test(test_models_by_generation),
         cmocka_unit_test(test_unpriced_and_not_ai),
         cmocka_unit_test(test_sdk_cost_kept_and_recompute),
         cmocka_unit_test(test_second_pass_keeps_collector_cost),
         cmocka_unit_test(test_overrides_and_price_file),
         cmocka_unit_test(test_attribution_and_tiers),
         cmocka_unit_test(test_logs),
+        cmocka_unit_test(test_log_content_events),
         cmocka_unit_test(test_budget_charged_once),
         cmocka_unit_test(test_policies),
         cmocka_unit_test(test_instances_share_state),
+        cmocka_unit_test(test_budget_api_handler),
         cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
