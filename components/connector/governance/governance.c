@@ -697,6 +697,9 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
 
     const pd_any *status = attr_get(x, "genops.cost.status");
     bool unpriced = status && status->type == PD_ANY_STR && str_ieq(status->u.str, "unpriced");
+    /* genops.cost is in USD: an amount in another currency is not added (not converted). */
+    const pd_any *cur = attr_get(x, "genops.cost.currency");
+    bool usd = !cur || (cur->type == PD_ANY_STR && str_ieq(cur->u.str, "usd"));
     double cost;
     if (unpriced) {
         add_int(s, GV_COST, vals, 0);
@@ -704,7 +707,7 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
         gb_str pv[2] = {any_label(attr_get(x, "genops.cost.provider"), b1, sizeof b1),
                         any_label(attr_get(x, "genops.cost.model"), b2, sizeof b2)};
         add_int(s, GV_UNPRICED, pv, 1);
-    } else if (any_num(first_of(x, k_total), &cost) && cost >= 0 && cost < 9e9) {
+    } else if (usd && any_num(first_of(x, k_total), &cost) && cost >= 0 && cost < 9e9) {
         add_int(s, GV_COST, vals, llround(cost * 1e9));
     }
 

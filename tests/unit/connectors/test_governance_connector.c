@@ -79,7 +79,7 @@ static void test_tokens_by_type_and_unpriced(void **state)
     conn_fx fx;
     conn_up(&fx, D, "dimensions: [genops.team, {name: genops.project, default: none}]\n",
             PD_TRACES);
-    pd_batch *b = traces_new("", 4);
+    pd_batch *b = traces_new("", 6);
     span_add(b, "a",
              "genops.team=t;genops.tokens.input=i:100;genops.tokens.output=i:50;"
              "genops.tokens.cache_read=i:20;genops.tokens.cache_write=i:5;"
@@ -91,6 +91,9 @@ static void test_tokens_by_type_and_unpriced(void **state)
              "genops.cost.model=m1;genops.tokens.input=i:1",
              12);
     span_add(b, "d", "http.method=GET", 13); /* not an AI operation */
+    /* another currency is not added to the USD sum (still an operation) */
+    span_add(b, "e", "genops.team=t;genops.cost.total=d:9;genops.cost.currency=EUR", 14);
+    span_add(b, "f", "genops.team=t;genops.cost.total=d:0.25;genops.cost.currency=usd", 15);
     assert_int_equal(conn_feed(&fx, b), GB_OK);
     const pd_batch *out = flush_get(&fx);
     const pd_metric *tok = metric_in(out, 0, "genops.tokens");
@@ -108,9 +111,9 @@ static void test_tokens_by_type_and_unpriced(void **state)
     assert_int_equal(unp->n_dp, 1);
     const pd_metric *cost = metric_in(out, 0, "genops.cost");
     /* the unpriced span adds 0 to the same series */
-    assert_true(dval(cost, "genops.team=t,genops.project=none") == 0.5);
+    assert_true(dval(cost, "genops.team=t,genops.project=none") == 0.75);
     const pd_metric *ops = metric_in(out, 0, "genops.operations");
-    assert_int_equal(ival(ops, "genops.team=t,genops.project=none"), 2);
+    assert_int_equal(ival(ops, "genops.team=t,genops.project=none"), 4);
     assert_int_equal(ival(ops, "genops.team=t,genops.project=p"), 1);
     assert_int_equal(ops->n_dp, 2);
     conn_down(&fx);
