@@ -695,10 +695,12 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
 
     if (op) add_int(s, GV_OPS, vals, 1);
 
-    const pd_any *status = attr_get(x, "genops.cost.status");
+    /* Amounts are per operation: read from the item only, never from the resource. */
+    gv_ctx sx = {x->a, NULL};
+    const pd_any *status = attr_in(x->a, "genops.cost.status");
     bool unpriced = status && status->type == PD_ANY_STR && str_ieq(status->u.str, "unpriced");
     /* genops.cost is in USD: an amount in another currency is not added (not converted). */
-    const pd_any *cur = attr_get(x, "genops.cost.currency");
+    const pd_any *cur = attr_in(x->a, "genops.cost.currency");
     bool usd = !cur || (cur->type == PD_ANY_STR && str_ieq(cur->u.str, "usd"));
     double cost;
     if (unpriced) {
@@ -707,13 +709,13 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
         gb_str pv[2] = {any_label(attr_get(x, "genops.cost.provider"), b1, sizeof b1),
                         any_label(attr_get(x, "genops.cost.model"), b2, sizeof b2)};
         add_int(s, GV_UNPRICED, pv, 1);
-    } else if (usd && any_num(first_of(x, k_total), &cost) && cost >= 0 && cost < 9e9) {
+    } else if (usd && any_num(first_of(&sx, k_total), &cost) && cost >= 0 && cost < 9e9) {
         add_int(s, GV_COST, vals, llround(cost * 1e9));
     }
 
     for (int k = 0; k < GV_N_TOK; k++) {
         int64_t n;
-        if (!any_int(first_of(x, k_tok[k]), &n) || n < 0) continue;
+        if (!any_int(first_of(&sx, k_tok[k]), &n) || n < 0) continue;
         vals[nd] = gb_str_c(k_token_types[k]);
         add_int(s, GV_TOKENS, vals, n);
     }
@@ -731,7 +733,6 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
             budget_one(s, &ex, t);
         }
     }
-    gv_ctx sx = {x->a, NULL};
     if (!pol_events) policy_one(s, &sx);
     if (!bud_events) budget_one(s, &sx, t);
 

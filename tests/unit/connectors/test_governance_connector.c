@@ -79,7 +79,8 @@ static void test_tokens_by_type_and_unpriced(void **state)
     conn_fx fx;
     conn_up(&fx, D, "dimensions: [genops.team, {name: genops.project, default: none}]\n",
             PD_TRACES);
-    pd_batch *b = traces_new("", 6);
+    /* amounts on the resource are not per operation: ignored */
+    pd_batch *b = traces_new("genops.cost.total=9;genops.tokens.input=9", 6);
     span_add(b, "a",
              "genops.team=t;genops.tokens.input=i:100;genops.tokens.output=i:50;"
              "genops.tokens.cache_read=i:20;genops.tokens.cache_write=i:5;"
