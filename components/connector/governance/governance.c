@@ -281,6 +281,8 @@ typedef struct gv_series {
     int64_t i;    /* sums */
     double d;     /* gauges */
     uint64_t t;   /* gauges: time of the value */
+    char win[64]; /* budget gauges: window of the latest value (a label, not the identity) */
+    uint8_t win_len;
     uint64_t *hc; /* histogram bucket counts (n_bounds + 1) */
     double hsum;
     uint64_t hcount;
@@ -611,12 +613,20 @@ static void add_int(gv_state *s, uint32_t m, const gb_str *vals, int64_t v)
     if (e) e->i += v;
 }
 
-static void set_gauge(gv_state *s, uint32_t m, const gb_str *vals, double v, uint64_t t)
+/* Budget gauges are identified by (name, group); the window is carried along with the latest
+ * value, so a new window replaces the old one instead of adding a series every day (which
+ * would also exhaust the top_k slots of the window label). */
+static void set_gauge(gv_state *s, uint32_t m, const gb_str *vals, gb_str window, double v,
+                      uint64_t t)
 {
     gv_series *e = series_get(s, m, vals);
     if (e && t >= e->t) { /* latest by time; equal times: the later arrival */
         e->d = v;
         e->t = t;
+        size_t n = window.ptr ? window.len : 0;
+        if (n > sizeof e->win) n = sizeof e->win;
+        if (n) memcpy(e->win, window.ptr, n);
+        e->win_len = (uint8_t)n;
     }
 }
 
@@ -641,9 +651,9 @@ static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t)
     const pd_any *name = attr_get(x, "genops.budget.name");
     if (!name) return;
     char b1[LBUF], b2[LBUF], b3[LBUF];
-    gb_str vals[3] = {any_label(name, b1, sizeof b1),
-                      any_label(attr_get(x, "genops.budget.group"), b2, sizeof b2),
-                      any_label(attr_get(x, "genops.budget.window"), b3, sizeof b3)};
+    gb_str vals[2] = {any_label(name, b1, sizeof b1),
+                      any_label(attr_get(x, "genops.budget.group"), b2, sizeof b2)};
+    gb_str win = any_label(attr_get(x, "genops.budget.window"), b3, sizeof b3);
     double limit, used, util;
     bool hl = any_num(first_of(x, k_limit), &limit);
     bool hu = any_num(first_of(x, k_used), &used);
@@ -652,9 +662,9 @@ static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t)
         util = used / limit * 100.0;
         hp = true;
     }
-    if (hl) set_gauge(s, GV_BUD_LIMIT, vals, limit, t);
-    if (hu) set_gauge(s, GV_BUD_USED, vals, used, t);
-    if (hp) set_gauge(s, GV_BUD_UTIL, vals, util, t);
+    if (hl) set_gauge(s, GV_BUD_LIMIT, vals, win, limit, t);
+    if (hu) set_gauge(s, GV_BUD_USED, vals, win, used, t);
+    if (hp) set_gauge(s, GV_BUD_UTIL, vals, win, util, t);
 }
 
 static bool key_prefix(const pd_attrs *a, const char *prefix)
@@ -864,7 +874,7 @@ static gb_status build(gv_state *s, uint64_t now, pd_batch **out)
     for (uint32_t i = 0; i < s->n_series; i++) {
         const gv_series *e = s->series[i];
         uint32_t m = e->metric, n = s->n_labels[m];
-        pd_attrs attrs = {gb_arena_calloc(&b->arena, n ? n : 1, sizeof(pd_kv)), 0, n};
+        pd_attrs attrs = {gb_arena_calloc(&b->arena, n + 1, sizeof(pd_kv)), 0, n + 1};
         if (!attrs.v) {
             st = GB_ERR_NOMEM;
             goto fail;
@@ -875,6 +885,13 @@ static gb_status build(gv_state *s, uint64_t now, pd_batch **out)
             const gv_istr *v = s->strs[e->ids[l]];
             st = dup_str(b, s->labels[m][l], strlen(s->labels[m][l]), &kv->key);
             if (!st) st = dup_str(b, v->s, v->len, &kv->value.u.str);
+            if (st) goto fail;
+            kv->value.type = PD_ANY_STR;
+        }
+        if (e->win_len) {
+            pd_kv *kv = &attrs.v[attrs.n++];
+            st = dup_str(b, s->labels[m][n], strlen(s->labels[m][n]), &kv->key);
+            if (!st) st = dup_str(b, e->win, e->win_len, &kv->value.u.str);
             if (st) goto fail;
             kv->value.type = PD_ANY_STR;
         }
@@ -1044,7 +1061,7 @@ static gb_status state_new(const pl_component *c, gv_state **out)
         default:
             s->labels[m][n++] = "genops.budget.name";
             s->labels[m][n++] = "genops.budget.group";
-            s->labels[m][n++] = "genops.budget.window";
+            s->labels[m][n] = "genops.budget.window"; /* from the series, see set_gauge */
             break;
         }
         s->n_labels[m] = n;

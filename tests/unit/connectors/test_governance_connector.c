@@ -245,6 +245,18 @@ static void test_budget_gauges_latest_wins(void **state)
               "genops.budget.used=d:31");
     assert_int_equal(conn_feed(&fx, b), GB_OK);
     assert_true(dval(metric_in(flush_get(&fx), 0, "genops.budget.used"), ma) == 31.0);
+    /* a new window replaces the old one in the same series (no series per day) */
+    b = traces_new("", 1);
+    pd_span *s5 = span_add(b, "s", "", 500);
+    event_add(b, s5, "genops.budget.evaluated",
+              "genops.budget.name=monthly;genops.budget.group=a;genops.budget.window=2027-01;"
+              "genops.budget.used=d:1");
+    assert_int_equal(conn_feed(&fx, b), GB_OK);
+    used = metric_in(flush_get(&fx), 0, "genops.budget.used");
+    assert_int_equal(used->n_dp, 3);
+    assert_true(dval(used, "genops.budget.name=monthly,genops.budget.group=a,"
+                           "genops.budget.window=2027-01") == 1.0);
+    assert_null(dp_with(used, ma));
     conn_down(&fx);
 }
 
