@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/telemetry.h"
 #include "base/timeutil.h"
 #include "connector/connutil/connutil.h"
 
@@ -315,6 +316,9 @@ struct gv_state {
     uint32_t *stab; /* open addressing over strs, GV_ABSENT = empty */
     uint32_t stab_cap;
 
+    gb_series *m_series; /* self-metrics: series held, values/series sent to "other" */
+    gb_series *m_overflow;
+
     gv_series **series; /* creation order */
     uint32_t n_series, cap_series;
     uint32_t *sertab;
@@ -426,7 +430,10 @@ static uint32_t label_id(gv_state *s, uint32_t m, uint32_t l, gb_str v)
     uint64_t h = gb_hash_bytes(v.ptr, v.len);
     uint32_t id = str_find(s, v, h);
     if (id != GV_ABSENT && set_has(set, id)) return id;
-    if (set->n >= s->top_k) return GV_OTHER;
+    if (set->n >= s->top_k) {
+        if (s->m_overflow) gb_series_add(s->m_overflow, 1);
+        return GV_OTHER;
+    }
     if (id == GV_ABSENT && str_insert(s, v, h, &id) != GB_OK) return GV_OTHER;
     if (id == GV_OTHER) return GV_OTHER;
     set_add(set, id);
@@ -497,6 +504,7 @@ static gb_status series_add(gv_state *s, uint32_t m, const uint32_t *ids, uint64
         i = (i + 1) & (s->sertab_cap - 1);
     s->sertab[i] = s->n_series;
     s->series[s->n_series++] = e;
+    if (s->m_series) gb_series_set(s->m_series, (int64_t)s->n_series);
     *out = e;
     return GB_OK;
 }
@@ -513,6 +521,7 @@ static gv_series *series_get(gv_state *s, uint32_t m, const gb_str *vals)
     gv_series *e = series_find(s, m, ids, h);
     if (e) return e;
     if (s->n_series >= s->max_series) {
+        if (s->m_overflow) gb_series_add(s->m_overflow, 1);
         for (uint32_t l = 0; l < n; l++)
             ids[l] = GV_OTHER;
         h = series_hash(m, ids, n);
@@ -1121,6 +1130,14 @@ static gb_status gvc_start(pl_component *c, pl_host *host)
     if (first) {
         s->start_ns = (uint64_t)gb_now_ns();
         s->stopping = false;
+        char labels[200];
+        snprintf(labels, sizeof labels, "connector=\"%s\"", c->id);
+        gb_tm_gauge("genops_connector_governance_series", "Series held by the governance connector",
+                    labels, &s->m_series);
+        gb_tm_counter("genops_connector_governance_overflow",
+                      "Label values or series reported as \"other\" (top_k or max_series reached)",
+                      labels, &s->m_overflow);
+        if (s->m_series) gb_series_set(s->m_series, (int64_t)s->n_series);
     }
     pthread_mutex_unlock(&s->mu);
     if (first) {

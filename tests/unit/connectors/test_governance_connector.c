@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "conn_testutil.h"
+#include "base/telemetry.h"
 #include "connector/governance/governance.h"
 
 #define D (&connector_governance_descriptor)
@@ -143,6 +144,13 @@ static void test_top_k_overflow_into_other(void **state)
     assert_true(dval(cost, "genops.team=t1,genops.customer_id=c") == 2.0);
     assert_true(dval(cost, "genops.team=t2,genops.customer_id=c") == 2.0);
     assert_true(dval(cost, "genops.team=other,genops.customer_id=c") == 5.0);
+    /* self-metrics: t3, t4, t5, t6 went to "other" for cost and for operations */
+    gb_series *ov = gb_tm_find("genops_connector_governance_overflow", "connector=\"governance\"");
+    assert_non_null(ov);
+    assert_int_equal(gb_series_value(ov), 8);
+    gb_series *ns = gb_tm_find("genops_connector_governance_series", "connector=\"governance\"");
+    assert_non_null(ns);
+    assert_int_equal(gb_series_value(ns), 6); /* cost and operations: t1, t2, other */
     conn_down(&fx);
 }
 
