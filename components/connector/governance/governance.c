@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/telemetry.h"
 #include "base/timeutil.h"
 #include "connector/connutil/connutil.h"
 
@@ -281,6 +282,8 @@ typedef struct gv_series {
     int64_t i;    /* sums */
     double d;     /* gauges */
     uint64_t t;   /* gauges: time of the value */
+    char win[64]; /* budget gauges: window of the latest value (a label, not the identity) */
+    uint8_t win_len;
     uint64_t *hc; /* histogram bucket counts (n_bounds + 1) */
     double hsum;
     uint64_t hcount;
@@ -312,6 +315,9 @@ struct gv_state {
     uint32_t n_strs, cap_strs;
     uint32_t *stab; /* open addressing over strs, GV_ABSENT = empty */
     uint32_t stab_cap;
+
+    gb_series *m_series; /* self-metrics: series held, values/series sent to "other" */
+    gb_series *m_overflow;
 
     gv_series **series; /* creation order */
     uint32_t n_series, cap_series;
@@ -424,7 +430,10 @@ static uint32_t label_id(gv_state *s, uint32_t m, uint32_t l, gb_str v)
     uint64_t h = gb_hash_bytes(v.ptr, v.len);
     uint32_t id = str_find(s, v, h);
     if (id != GV_ABSENT && set_has(set, id)) return id;
-    if (set->n >= s->top_k) return GV_OTHER;
+    if (set->n >= s->top_k) {
+        if (s->m_overflow) gb_series_add(s->m_overflow, 1);
+        return GV_OTHER;
+    }
     if (id == GV_ABSENT && str_insert(s, v, h, &id) != GB_OK) return GV_OTHER;
     if (id == GV_OTHER) return GV_OTHER;
     set_add(set, id);
@@ -495,6 +504,7 @@ static gb_status series_add(gv_state *s, uint32_t m, const uint32_t *ids, uint64
         i = (i + 1) & (s->sertab_cap - 1);
     s->sertab[i] = s->n_series;
     s->series[s->n_series++] = e;
+    if (s->m_series) gb_series_set(s->m_series, (int64_t)s->n_series);
     *out = e;
     return GB_OK;
 }
@@ -511,6 +521,7 @@ static gv_series *series_get(gv_state *s, uint32_t m, const gb_str *vals)
     gv_series *e = series_find(s, m, ids, h);
     if (e) return e;
     if (s->n_series >= s->max_series) {
+        if (s->m_overflow) gb_series_add(s->m_overflow, 1);
         for (uint32_t l = 0; l < n; l++)
             ids[l] = GV_OTHER;
         h = series_hash(m, ids, n);
@@ -611,12 +622,20 @@ static void add_int(gv_state *s, uint32_t m, const gb_str *vals, int64_t v)
     if (e) e->i += v;
 }
 
-static void set_gauge(gv_state *s, uint32_t m, const gb_str *vals, double v, uint64_t t)
+/* Budget gauges are identified by (name, group); the window is carried along with the latest
+ * value, so a new window replaces the old one instead of adding a series every day (which
+ * would also exhaust the top_k slots of the window label). */
+static void set_gauge(gv_state *s, uint32_t m, const gb_str *vals, gb_str window, double v,
+                      uint64_t t)
 {
     gv_series *e = series_get(s, m, vals);
     if (e && t >= e->t) { /* latest by time; equal times: the later arrival */
         e->d = v;
         e->t = t;
+        size_t n = window.ptr ? window.len : 0;
+        if (n > sizeof e->win) n = sizeof e->win;
+        if (n) memcpy(e->win, window.ptr, n);
+        e->win_len = (uint8_t)n;
     }
 }
 
@@ -641,9 +660,9 @@ static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t)
     const pd_any *name = attr_get(x, "genops.budget.name");
     if (!name) return;
     char b1[LBUF], b2[LBUF], b3[LBUF];
-    gb_str vals[3] = {any_label(name, b1, sizeof b1),
-                      any_label(attr_get(x, "genops.budget.group"), b2, sizeof b2),
-                      any_label(attr_get(x, "genops.budget.window"), b3, sizeof b3)};
+    gb_str vals[2] = {any_label(name, b1, sizeof b1),
+                      any_label(attr_get(x, "genops.budget.group"), b2, sizeof b2)};
+    gb_str win = any_label(attr_get(x, "genops.budget.window"), b3, sizeof b3);
     double limit, used, util;
     bool hl = any_num(first_of(x, k_limit), &limit);
     bool hu = any_num(first_of(x, k_used), &used);
@@ -652,9 +671,9 @@ static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t)
         util = used / limit * 100.0;
         hp = true;
     }
-    if (hl) set_gauge(s, GV_BUD_LIMIT, vals, limit, t);
-    if (hu) set_gauge(s, GV_BUD_USED, vals, used, t);
-    if (hp) set_gauge(s, GV_BUD_UTIL, vals, util, t);
+    if (hl) set_gauge(s, GV_BUD_LIMIT, vals, win, limit, t);
+    if (hu) set_gauge(s, GV_BUD_USED, vals, win, used, t);
+    if (hp) set_gauge(s, GV_BUD_UTIL, vals, win, util, t);
 }
 
 static bool key_prefix(const pd_attrs *a, const char *prefix)
@@ -695,8 +714,13 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
 
     if (op) add_int(s, GV_OPS, vals, 1);
 
-    const pd_any *status = attr_get(x, "genops.cost.status");
+    /* Amounts are per operation: read from the item only, never from the resource. */
+    gv_ctx sx = {x->a, NULL};
+    const pd_any *status = attr_in(x->a, "genops.cost.status");
     bool unpriced = status && status->type == PD_ANY_STR && str_ieq(status->u.str, "unpriced");
+    /* genops.cost is in USD: an amount in another currency is not added (not converted). */
+    const pd_any *cur = attr_in(x->a, "genops.cost.currency");
+    bool usd = !cur || (cur->type == PD_ANY_STR && str_ieq(cur->u.str, "usd"));
     double cost;
     if (unpriced) {
         add_int(s, GV_COST, vals, 0);
@@ -704,13 +728,13 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
         gb_str pv[2] = {any_label(attr_get(x, "genops.cost.provider"), b1, sizeof b1),
                         any_label(attr_get(x, "genops.cost.model"), b2, sizeof b2)};
         add_int(s, GV_UNPRICED, pv, 1);
-    } else if (any_num(first_of(x, k_total), &cost) && cost >= 0 && cost < 9e9) {
+    } else if (usd && any_num(first_of(&sx, k_total), &cost) && cost >= 0 && cost < 9e9) {
         add_int(s, GV_COST, vals, llround(cost * 1e9));
     }
 
     for (int k = 0; k < GV_N_TOK; k++) {
         int64_t n;
-        if (!any_int(first_of(x, k_tok[k]), &n) || n < 0) continue;
+        if (!any_int(first_of(&sx, k_tok[k]), &n) || n < 0) continue;
         vals[nd] = gb_str_c(k_token_types[k]);
         add_int(s, GV_TOKENS, vals, n);
     }
@@ -728,7 +752,6 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
             budget_one(s, &ex, t);
         }
     }
-    gv_ctx sx = {x->a, NULL};
     if (!pol_events) policy_one(s, &sx);
     if (!bud_events) budget_one(s, &sx, t);
 
@@ -860,7 +883,7 @@ static gb_status build(gv_state *s, uint64_t now, pd_batch **out)
     for (uint32_t i = 0; i < s->n_series; i++) {
         const gv_series *e = s->series[i];
         uint32_t m = e->metric, n = s->n_labels[m];
-        pd_attrs attrs = {gb_arena_calloc(&b->arena, n ? n : 1, sizeof(pd_kv)), 0, n};
+        pd_attrs attrs = {gb_arena_calloc(&b->arena, n + 1, sizeof(pd_kv)), 0, n + 1};
         if (!attrs.v) {
             st = GB_ERR_NOMEM;
             goto fail;
@@ -871,6 +894,13 @@ static gb_status build(gv_state *s, uint64_t now, pd_batch **out)
             const gv_istr *v = s->strs[e->ids[l]];
             st = dup_str(b, s->labels[m][l], strlen(s->labels[m][l]), &kv->key);
             if (!st) st = dup_str(b, v->s, v->len, &kv->value.u.str);
+            if (st) goto fail;
+            kv->value.type = PD_ANY_STR;
+        }
+        if (e->win_len) {
+            pd_kv *kv = &attrs.v[attrs.n++];
+            st = dup_str(b, s->labels[m][n], strlen(s->labels[m][n]), &kv->key);
+            if (!st) st = dup_str(b, e->win, e->win_len, &kv->value.u.str);
             if (st) goto fail;
             kv->value.type = PD_ANY_STR;
         }
@@ -1040,7 +1070,7 @@ static gb_status state_new(const pl_component *c, gv_state **out)
         default:
             s->labels[m][n++] = "genops.budget.name";
             s->labels[m][n++] = "genops.budget.group";
-            s->labels[m][n++] = "genops.budget.window";
+            s->labels[m][n] = "genops.budget.window"; /* from the series, see set_gauge */
             break;
         }
         s->n_labels[m] = n;
@@ -1100,6 +1130,14 @@ static gb_status gvc_start(pl_component *c, pl_host *host)
     if (first) {
         s->start_ns = (uint64_t)gb_now_ns();
         s->stopping = false;
+        char labels[200];
+        snprintf(labels, sizeof labels, "connector=\"%s\"", c->id);
+        gb_tm_gauge("genops_connector_governance_series", "Series held by the governance connector",
+                    labels, &s->m_series);
+        gb_tm_counter("genops_connector_governance_overflow",
+                      "Label values or series reported as \"other\" (top_k or max_series reached)",
+                      labels, &s->m_overflow);
+        if (s->m_series) gb_series_set(s->m_series, (int64_t)s->n_series);
     }
     pthread_mutex_unlock(&s->mu);
     if (first) {

@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "conn_testutil.h"
+#include "base/telemetry.h"
 #include "connector/governance/governance.h"
 
 #define D (&connector_governance_descriptor)
@@ -79,7 +80,8 @@ static void test_tokens_by_type_and_unpriced(void **state)
     conn_fx fx;
     conn_up(&fx, D, "dimensions: [genops.team, {name: genops.project, default: none}]\n",
             PD_TRACES);
-    pd_batch *b = traces_new("", 4);
+    /* amounts on the resource are not per operation: ignored */
+    pd_batch *b = traces_new("genops.cost.total=9;genops.tokens.input=9", 6);
     span_add(b, "a",
              "genops.team=t;genops.tokens.input=i:100;genops.tokens.output=i:50;"
              "genops.tokens.cache_read=i:20;genops.tokens.cache_write=i:5;"
@@ -91,6 +93,9 @@ static void test_tokens_by_type_and_unpriced(void **state)
              "genops.cost.model=m1;genops.tokens.input=i:1",
              12);
     span_add(b, "d", "http.method=GET", 13); /* not an AI operation */
+    /* another currency is not added to the USD sum (still an operation) */
+    span_add(b, "e", "genops.team=t;genops.cost.total=d:9;genops.cost.currency=EUR", 14);
+    span_add(b, "f", "genops.team=t;genops.cost.total=d:0.25;genops.cost.currency=usd", 15);
     assert_int_equal(conn_feed(&fx, b), GB_OK);
     const pd_batch *out = flush_get(&fx);
     const pd_metric *tok = metric_in(out, 0, "genops.tokens");
@@ -108,9 +113,9 @@ static void test_tokens_by_type_and_unpriced(void **state)
     assert_int_equal(unp->n_dp, 1);
     const pd_metric *cost = metric_in(out, 0, "genops.cost");
     /* the unpriced span adds 0 to the same series */
-    assert_true(dval(cost, "genops.team=t,genops.project=none") == 0.5);
+    assert_true(dval(cost, "genops.team=t,genops.project=none") == 0.75);
     const pd_metric *ops = metric_in(out, 0, "genops.operations");
-    assert_int_equal(ival(ops, "genops.team=t,genops.project=none"), 2);
+    assert_int_equal(ival(ops, "genops.team=t,genops.project=none"), 4);
     assert_int_equal(ival(ops, "genops.team=t,genops.project=p"), 1);
     assert_int_equal(ops->n_dp, 2);
     conn_down(&fx);
@@ -139,6 +144,13 @@ static void test_top_k_overflow_into_other(void **state)
     assert_true(dval(cost, "genops.team=t1,genops.customer_id=c") == 2.0);
     assert_true(dval(cost, "genops.team=t2,genops.customer_id=c") == 2.0);
     assert_true(dval(cost, "genops.team=other,genops.customer_id=c") == 5.0);
+    /* self-metrics: t3, t4, t5, t6 went to "other" for cost and for operations */
+    gb_series *ov = gb_tm_find("genops_connector_governance_overflow", "connector=\"governance\"");
+    assert_non_null(ov);
+    assert_int_equal(gb_series_value(ov), 8);
+    gb_series *ns = gb_tm_find("genops_connector_governance_series", "connector=\"governance\"");
+    assert_non_null(ns);
+    assert_int_equal(gb_series_value(ns), 6); /* cost and operations: t1, t2, other */
     conn_down(&fx);
 }
 
@@ -241,6 +253,18 @@ static void test_budget_gauges_latest_wins(void **state)
               "genops.budget.used=d:31");
     assert_int_equal(conn_feed(&fx, b), GB_OK);
     assert_true(dval(metric_in(flush_get(&fx), 0, "genops.budget.used"), ma) == 31.0);
+    /* a new window replaces the old one in the same series (no series per day) */
+    b = traces_new("", 1);
+    pd_span *s5 = span_add(b, "s", "", 500);
+    event_add(b, s5, "genops.budget.evaluated",
+              "genops.budget.name=monthly;genops.budget.group=a;genops.budget.window=2027-01;"
+              "genops.budget.used=d:1");
+    assert_int_equal(conn_feed(&fx, b), GB_OK);
+    used = metric_in(flush_get(&fx), 0, "genops.budget.used");
+    assert_int_equal(used->n_dp, 3);
+    assert_true(dval(used, "genops.budget.name=monthly,genops.budget.group=a,"
+                           "genops.budget.window=2027-01") == 1.0);
+    assert_null(dp_with(used, ma));
     conn_down(&fx);
 }
 

@@ -117,18 +117,25 @@ static gb_status conn_consume(pl_component *c, pd_batch *b)
     pd_batch_unref(b);
     return GB_OK;
 }
-static const pl_descriptor fake_conn = {.kind = PL_CONNECTOR,
-                                        .type = "fakeconn",
-                                        .connector = {[PD_TRACES] = {[PD_METRICS] = PL_ALPHA}},
-                                        .config = &fake_table,
-                                        .config_size = sizeof(fake_cfg),
-                                        .start = fake_start,
-                                        .shutdown = fake_shutdown,
-                                        .consume = conn_consume};
+static const pl_descriptor fake_conn = {
+    .kind = PL_CONNECTOR,
+    .type = "fakeconn",
+    .connector =
+        {[PD_TRACES] = {[PD_METRICS] = PL_ALPHA}, [PD_METRICS] = {[PD_METRICS] = PL_ALPHA}},
+    .config = &fake_table,
+    .config_size = sizeof(fake_cfg),
+    .start = fake_start,
+    .shutdown = fake_shutdown,
+    .consume = conn_consume};
 static const pl_descriptor *const fake_registry[] = {&fake_recv, &fake_proc, &fake_mut,
                                                      &fake_exp,  &fake_conn, NULL};
 
 /* ---- helpers ------------------------------------------------------------------------------- */
+
+static const char *out_text(const gb_sbuf *b)
+{
+    return b->data ? b->data : "";
+}
 
 typedef struct fixture {
     cfg_doc doc;
@@ -390,6 +397,28 @@ static void test_connector_shutdown_follows_data_flow(void **state)
     done(&f);
 }
 
+/* Data would loop forever: a connector cycle is a config error naming the path. */
+static void test_connector_cycles_are_rejected(void **state)
+{
+    (void)state;
+    fixture f;
+    gb_status st = build(&f, "receivers: {fakerecv: }\n"
+                             "exporters: {fakeexp/0: {tag: '0'}}\n"
+                             "connectors: {fakeconn: , fakeconn/b: }\n"
+                             "service:\n"
+                             "  pipelines:\n"
+                             "    traces: {receivers: [fakerecv], exporters: [fakeconn]}\n"
+                             "    metrics: {receivers: [fakeconn], exporters: [fakeconn/b]}\n"
+                             "    metrics/b: {receivers: [fakeconn/b], exporters: [fakeexp/0, "
+                             "fakeconn]}\n");
+    assert_int_equal(st, GB_ERR_INVALID);
+    assert_non_null(strstr(out_text(&f.out),
+                           "test.yaml:7:5: error: service::pipelines: connectors form a cycle: "
+                           "pipeline \"metrics\" -> connector \"fakeconn/b\" -> pipeline "
+                           "\"metrics/b\" -> connector \"fakeconn\" -> pipeline \"metrics\""));
+    done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup(test_telemetry_address_and_readers, setup),
         cmocka_unit_test_setup(test_mutating_consumers_get_writable_copies, setup),
         cmocka_unit_test_setup(test_connector_shutdown_follows_data_flow, setup),
+        cmocka_unit_test_setup(test_connector_cycles_are_rejected, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
