@@ -317,6 +317,7 @@ class Sink:
     def __init__(self):
         self.requests = []  # (headers, raw body, status answered)
         self.script = []    # statuses to answer, in order; then 204
+        self.times = []     # arrival time of each request
         self.lock = threading.Lock()
         sink = self
 
@@ -326,8 +327,11 @@ class Sink:
                 with sink.lock:
                     status = sink.script.pop(0) if sink.script else 204
                     sink.requests.append((dict(self.headers), body, status))
+                    sink.times.append(time.monotonic())
                 msg = b"" if status < 300 else b"bad things happened\nsecond line"
                 self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "1")
                 self.send_header("Content-Length", str(len(msg)))
                 self.end_headers()
                 self.wfile.write(msg)
@@ -376,6 +380,7 @@ def test_sink(tmp):
       cluster: production
     headers:
       X-Scope-OrgID: tenant-a
+      User-Agent: not-allowed
     target_info:
       enabled: false
     max_batch_size_bytes: 400
@@ -404,7 +409,8 @@ def test_sink(tmp):
         check(h.get("Content-Encoding") == "snappy", "sink: Content-Encoding snappy")
         check(h.get("Content-Type") == "application/x-protobuf", "sink: Content-Type")
         check(h.get("X-Prometheus-Remote-Write-Version") == "0.1.0", "sink: version header")
-        check(h.get("User-Agent", "").startswith("genops-collector/"), "sink: User-Agent")
+        check(h.get("User-Agent", "").startswith("genops-collector/"),
+              "sink: User-Agent (a configured one is ignored)")
         check(len(reqs) >= 3 and reqs[1][2] == 503, "sink: several requests (split), one 503")
         ok = [r for r in reqs if r[2] < 300]
         decoded = [decode_write_request(snappy_decode(r[1])) for r in ok]
@@ -462,6 +468,20 @@ def test_sink(tmp):
               "sink: 400 logged with the first line of the body")
         check(text.count("invalid temporality and type combination") == 1,
               "sink: the delta drop is logged once although the batch was retried")
+        check('"User-Agent" cannot be changed' in text, "sink: configured User-Agent warned about")
+
+        # 429 with Retry-After: 1 -> retried about a second later
+        n0 = len(sink.requests)
+        sink.script = [429]
+        post_metrics(port, {"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+            {"name": "g", "gauge": {"dataPoints": [{"asDouble": 2.0,
+                                                    "timeUnixNano": str(time.time_ns())}]}}]}]}]})
+        sink.wait(n0 + 2, secs=10)
+        with sink.lock:
+            st = [r[2] for r in sink.requests[n0:]]
+            dt = sink.times[n0 + 1] - sink.times[n0] if len(sink.times) >= n0 + 2 else 0
+        check(st == [429, 204] and 0.8 <= dt <= 5, "sink: 429 retried after Retry-After "
+              "(%s, %.2fs)" % (st, dt))
     finally:
         rc = stop(col)
         sink.close()
