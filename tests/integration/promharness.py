@@ -42,7 +42,9 @@ class PrometheusError(Exception):
 
 
 class Prometheus:
-    """scrape_targets: list of "host:port" (one job), or dict job_name -> list of targets.
+    """scrape_targets: list of "host:port" (one job "genops"), or dict job_name -> list of
+    targets, or job_name -> {"targets": [...], "scheme": "https", "ca_file": path,
+    "server_name": name} for a TLS target.
     scrape_interval: also the evaluation interval. honor_labels: keep the job/instance labels of
     the scraped series (Prometheus' default renames them exported_job/exported_instance).
     remote_write_receiver: enable POST /api/v1/write. extra_args: more command line flags.
@@ -72,14 +74,23 @@ class Prometheus:
                  "scrape_configs:"]
         if not self.scrape_targets:
             lines[-1] = "scrape_configs: []"
-        for job, targets in self.scrape_targets.items():
+        for job, spec in self.scrape_targets.items():
+            if not isinstance(spec, dict):
+                spec = {"targets": list(spec)}
             lines += [f"  - job_name: {json.dumps(job)}",
                       f"    scrape_interval: {self.scrape_interval}",
                       f"    scrape_timeout: {self.scrape_interval}",
                       f"    metrics_path: {json.dumps(self.metrics_path)}",
                       f"    honor_labels: {'true' if self.honor_labels else 'false'}",
-                      "    static_configs:",
-                      f"      - targets: {json.dumps(list(targets))}"]
+                      f"    scheme: {spec.get('scheme', 'http')}"]
+            if spec.get("ca_file") or spec.get("server_name"):
+                lines.append("    tls_config:")
+                if spec.get("ca_file"):
+                    lines.append(f"      ca_file: {json.dumps(spec['ca_file'])}")
+                if spec.get("server_name"):
+                    lines.append(f"      server_name: {json.dumps(spec['server_name'])}")
+            lines += ["    static_configs:",
+                      f"      - targets: {json.dumps(list(spec['targets']))}"]
         return "\n".join(lines) + "\n"
 
     def start(self, timeout=30):
@@ -210,7 +221,8 @@ class Prometheus:
 
     def wait_targets_up(self, timeout=30):
         """Waits until every configured target was scraped successfully; returns them."""
-        want = sum(len(t) for t in self.scrape_targets.values())
+        want = sum(len(t["targets"] if isinstance(t, dict) else t)
+                   for t in self.scrape_targets.values())
         end = time.monotonic() + timeout
         ts = []
         while time.monotonic() < end:

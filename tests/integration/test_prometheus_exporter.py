@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """The prometheus exporter scraped by a real Prometheus server.
 
-genops-collector runs an OTLP/HTTP receiver and two prometheus exporters on free loopback ports:
-`prometheus` (text format 0.0.4) and `prometheus/om` (enable_open_metrics: Prometheus negotiates
-OpenMetrics with it). Prometheus (promharness.py) scrapes both every second as jobs "text" and
-"om". The test posts OTLP/JSON metrics (a monotonic cumulative genops.cost {USD} by genops.team,
+genops-collector runs an OTLP/HTTP receiver and three prometheus exporters on free loopback
+ports: `prometheus` (text format 0.0.4), `prometheus/om` (enable_open_metrics: Prometheus
+negotiates OpenMetrics with it) and `prometheus/tls` (HTTPS, a certificate made by openssl at test
+time). Prometheus (promharness.py) scrapes them every second as jobs "text", "om" and "tls". The test posts OTLP/JSON metrics (a monotonic cumulative genops.cost {USD} by genops.team,
 a delta monotonic genops.tokens sent twice, a gauge, a histogram in ms, a non-monotonic sum) and
 checks, through PromQL, the exact values on both jobs, that both targets are healthy (the
 exposition parses), target_info, and the exporter's own HTTP answers (content type, 404, 405).
@@ -99,7 +99,12 @@ def main():
     proc = None
     prom = None
     try:
-        rport, pport, oport, mport = (promharness.free_port() for _ in range(4))
+        rport, pport, oport, tport, mport = (promharness.free_port() for _ in range(5))
+        crt, key = os.path.join(tmp, "server.crt"), os.path.join(tmp, "server.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", crt, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                       check=True, capture_output=True, timeout=60)
         cfg = os.path.join(tmp, "config.yaml")
         with open(cfg, "w") as f:
             f.write(f"""
@@ -117,11 +122,16 @@ exporters:
     endpoint: 127.0.0.1:{oport}
     enable_open_metrics: true
     namespace: om
+  prometheus/tls:
+    endpoint: 127.0.0.1:{tport}
+    tls:
+      cert_file: {crt}
+      key_file: {key}
 service:
   pipelines:
     metrics:
       receivers: [otlp]
-      exporters: [prometheus, prometheus/om]
+      exporters: [prometheus, prometheus/om, prometheus/tls]
   telemetry:
     metrics:
       readers:
@@ -136,7 +146,7 @@ service:
         errf.close()
 
         def ports_open():
-            for p in (rport, pport, oport):
+            for p in (rport, pport, oport, tport):
                 try:
                     socket.create_connection(("127.0.0.1", p), timeout=0.2).close()
                 except OSError:
@@ -173,12 +183,14 @@ service:
         assert post(f"http://127.0.0.1:{rport}/v1/metrics", payload(now, 100)) == 200
         assert post(f"http://127.0.0.1:{rport}/v1/metrics", payload(now + 10**9, 50)) == 200
 
-        prom = promharness.Prometheus(scrape_targets={"text": [f"127.0.0.1:{pport}"],
-                                                      "om": [f"127.0.0.1:{oport}"]})
+        prom = promharness.Prometheus(scrape_targets={
+            "text": [f"127.0.0.1:{pport}"],
+            "om": [f"127.0.0.1:{oport}"],
+            "tls": {"targets": [f"127.0.0.1:{tport}"], "scheme": "https", "ca_file": crt}})
         prom.start()
         prom.wait_targets_up(timeout=30)
 
-        for job, ns in (("text", ""), ("om", "om_")):
+        for job, ns in (("text", ""), ("om", "om_"), ("tls", "")):
             rows = prom.wait_query(f'sum by (genops_team) ({ns}genops_cost_total{{job="{job}"}})',
                                    lambda r: len(r) == 2, timeout=30)
             got = by_label(rows, "genops_team")
@@ -208,8 +220,8 @@ service:
             # metric type as Prometheus saw it
             meta = prom.api("targets/metadata",
                             {"match_target": f'{{job="{job}"}}',
-                             "metric": f"{ns}genops_cost_total" if job == "text"
-                             else f"{ns}genops_cost"})
+                             "metric": f"{ns}genops_cost" if job == "om"
+                             else f"{ns}genops_cost_total"})
             if not meta or meta[0].get("type") != "counter":
                 failures.append(f"{job}: cost metadata {meta}")
         rows = prom.query('genops_cost_total{job="text",genops_team="platform",'
@@ -241,6 +253,14 @@ service:
                 proc.kill()
                 proc.wait(timeout=5)
                 failures.append("collector did not stop on SIGTERM")
+            if proc.returncode not in (0, None) and not failures:
+                failures.append(f"collector exited with {proc.returncode}")
+        try:
+            with open(os.path.join(tmp, "stderr.log"), errors="replace") as f:
+                if "Sanitizer" in f.read():
+                    failures.append("sanitizer report in the collector's stderr")
+        except OSError:
+            pass
         if failures:
             try:
                 with open(os.path.join(tmp, "stderr.log"), errors="replace") as f:
@@ -251,7 +271,7 @@ service:
     for f in failures:
         print("FAIL:", f)
     if not failures:
-        print("OK: prometheus exporter scraped by Prometheus (text and OpenMetrics)")
+        print("OK: prometheus exporter scraped by Prometheus (text, OpenMetrics, HTTPS)")
     return 1 if failures else 0
 
 

@@ -646,6 +646,17 @@ static gb_status ensure_buckets(scratch *w, uint32_t n)
     return GB_OK;
 }
 
+/* Room for n promoted / filtered resource attributes. */
+static gb_status ensure_rattrs(scratch *w, uint32_t n)
+{
+    if (n <= w->rcap) return GB_OK;
+    pd_kv *v = realloc(w->rattrs, n * sizeof *v);
+    if (!v) return GB_ERR_NOMEM;
+    w->rattrs = v;
+    w->rcap = n;
+    return GB_OK;
+}
+
 static void escape_label_value(gb_sbuf *o, const char *v)
 {
     for (const char *p = v; *p; p++) {
@@ -704,12 +715,8 @@ static gb_status promoted_attrs(const prometheus_store *s, scratch *w, const pd_
     out->n = out->cap = 0;
     const prometheus_store_cfg *c = &s->cfg;
     if (!c->rcl_set && !c->resource_to_telemetry) return GB_OK;
-    if (ra->n > w->rcap) {
-        pd_kv *v = realloc(w->rattrs, ra->n * sizeof *v);
-        if (!v) return GB_ERR_NOMEM;
-        w->rattrs = v;
-        w->rcap = ra->n;
-    }
+    gb_status st = ensure_rattrs(w, ra->n);
+    if (st != GB_OK) return st;
     char key[512];
     for (uint32_t i = 0; i < ra->n; i++) {
         gb_str k = ra->v[i].key;
@@ -946,23 +953,13 @@ static gb_status target_labels(scratch *w, const pd_resource *res, gb_sbuf *key,
     promutil_labels_reset(&w->ls);
     /* the service.* attributes become job / instance; the rest are labels (colliding names
      * joined with ';' like otelcol) */
-    {
-        uint32_t n = res->attrs.n;
-        if (n > w->rcap) {
-            pd_kv *v = realloc(w->rattrs, n * sizeof *v);
-            if (!v) {
-                st = GB_ERR_NOMEM;
-                goto out;
-            }
-            w->rattrs = v;
-            w->rcap = n;
-        }
-        pd_attrs other = {w->rattrs, 0, 0};
-        for (uint32_t i = 0; i < n; i++)
-            if (!is_service_key(res->attrs.v[i].key)) w->rattrs[other.n++] = res->attrs.v[i];
-        st = promutil_labels_put_attrs(&w->ls, &other, NULL, PROMUTIL_JOIN);
-        if (st != GB_OK) goto out;
-    }
+    st = ensure_rattrs(w, res->attrs.n);
+    if (st != GB_OK) goto out;
+    pd_attrs other = {w->rattrs, 0, 0};
+    for (uint32_t i = 0; i < res->attrs.n; i++)
+        if (!is_service_key(res->attrs.v[i].key)) w->rattrs[other.n++] = res->attrs.v[i];
+    st = promutil_labels_put_attrs(&w->ls, &other, NULL, PROMUTIL_JOIN);
+    if (st != GB_OK) goto out;
     if (job.len)
         st = promutil_labels_put(&w->ls, GB_STR_LIT("job"), gb_str_n(job.data, job.len),
                                  PROMUTIL_REPLACE);
@@ -1051,6 +1048,8 @@ gb_status prometheus_store_add(prometheus_store *s, const pd_batch *b, int64_t n
                     }
                     if (st != GB_OK) goto out;
                     promutil_label_opts o = {
+                        .resource_to_telemetry = promoted.n > 0,
+                        .promoted = &promoted,
                         .scope_labels = !s->cfg.without_scope_info,
                         .job_instance = true,
                     };
@@ -1059,8 +1058,6 @@ gb_status prometheus_store_add(prometheus_store *s, const pd_batch *b, int64_t n
                     if (st == GB_OK && !s->cfg.without_scope_info)
                         st = promutil_labels_put(&w.ls, GB_STR_LIT("otel_scope_schema_url"),
                                                  sm->schema_url, PROMUTIL_REPLACE);
-                    if (st == GB_OK && promoted.n)
-                        st = promutil_labels_put_attrs(&w.ls, &promoted, NULL, PROMUTIL_KEEP);
                     for (uint32_t c = 0; st == GB_OK && c < s->cfg.n_const_labels; c++)
                         st = promutil_labels_put(&w.ls, gb_str_c(s->const_labels[c].name),
                                                  gb_str_c(s->const_labels[c].value), PROMUTIL_KEEP);

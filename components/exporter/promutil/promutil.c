@@ -456,8 +456,10 @@ void promutil_format_float(double v, char *out, size_t outlen)
 static void format_es6(double v, char *out, size_t outlen)
 {
     if (isnan(v) || isinf(v)) {
-        /* pcommon prints a JSON error text for these; keep Prometheus' spelling instead */
-        promutil_format_float(v, out, outlen);
+        /* pcommon's float64AsString prints encoding/json's error text for these */
+        char f[8];
+        promutil_format_float(v, f, sizeof f);
+        snprintf(out, outlen, "json: unsupported value: %s", f);
         return;
     }
     if (v == 0) {
@@ -533,9 +535,11 @@ static int kv_cmp(const void *a, const void *b)
     return x->key.len < y->key.len ? -1 : x->key.len > y->key.len;
 }
 
-static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth)
+/* *bad is set when a NaN or infinite double is met: json.Marshal fails then, and pcommon's
+ * AsString returns "" for the whole value. */
+static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth, bool *bad)
 {
-    char num[48];
+    char num[64];
     if (depth > 64) return gb_sbuf_puts(out, "null");
     switch (v->type) {
     case PD_ANY_STR:
@@ -549,7 +553,7 @@ static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth)
         break;
     case PD_ANY_DOUBLE:
         if (isnan(v->u.d) || isinf(v->u.d)) {
-            gb_sbuf_puts(out, "null");
+            *bad = true;
         } else {
             format_es6(v->u.d, num, sizeof num);
             gb_sbuf_puts(out, num);
@@ -564,7 +568,7 @@ static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth)
         gb_sbuf_putc(out, '[');
         for (uint32_t i = 0; i < v->u.arr.n; i++) {
             if (i) gb_sbuf_putc(out, ',');
-            put_json_value(out, &v->u.arr.v[i], depth + 1);
+            put_json_value(out, &v->u.arr.v[i], depth + 1, bad);
         }
         gb_sbuf_putc(out, ']');
         break;
@@ -582,7 +586,7 @@ static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth)
             if (out->len && out->data[out->len - 1] != '{') gb_sbuf_putc(out, ',');
             put_json_string(out, sorted[i]->key);
             gb_sbuf_putc(out, ':');
-            put_json_value(out, &sorted[i]->value, depth + 1);
+            put_json_value(out, &sorted[i]->value, depth + 1, bad);
         }
         gb_sbuf_putc(out, '}');
         free(sorted);
@@ -597,7 +601,7 @@ static gb_status put_json_value(gb_sbuf *out, const pd_any *v, int depth)
 
 gb_status promutil_label_value(const pd_any *v, gb_sbuf *out)
 {
-    char num[48];
+    char num[64];
     switch (v->type) {
     case PD_ANY_EMPTY:
         return out->err;
@@ -613,8 +617,16 @@ gb_status promutil_label_value(const pd_any *v, gb_sbuf *out)
     case PD_ANY_BYTES:
         return put_base64(out, v->u.str);
     case PD_ANY_ARRAY:
-    case PD_ANY_KVLIST:
-        return put_json_value(out, v, 0);
+    case PD_ANY_KVLIST: {
+        size_t mark = out->len;
+        bool bad = false;
+        gb_status st = put_json_value(out, v, 0, &bad);
+        if (st == GB_OK && bad) {
+            out->len = mark;
+            if (out->data) out->data[mark] = '\0';
+        }
+        return st;
+    }
     }
     return out->err;
 }
@@ -631,25 +643,22 @@ static gb_status attr_string(const pd_attrs *a, const char *key, gb_sbuf *out, b
 
 void promutil_job_instance(const pd_attrs *resource, gb_sbuf *job, gb_sbuf *instance)
 {
-    bool have_name = false, have_ns = false, have_inst = false;
-    gb_sbuf name;
-    gb_sbuf_init(&name, 0);
-    attr_string(resource, "service.name", &name, &have_name);
+    bool found = false;
     if (job) {
         gb_sbuf_reset(job);
-        if (have_name) {
-            attr_string(resource, "service.namespace", job, &have_ns);
-            if (have_ns) gb_sbuf_putc(job, '/');
-            gb_sbuf_append(job, name.data ? name.data : "", name.len);
+        if (resource && pd_attrs_find(resource, GB_STR_LIT("service.name"))) {
+            /* otelcol: "<namespace>/<name>" when service.namespace exists (even empty) */
+            attr_string(resource, "service.namespace", job, &found);
+            if (found) gb_sbuf_putc(job, '/');
+            attr_string(resource, "service.name", job, &found);
         }
         gb_sbuf_append(job, "", 0);
     }
     if (instance) {
         gb_sbuf_reset(instance);
-        attr_string(resource, "service.instance.id", instance, &have_inst);
+        attr_string(resource, "service.instance.id", instance, &found);
         gb_sbuf_append(instance, "", 0);
     }
-    gb_sbuf_free(&name);
 }
 
 /* ---- label sets ---------------------------------------------------------------------------- */
@@ -658,6 +667,8 @@ void promutil_labels_init(promutil_labels *ls)
 {
     memset(ls, 0, sizeof *ls);
     gb_sbuf_init(&ls->store, 0);
+    for (size_t i = 0; i < sizeof ls->scratch / sizeof ls->scratch[0]; i++)
+        gb_sbuf_init(&ls->scratch[i], 0);
 }
 
 void promutil_labels_reset(promutil_labels *ls)
@@ -672,6 +683,8 @@ void promutil_labels_free(promutil_labels *ls)
     free(ls->ent);
     free(ls->order);
     gb_sbuf_free(&ls->store);
+    for (size_t i = 0; i < sizeof ls->scratch / sizeof ls->scratch[0]; i++)
+        gb_sbuf_free(&ls->scratch[i]);
     memset(ls, 0, sizeof *ls);
 }
 
@@ -779,8 +792,7 @@ gb_status promutil_labels_put_attrs(promutil_labels *ls, const pd_attrs *a, cons
                                     promutil_put_mode mode)
 {
     gb_status st = GB_OK;
-    gb_sbuf key;
-    gb_sbuf_init(&key, 0);
+    gb_sbuf *key = &ls->scratch[0], *val = &ls->scratch[1];
     if (!a || !a->n) goto out;
     if (a->n > ls->order_cap) {
         uint32_t *no = realloc(ls->order, a->n * sizeof *no);
@@ -801,29 +813,25 @@ gb_status promutil_labels_put_attrs(promutil_labels *ls, const pd_attrs *a, cons
         ls->order[j] = i;
     }
     char name[PROMUTIL_NAME_MAX];
-    gb_sbuf val;
-    gb_sbuf_init(&val, 0);
     for (uint32_t k = 0; k < a->n && st == GB_OK; k++) {
         const pd_kv *kv = &a->v[ls->order[k]];
-        gb_sbuf_reset(&key);
-        if (prefix) gb_sbuf_puts(&key, prefix);
-        gb_sbuf_put_str(&key, kv->key);
-        if (key.err) {
-            st = key.err;
+        gb_sbuf_reset(key);
+        if (prefix) gb_sbuf_puts(key, prefix);
+        gb_sbuf_put_str(key, kv->key);
+        if (key->err) {
+            st = key->err;
             break;
         }
-        if (promutil_label_name(gb_str_n(key.data ? key.data : "", key.len), name, sizeof name) !=
-            GB_OK)
+        if (promutil_label_name(gb_str_n(key->data ? key->data : "", key->len), name,
+                                sizeof name) != GB_OK)
             continue;
-        gb_sbuf_reset(&val);
-        st = promutil_label_value(&kv->value, &val);
+        gb_sbuf_reset(val);
+        st = promutil_label_value(&kv->value, val);
         if (st != GB_OK) break;
-        st = promutil_labels_put(ls, gb_str_c(name), gb_str_n(val.data ? val.data : "", val.len),
+        st = promutil_labels_put(ls, gb_str_c(name), gb_str_n(val->data ? val->data : "", val->len),
                                  mode);
     }
-    gb_sbuf_free(&val);
 out:
-    gb_sbuf_free(&key);
     return st;
 }
 
@@ -866,15 +874,14 @@ gb_status promutil_point_labels(promutil_labels *ls, const pd_resource *res, con
                                 const pd_attrs *point_attrs, const promutil_label_opts *opts)
 {
     gb_status st = GB_OK;
-    gb_sbuf job, inst;
-    gb_sbuf_init(&job, 0);
-    gb_sbuf_init(&inst, 0);
+    gb_sbuf *job = &ls->scratch[2], *inst = &ls->scratch[3];
     promutil_labels_reset(ls);
     st = promutil_labels_put_attrs(ls, point_attrs, NULL, PROMUTIL_JOIN);
     if (st != GB_OK) goto out;
-    if (opts && opts->resource_to_telemetry && res) {
-        /* resourcetotelemetry copies resource attributes the point does not have */
-        st = promutil_labels_put_attrs(ls, &res->attrs, NULL, PROMUTIL_KEEP);
+    if (opts && opts->resource_to_telemetry && (res || opts->promoted)) {
+        /* resourcetotelemetry upserts the resource attributes into the point's: they win */
+        st = promutil_labels_put_attrs(ls, opts->promoted ? opts->promoted : &res->attrs, NULL,
+                                       PROMUTIL_REPLACE);
         if (st != GB_OK) goto out;
     }
     if (opts && opts->scope_labels && scope) {
@@ -887,18 +894,18 @@ gb_status promutil_point_labels(promutil_labels *ls, const pd_resource *res, con
         if (st != GB_OK) goto out;
     }
     if (opts && opts->job_instance && res) {
-        promutil_job_instance(&res->attrs, &job, &inst);
-        if (job.err || inst.err) {
-            st = job.err ? job.err : inst.err;
+        promutil_job_instance(&res->attrs, job, inst);
+        if (job->err || inst->err) {
+            st = job->err ? job->err : inst->err;
             goto out;
         }
-        if (job.len) {
-            st = promutil_labels_put(ls, GB_STR_LIT("job"), gb_str_n(job.data, job.len),
+        if (job->len) {
+            st = promutil_labels_put(ls, GB_STR_LIT("job"), gb_str_n(job->data, job->len),
                                      PROMUTIL_REPLACE);
             if (st != GB_OK) goto out;
         }
-        if (inst.len) {
-            st = promutil_labels_put(ls, GB_STR_LIT("instance"), gb_str_n(inst.data, inst.len),
+        if (inst->len) {
+            st = promutil_labels_put(ls, GB_STR_LIT("instance"), gb_str_n(inst->data, inst->len),
                                      PROMUTIL_REPLACE);
             if (st != GB_OK) goto out;
         }
@@ -909,8 +916,6 @@ gb_status promutil_point_labels(promutil_labels *ls, const pd_resource *res, con
         if (st != GB_OK) goto out;
     }
 out:
-    gb_sbuf_free(&job);
-    gb_sbuf_free(&inst);
     return st;
 }
 

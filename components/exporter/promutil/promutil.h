@@ -53,7 +53,8 @@ void promutil_unit_suffix(gb_str unit, char *out, size_t outlen);
 gb_status promutil_label_name(gb_str key, char *out, size_t outlen);
 /* String form of an attribute value as a label value (pcommon Value.AsString: ints in decimal,
  * doubles like ES6 number-to-string, bool true/false, bytes base64, arrays and maps as JSON with
- * sorted keys, empty ""). Appends to out. */
+ * sorted keys, empty ""; NaN/Inf as pcommon: "json: unsupported value: NaN", and a map or
+ * array holding one gives ""). Appends to out. */
 gb_status promutil_label_value(const pd_any *v, gb_sbuf *out);
 
 /* Sample value as Prometheus text writes it (Go strconv 'g' shortest; "+Inf", "-Inf", "NaN").
@@ -96,6 +97,7 @@ typedef struct promutil_labels {
     uint32_t *order; /* scratch for sorting attributes */
     uint32_t order_cap;
     gb_sbuf store;
+    gb_sbuf scratch[4]; /* reused by put_attrs / point_labels: no allocation per call */
 } promutil_labels;
 
 void promutil_labels_init(promutil_labels *ls);
@@ -117,11 +119,17 @@ gb_status promutil_labels_finish(promutil_labels *ls);
 
 /* Options for promutil_point_labels: the labels otelcol attaches to every sample of a point. */
 typedef struct promutil_label_opts {
-    bool resource_to_telemetry; /* copy resource attributes to the point (point attrs win) */
-    bool scope_labels;          /* otel_scope_name / otel_scope_version / otel_scope_<attr> */
-    bool job_instance;          /* job / instance from service.* resource attributes */
+    /* copy resource attributes to the point; like otelcol's resourcetotelemetry wrapper (which
+     * upserts them into the point attributes) a resource attribute wins over a point attribute
+     * with the same label name */
+    bool resource_to_telemetry;
+    bool scope_labels; /* otel_scope_name / otel_scope_version / otel_scope_<attr> */
+    bool job_instance; /* job / instance from service.* resource attributes */
     const promutil_label *const_labels; /* added if absent (otelcol const/external labels) */
     uint32_t n_const_labels;
+    /* with resource_to_telemetry: promote only these attributes instead of every resource
+     * attribute (a filtered copy, e.g. resource_constant_labels); NULL = all */
+    const pd_attrs *promoted;
 } promutil_label_opts;
 
 /* Builds (resets first) the label set of a data point: point attributes (joined on collision),

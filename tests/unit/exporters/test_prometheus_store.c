@@ -302,7 +302,7 @@ static void test_resource_labels(void **state)
                 "acme_target_info{job=\"chat\",k8s_pod_name=\"p1\",team=\"from-resource\"} 1\n"
                 "# HELP acme_up \n"
                 "# TYPE acme_up gauge\n"
-                "acme_up{job=\"chat\",k8s_pod_name=\"p1\",team=\"point\"} 1\n");
+                "acme_up{job=\"chat\",k8s_pod_name=\"p1\",team=\"from-resource\"} 1\n");
     prometheus_store_free(s);
 
     /* resource_constant_labels: included patterns, excluded wins */
@@ -318,7 +318,7 @@ static void test_resource_labels(void **state)
     s = store_new(&c);
     add_json(s, j, 0, NULL);
     char *got = render(s, false, 1);
-    assert_non_null(strstr(got, "up{job=\"chat\",team=\"point\"} 1\n"));
+    assert_non_null(strstr(got, "up{job=\"chat\",team=\"from-resource\"} 1\n"));
     free(got);
     prometheus_store_free(s);
 }

@@ -241,6 +241,15 @@ static void test_label_values(void **state)
     pd_any map = {.type = PD_ANY_KVLIST, .u.kvl = {kvs, 3}};
     assert_string_equal(value_str(map, &sb),
                         "{\"a\":\"q\\\"x\",\"m\":[\"a\\u003cb\",2,2.5],\"z\":true}");
+    /* NaN / Inf: pcommon AsString's texts; inside a map json.Marshal fails -> "" */
+    assert_string_equal(value_str(pd_any_double(NAN), &sb), "json: unsupported value: NaN");
+    assert_string_equal(value_str(pd_any_double(-INFINITY), &sb), "json: unsupported value: -Inf");
+    pd_kv nan_kv[1] = {{GB_STR_LIT("x"), pd_any_double(NAN)}};
+    pd_any nan_map = {.type = PD_ANY_KVLIST, .u.kvl = {nan_kv, 1}};
+    gb_sbuf_reset(&sb);
+    gb_sbuf_puts(&sb, "keep:");
+    assert_int_equal(promutil_label_value(&nan_map, &sb), GB_OK);
+    assert_string_equal(sb.data, "keep:");
     pd_any emptymap = {.type = PD_ANY_KVLIST};
     assert_string_equal(value_str(emptymap, &sb), "{}");
     gb_sbuf_free(&sb);
@@ -377,7 +386,7 @@ static void test_point_labels(void **state)
     static const char *want[][2] = {
         {"env", "prod"},
         {"genops_model", "gpt-4o"},
-        {"genops_team", "platform"}, /* the point wins over the resource */
+        {"genops_team", "from-resource"}, /* the resource wins, as otelcol's upsert */
         {"instance", "pod-7"},
         {"job", "chat"},
         {"le", "+Inf"},
