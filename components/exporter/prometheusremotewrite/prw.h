@@ -105,7 +105,6 @@ typedef struct prw_series_set {
     promutil_labels ls;
     pd_kv *kv;
     uint32_t cap_kv;
-    gb_sbuf job, instance; /* of the resource being translated */
     /* counters of the last translation */
     uint64_t dropped_points; /* points that could not be translated (delta, exponential, ...) */
     char first_error[200];   /* the first reason, for the log */

@@ -46,8 +46,6 @@ void prw_series_set_init(prw_series_set *s)
     memset(s, 0, sizeof *s);
     gb_sbuf_init(&s->strs, (size_t)UINT32_MAX);
     promutil_labels_init(&s->ls);
-    gb_sbuf_init(&s->job, 0);
-    gb_sbuf_init(&s->instance, 0);
 }
 
 void prw_series_set_reset(prw_series_set *s)
@@ -63,8 +61,6 @@ void prw_series_set_free(prw_series_set *s)
     gb_sbuf_free(&s->strs);
     promutil_labels_free(&s->ls);
     free(s->kv);
-    gb_sbuf_free(&s->job);
-    gb_sbuf_free(&s->instance);
     free(s->labels);
     free(s->series);
     free(s->meta);
@@ -107,25 +103,16 @@ static bool is_identifying(gb_str key)
            gb_str_eq_c(key, "service.instance.id");
 }
 
-/* Base labels of a point (promutil): attributes, resource attributes when converted, external
- * labels, then job and instance of the resource (computed once per resource into s->job and
- * s->instance rather than per point by promutil_point_labels: same result, no allocation per
- * point). Not finished: emit adds __name__ and le / quantile. */
+/* Base labels of a point (promutil_point_labels): attributes, resource attributes when converted,
+ * job, instance, external labels. Not finished: emit adds __name__ and le / quantile. */
 static gb_status base_labels(prw_series_set *s, const prw_translate_opts *o, const pd_resource *res,
                              const pd_attrs *attrs)
 {
     promutil_label_opts lo = {.resource_to_telemetry = o->resource_to_telemetry,
-                              .job_instance = false,
+                              .job_instance = true,
                               .const_labels = o->external_labels,
                               .n_const_labels = o->n_external_labels};
-    gb_status st = promutil_point_labels(&s->ls, res, NULL, attrs, &lo);
-    if (st == GB_OK && s->job.len)
-        st = promutil_labels_put(&s->ls, GB_STR_LIT("job"), gb_str_n(s->job.data, s->job.len),
-                                 PROMUTIL_REPLACE);
-    if (st == GB_OK && s->instance.len)
-        st = promutil_labels_put(&s->ls, GB_STR_LIT("instance"),
-                                 gb_str_n(s->instance.data, s->instance.len), PROMUTIL_REPLACE);
-    return st;
+    return promutil_point_labels(&s->ls, res, NULL, attrs, &lo);
 }
 
 /* Emits one series: the current labels plus __name__ and an optional extra label (both replace
@@ -384,10 +371,6 @@ gb_status prw_translate(const pd_batch *b, const prw_translate_opts *o, prw_seri
     for (uint32_t ri = 0; ri < b->u.metrics.n && st == GB_OK; ri++) {
         const pd_resource_metrics *rm = &b->u.metrics.v[ri];
         res_ctx r = {.rm = rm};
-        gb_sbuf_reset(&s->job);
-        gb_sbuf_reset(&s->instance);
-        promutil_job_instance(&rm->resource.attrs, &s->job, &s->instance);
-        if (s->job.err || s->instance.err) return GB_ERR_NOMEM;
         for (uint32_t si = 0; si < rm->n_scope_metrics && st == GB_OK; si++) {
             const pd_scope_metrics *sm = &rm->scope_metrics[si];
             for (uint32_t mi = 0; mi < sm->n_metrics && st == GB_OK; mi++)
