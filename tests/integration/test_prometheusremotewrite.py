@@ -314,7 +314,7 @@ def decode_write_request(raw):
 
 
 class Sink:
-    def __init__(self):
+    def __init__(self, ssl_context=None):
         self.requests = []  # (headers, raw body, status answered)
         self.script = []    # statuses to answer, in order; then 204
         self.times = []     # arrival time of each request
@@ -340,6 +340,8 @@ class Sink:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        if ssl_context:
+            self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -488,6 +490,57 @@ def test_sink(tmp):
     check_clean_exit("sink", rc, log)
 
 
+def test_tls(tmp):
+    """HTTPS endpoint: verified with tls.ca_file; refused (and retried) without it."""
+    import ssl
+    crt, key = os.path.join(tmp, "server.crt"), os.path.join(tmp, "server.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", crt, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=60)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(crt, key)
+    for name, tls, want in (("tls-ok", "      ca_file: %s\n" % crt, 1),
+                            ("tls-unknown-ca", "      min_version: \"1.2\"\n", 0)):
+        sink = Sink(ctx)
+        col = log = None
+        try:
+            col, port, log = start_collector(tmp, name, """
+    endpoint: https://127.0.0.1:%d/api/v1/push
+    tls:
+%s    target_info:
+      enabled: false
+    retry_on_failure:
+      max_elapsed_time: 1s
+""" % (sink.port, tls))
+            post_metrics(port, {"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+                {"name": "g", "gauge": {"dataPoints": [
+                    {"asDouble": 3.0, "timeUnixNano": str(time.time_ns())}]}}]}]}]})
+            if want:
+                sink.wait(1)
+            else:
+                time.sleep(2)
+            with sink.lock:
+                reqs = list(sink.requests)
+            ok = len(reqs) == want
+            if want and ok:
+                series = decode_write_request(snappy_decode(reqs[0][1]))
+                ok = [dict(x[0]).get("__name__") for x in series] == ["g"]
+            check(ok, "%s: %d request(s) received over HTTPS, want %d" % (name, len(reqs), want))
+            if not want:
+                with open(log) as f:
+                    text = f.read()
+                check("dropping data" in text and ("SSL" in text or "certificate" in text),
+                      "%s: certificate error logged and the batch dropped after retries" % name)
+            rc = stop(col)
+            col = None
+        finally:
+            if col:
+                rc = stop(col)
+            sink.close()
+        check_clean_exit(name, rc, log)
+
+
 def test_config(tmp):
     cfg = os.path.join(tmp, "wal.yaml")
     with open(cfg, "w") as f:
@@ -518,6 +571,7 @@ def main():
     try:
         test_config(tmp)
         test_sink(tmp)
+        test_tls(tmp)
         if promharness.available():
             test_prometheus(tmp)
         else:
