@@ -18,17 +18,18 @@
 #define PL_EXPORTER_HELPER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../config/config.h"
 #include "../pdata/pdata.h"
 
 typedef struct pl_retry_cfg {
-    bool enabled;              /* default true */
-    int64_t initial_interval;  /* ns, default 5s */
-    int64_t max_interval;      /* ns, default 30s */
-    int64_t max_elapsed_time;  /* ns, default 300s; 0 = retry forever */
-    double multiplier;         /* default 1.5 */
+    bool enabled;                /* default true */
+    int64_t initial_interval;    /* ns, default 5s */
+    int64_t max_interval;        /* ns, default 30s */
+    int64_t max_elapsed_time;    /* ns, default 300s; 0 = retry forever */
+    double multiplier;           /* default 1.5 */
     double randomization_factor; /* default 0.5 ("jitter") */
 } pl_retry_cfg;
 
@@ -36,10 +37,11 @@ typedef struct pl_queue_cfg {
     bool enabled;          /* default true */
     int64_t num_consumers; /* default 10 */
     int64_t queue_size;    /* batches, default 1000 */
-    bool block_on_overflow; /* otelcol key: wait for room (bounded by timeout) instead of refusing */
-    bool drop_on_overflow;  /* ours: drop and count instead of pushing back */
-    int sizer;              /* otelcol `sizer`: 0 = requests (the only one supported) */
-    char *storage;          /* otelcol `storage` (persistent queue): refused in this build */
+    bool
+        block_on_overflow; /* otelcol key: wait for room (bounded by timeout) instead of refusing */
+    bool drop_on_overflow; /* ours: drop and count instead of pushing back */
+    int sizer;             /* otelcol `sizer`: 0 = requests (the only one supported) */
+    char *storage;         /* otelcol `storage` (persistent queue): refused in this build */
 } pl_queue_cfg;
 
 /* Defaults as documented above (what the cfg tables produce for an empty section). */
@@ -53,10 +55,35 @@ void pl_queue_cfg_default(pl_queue_cfg *q);
 extern const cfg_table pl_retry_table;
 extern const cfg_table pl_queue_table;
 
+/* The retry_on_failure fields with other defaults for initial_interval, max_interval and
+ * max_elapsed_time, for exporters whose otelcol defaults differ (prometheusremotewrite: 50ms,
+ * 200ms, 1m). Use with pl_retry_validate:
+ *   static const cfg_field f[] = PL_RETRY_FIELDS("50ms", "200ms", "1m");
+ *   static CFG_TABLE(my_retry_table, f, pl_retry_validate); */
+/* clang-format off */
+#define PL_RETRY_FIELDS(initial_, max_, elapsed_)                                                  \
+    {                                                                                              \
+        {"enabled", CFG_T_BOOL, offsetof(pl_retry_cfg, enabled), "true",                           \
+         "retry failed exports", .flags = 0},                                                      \
+        {"initial_interval", CFG_T_DURATION, offsetof(pl_retry_cfg, initial_interval), initial_,   \
+         "wait after the first failure", .flags = 0},                                              \
+        {"randomization_factor", CFG_T_DOUBLE, offsetof(pl_retry_cfg, randomization_factor), "0.5",\
+         "jitter: each wait is interval * (1 +/- factor)", .min = 0, .max = 1},                    \
+        {"multiplier", CFG_T_DOUBLE, offsetof(pl_retry_cfg, multiplier), "1.5",                    \
+         "growth of the interval after each failure", .min = 1, .max = 1000},                      \
+        {"max_interval", CFG_T_DURATION, offsetof(pl_retry_cfg, max_interval), max_,               \
+         "upper bound of the interval", .flags = 0},                                               \
+        {"max_elapsed_time", CFG_T_DURATION, offsetof(pl_retry_cfg, max_elapsed_time), elapsed_,   \
+         "give up after this long (0 = retry forever)", .flags = 0},                               \
+    }
+/* clang-format on */
+void pl_retry_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d);
+
 typedef struct pl_export_result {
-    int64_t retry_after_ns; /* server-requested delay for RETRY (Retry-After, RetryInfo), 0 = none */
-    int64_t rejected;       /* items the peer reported as rejected (partial success) */
-    char message[256];      /* reason for logs: "HTTP 503: ...", "grpc-status 14: ..." */
+    int64_t
+        retry_after_ns; /* server-requested delay for RETRY (Retry-After, RetryInfo), 0 = none */
+    int64_t rejected;   /* items the peer reported as rejected (partial success) */
+    char message[256];  /* reason for logs: "HTTP 503: ...", "grpc-status 14: ..." */
 } pl_export_result;
 
 /* Synchronous export of one batch with a deadline (gb_mono_ns() time). Returns GB_OK,
