@@ -452,12 +452,14 @@ static gb_status set_quantiles(series *x, const pt *p)
     return GB_OK;
 }
 
-/* Applies p to x (new says x was just created). Locked. */
-static gb_status apply_point(series *x, const pt *p, bool isnew)
+/* Applies p to x (new says x was just created) and marks x updated at now, unless p is older
+ * than what x holds (otelcol ignores such a point, and it does not refresh the series). */
+static gb_status apply_point(series *x, const pt *p, bool isnew, int64_t now)
 {
     gb_status st = GB_OK;
     bool accumulate = p->delta && !isnew;
     if (!accumulate && !isnew && p->time_ns < x->time_ns) return GB_OK; /* stale: keep latest */
+    x->updated = now;
     switch (p->type) {
     case PT_GAUGE:
     case PT_COUNTER:
@@ -591,8 +593,7 @@ static gb_status store_point(prometheus_store *s, const char *name, gb_str help,
             }
         }
     }
-    x->updated = now;
-    st = apply_point(x, p, isnew);
+    st = apply_point(x, p, isnew, now);
     if (st == GB_OK) stats->points++;
     goto out;
 fam_cleanup:
@@ -744,6 +745,13 @@ static double num_value(const pd_number_dp *dp)
  * the first bucket of a duplicated bound counts; NaN bounds are skipped). */
 static gb_status hist_point(scratch *w, const pd_histogram_dp *dp, pt *p)
 {
+    p->count = dp->count;
+    p->sum = dp->has_sum ? dp->sum : 0;
+    p->n_b = 0;
+    p->bounds = w->bounds;
+    p->bcounts = w->bcounts;
+    /* more bounds than MAX_BUCKETS: only +Inf, _sum, _count (the sort below is quadratic) */
+    if (dp->n_explicit_bounds > MAX_BUCKETS) return GB_OK;
     gb_status st = ensure_buckets(w, dp->n_explicit_bounds + 1);
     if (st != GB_OK) return st;
     uint32_t n = 0;
@@ -773,8 +781,6 @@ static gb_status hist_point(scratch *w, const pd_histogram_dp *dp, pt *p)
     p->n_b = n;
     p->bounds = w->bounds;
     p->bcounts = w->bcounts;
-    p->count = dp->count;
-    p->sum = dp->has_sum ? dp->sum : 0;
     return GB_OK;
 }
 
@@ -789,7 +795,8 @@ static gb_status exp_hist_point(scratch *w, const pd_exp_histogram_dp *dp, pt *p
     p->n_b = 0;
     p->bounds = w->bounds;
     p->bcounts = w->bcounts;
-    if ((uint64_t)nneg + npos + 1 > MAX_BUCKETS) return GB_OK; /* only +Inf, _sum, _count */
+    /* only +Inf, _sum, _count for too many buckets or a scale outside the spec's [-10, 20] */
+    if ((uint64_t)nneg + npos + 1 > MAX_BUCKETS || dp->scale < -10 || dp->scale > 20) return GB_OK;
     gb_status st = ensure_buckets(w, nneg + npos + 1);
     if (st != GB_OK) return st;
     p->bounds = w->bounds;
@@ -798,7 +805,12 @@ static gb_status exp_hist_point(scratch *w, const pd_exp_histogram_dp *dp, pt *p
     uint32_t n = 0;
     for (uint32_t i = nneg; i-- > 0;) {
         double k = (double)dp->negative.offset + i;
-        w->bounds[n] = -exp2(k * inv);
+        double b = -exp2(k * inv);
+        if (n && b <= w->bounds[n - 1]) { /* -Inf or equal after rounding: same bucket */
+            w->bcounts[n - 1] += dp->negative.bucket_counts[i];
+            continue;
+        }
+        w->bounds[n] = b;
         w->bcounts[n++] = dp->negative.bucket_counts[i];
     }
     double zt = dp->zero_threshold > 0 ? dp->zero_threshold : 0;
@@ -811,8 +823,9 @@ static gb_status exp_hist_point(scratch *w, const pd_exp_histogram_dp *dp, pt *p
     for (uint32_t i = 0; i < npos; i++) {
         double k = (double)dp->positive.offset + i + 1;
         double b = exp2(k * inv);
-        if (isinf(b) || (n && b <= w->bounds[n - 1])) {
-            if (n) w->bcounts[n - 1] += dp->positive.bucket_counts[i];
+        if (isinf(b)) break;              /* beyond the largest double: only in +Inf (the count) */
+        if (n && b <= w->bounds[n - 1]) { /* equal after rounding: same bucket */
+            w->bcounts[n - 1] += dp->positive.bucket_counts[i];
             continue;
         }
         w->bounds[n] = b;
@@ -831,7 +844,9 @@ static gb_status summary_point(scratch *w, const pd_summary_dp *dp, pt *p)
         w->qcap = dp->n_quantiles;
     }
     uint32_t n = 0;
-    for (uint32_t i = 0; i < dp->n_quantiles; i++) {
+    /* at most MAX_BUCKETS quantiles (the insertion below is quadratic); the rest are ignored */
+    uint32_t nq = dp->n_quantiles > MAX_BUCKETS ? MAX_BUCKETS : dp->n_quantiles;
+    for (uint32_t i = 0; i < nq; i++) {
         pd_quantile q = dp->quantiles[i];
         if (isnan(q.quantile)) continue;
         uint32_t j = n;

@@ -675,6 +675,9 @@ void promutil_labels_reset(promutil_labels *ls)
 {
     ls->n = 0;
     gb_sbuf_reset(&ls->store);
+    free(ls->hidx); /* only large sets have one; small ones go back to linear lookups */
+    ls->hidx = NULL;
+    ls->hcap = 0;
 }
 
 void promutil_labels_free(promutil_labels *ls)
@@ -682,6 +685,7 @@ void promutil_labels_free(promutil_labels *ls)
     free(ls->v);
     free(ls->ent);
     free(ls->order);
+    free(ls->hidx);
     gb_sbuf_free(&ls->store);
     for (size_t i = 0; i < sizeof ls->scratch / sizeof ls->scratch[0]; i++)
         gb_sbuf_free(&ls->scratch[i]);
@@ -698,11 +702,60 @@ static gb_str ent_val(const promutil_labels *ls, const promutil_lent *e)
     return gb_str_n(ls->store.data + e->val_off, e->val_len);
 }
 
+/* Sets up to this size are searched linearly; larger ones get a hash index (no quadratic cost
+ * for a point with thousands of attributes). */
+#define LINEAR_MAX 32
+
+static uint64_t name_hash(gb_str s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (uint32_t i = 0; i < s.len; i++) {
+        h ^= (unsigned char)s.ptr[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
 static promutil_lent *find_ent(const promutil_labels *ls, gb_str name)
 {
+    if (!ls->hcap) {
+        for (uint32_t i = 0; i < ls->n; i++)
+            if (gb_str_eq(ent_name(ls, &ls->ent[i]), name)) return &ls->ent[i];
+        return NULL;
+    }
+    for (uint64_t h = name_hash(name);; h++) {
+        uint32_t k = ls->hidx[h & (ls->hcap - 1)];
+        if (!k) return NULL;
+        if (gb_str_eq(ent_name(ls, &ls->ent[k - 1]), name)) return &ls->ent[k - 1];
+    }
+}
+
+static void hidx_add(promutil_labels *ls, uint32_t i)
+{
+    for (uint64_t h = name_hash(ent_name(ls, &ls->ent[i]));; h++) {
+        uint32_t *slot = &ls->hidx[h & (ls->hcap - 1)];
+        if (!*slot) {
+            *slot = i + 1;
+            return;
+        }
+    }
+}
+
+/* Keeps the index at most half full; builds it when the set outgrows LINEAR_MAX. A failed
+ * allocation leaves the previous (still correct) state. */
+static void hidx_grow(promutil_labels *ls)
+{
+    if (ls->n < LINEAR_MAX || (ls->hcap && ls->n * 2 < ls->hcap)) return;
+    uint32_t nc = ls->hcap ? ls->hcap * 2 : 4 * LINEAR_MAX;
+    while (nc < ls->n * 2)
+        nc *= 2;
+    uint32_t *t = calloc(nc, sizeof *t);
+    if (!t) return;
+    free(ls->hidx);
+    ls->hidx = t;
+    ls->hcap = nc;
     for (uint32_t i = 0; i < ls->n; i++)
-        if (gb_str_eq(ent_name(ls, &ls->ent[i]), name)) return &ls->ent[i];
-    return NULL;
+        hidx_add(ls, i);
 }
 
 bool promutil_labels_get(const promutil_labels *ls, gb_str name, gb_str *value)
@@ -775,7 +828,19 @@ gb_status promutil_labels_put(promutil_labels *ls, gb_str name, gb_str value,
     if (st != GB_OK) goto out;
     st = store_add(ls, value, &ne.val_off);
     if (st != GB_OK) goto out;
+    if (ls->hcap && (ls->n + 1) * 2 > ls->hcap) {
+        hidx_grow(ls);
+        if ((ls->n + 1) * 2 > ls->hcap) { /* could not grow: fall back to linear lookups */
+            free(ls->hidx);
+            ls->hidx = NULL;
+            ls->hcap = 0;
+        }
+    }
     ls->ent[ls->n++] = ne;
+    if (ls->hcap)
+        hidx_add(ls, ls->n - 1);
+    else
+        hidx_grow(ls);
 out:
     return st;
 }
@@ -788,6 +853,24 @@ static int key_cmp(gb_str x, gb_str y)
     return x.len < y.len ? -1 : x.len > y.len;
 }
 
+struct promutil_okey {
+    gb_str key;
+    uint32_t idx;
+};
+
+static int okey_cmp(const void *a, const void *b)
+{
+    const struct promutil_okey *x = a, *y = b;
+    int c = key_cmp(x->key, y->key);
+    if (c) return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int label_cmp(const void *a, const void *b)
+{
+    return strcmp(((const promutil_label *)a)->name, ((const promutil_label *)b)->name);
+}
+
 gb_status promutil_labels_put_attrs(promutil_labels *ls, const pd_attrs *a, const char *prefix,
                                     promutil_put_mode mode)
 {
@@ -795,7 +878,7 @@ gb_status promutil_labels_put_attrs(promutil_labels *ls, const pd_attrs *a, cons
     gb_sbuf *key = &ls->scratch[0], *val = &ls->scratch[1];
     if (!a || !a->n) goto out;
     if (a->n > ls->order_cap) {
-        uint32_t *no = realloc(ls->order, a->n * sizeof *no);
+        struct promutil_okey *no = realloc(ls->order, a->n * sizeof *no);
         if (!no) {
             st = GB_ERR_NOMEM;
             goto out;
@@ -803,18 +886,13 @@ gb_status promutil_labels_put_attrs(promutil_labels *ls, const pd_attrs *a, cons
         ls->order = no;
         ls->order_cap = a->n;
     }
-    /* stable insertion sort by key (attribute sets are small; puts are linear anyway) */
-    for (uint32_t i = 0; i < a->n; i++) {
-        uint32_t j = i;
-        while (j > 0 && key_cmp(a->v[ls->order[j - 1]].key, a->v[i].key) > 0) {
-            ls->order[j] = ls->order[j - 1];
-            j--;
-        }
-        ls->order[j] = i;
-    }
+    /* stable sort by key (the index breaks ties) */
+    for (uint32_t i = 0; i < a->n; i++)
+        ls->order[i] = (struct promutil_okey){a->v[i].key, i};
+    if (a->n > 1) qsort(ls->order, a->n, sizeof *ls->order, okey_cmp);
     char name[PROMUTIL_NAME_MAX];
     for (uint32_t k = 0; k < a->n && st == GB_OK; k++) {
-        const pd_kv *kv = &a->v[ls->order[k]];
+        const pd_kv *kv = &a->v[ls->order[k].idx];
         gb_sbuf_reset(key);
         if (prefix) gb_sbuf_puts(key, prefix);
         gb_sbuf_put_str(key, kv->key);
@@ -838,19 +916,17 @@ out:
 gb_status promutil_labels_finish(promutil_labels *ls)
 {
     gb_status st = GB_OK;
-    /* sort entries by name (insertion sort: small sets, names unique) */
-    for (uint32_t i = 1; i < ls->n; i++) {
-        promutil_lent e = ls->ent[i];
-        uint32_t j = i;
-        while (j > 0 && key_cmp(ent_name(ls, &ls->ent[j - 1]), ent_name(ls, &e)) > 0) {
-            ls->ent[j] = ls->ent[j - 1];
-            j--;
-        }
-        ls->ent[j] = e;
-    }
+    /* empty values are dropped (Prometheus treats them as absent) */
     uint32_t kept = 0;
     for (uint32_t i = 0; i < ls->n; i++)
         if (ls->ent[i].val_len) ls->ent[kept++] = ls->ent[i];
+    if (kept != ls->n && ls->hcap) { /* positions moved: re-index */
+        free(ls->hidx);
+        ls->hidx = NULL;
+        ls->hcap = 0;
+        ls->n = kept;
+        hidx_grow(ls);
+    }
     ls->n = kept;
     if (ls->v_cap < ls->cap || !ls->v) {
         uint32_t nc = ls->cap ? ls->cap : 1;
@@ -862,10 +938,12 @@ gb_status promutil_labels_finish(promutil_labels *ls)
         ls->v = nv;
         ls->v_cap = nc;
     }
+    /* names are unique and NUL-terminated in the store: strcmp orders them like key_cmp */
     for (uint32_t i = 0; i < ls->n; i++) {
         ls->v[i].name = ls->store.data + ls->ent[i].name_off;
         ls->v[i].value = ls->store.data + ls->ent[i].val_off;
     }
+    if (ls->n > 1) qsort(ls->v, ls->n, sizeof *ls->v, label_cmp);
 out:
     return st;
 }

@@ -94,8 +94,10 @@ typedef struct promutil_labels {
     promutil_lent *ent;
     uint32_t cap;
     uint32_t v_cap;
-    uint32_t *order; /* scratch for sorting attributes */
+    struct promutil_okey *order; /* scratch for sorting attributes */
     uint32_t order_cap;
+    uint32_t *hidx; /* open-addressing index of ent (1-based) once a set is large */
+    uint32_t hcap;
     gb_sbuf store;
     gb_sbuf scratch[4]; /* reused by put_attrs / point_labels: no allocation per call */
 } promutil_labels;

@@ -275,6 +275,14 @@ static void test_expiry(void **state)
     assert_int_equal(prometheus_store_series(s), 1);
     expect_text(s, false, 200 * S, "");
     assert_int_equal(prometheus_store_series(s), 0);
+    /* an older (ignored) point does not keep a series alive */
+    char j[1024];
+    add_json(s, sum_json(j, sizeof j, 2, true, 5, 100, 200, 0), 300 * S, NULL);
+    add_json(s, sum_json(j, sizeof j, 2, true, 4, 100, 150, 0), 350 * S, NULL);
+    char *t = render(s, false, 355 * S);
+    assert_non_null(strstr(t, "tokens_total 5\n"));
+    free(t);
+    expect_text(s, false, 361 * S, "");
     prometheus_store_free(s);
 }
 
@@ -400,6 +408,62 @@ static void test_exponential_histogram(void **state)
     prometheus_store_free(s);
 }
 
+static void test_odd_input(void **state)
+{
+    (void)state;
+    prometheus_store_cfg c = default_cfg();
+    c.without_scope_info = true;
+    prometheus_store *s = store_new(&c);
+    /* scale outside [-10, 20], huge offsets, fewer bucket counts than bounds, unsorted duplicate
+     * bounds, an empty metric, a histogram with no buckets */
+    add_json(s,
+             "{\"resourceMetrics\":[{\"resource\":{},\"scopeMetrics\":[{\"metrics\":["
+             "{\"name\":\"e1\",\"exponentialHistogram\":{\"aggregationTemporality\":2,"
+             "\"dataPoints\":[{\"count\":\"3\",\"sum\":1,\"scale\":30,"
+             "\"positive\":{\"offset\":5,\"bucketCounts\":[\"3\"]},\"timeUnixNano\":\"1\"}]}},"
+             "{\"name\":\"e2\",\"exponentialHistogram\":{\"aggregationTemporality\":2,"
+             "\"dataPoints\":[{\"count\":\"4\",\"sum\":1,\"scale\":-10,"
+             "\"positive\":{\"offset\":2147483000,\"bucketCounts\":[\"1\",\"1\"]},"
+             "\"negative\":{\"offset\":2147483000,\"bucketCounts\":[\"1\",\"1\"]},"
+             "\"timeUnixNano\":\"1\"}]}},"
+             "{\"name\":\"h\",\"histogram\":{\"aggregationTemporality\":2,\"dataPoints\":["
+             "{\"count\":\"5\",\"sum\":1,\"bucketCounts\":[\"1\"],\"explicitBounds\":[3,1,3,2],"
+             "\"timeUnixNano\":\"1\"}]}},"
+             "{\"name\":\"nob\",\"histogram\":{\"aggregationTemporality\":2,\"dataPoints\":["
+             "{\"count\":\"0\",\"timeUnixNano\":\"1\"}]}},"
+             "{\"name\":\"empty\"}]}]}]}",
+             0, NULL);
+    char *got = render(s, false, 1);
+    assert_non_null(strstr(got, "e1_bucket{le=\"+Inf\"} 3\ne1_sum 1\ne1_count 3\n"));
+    assert_null(strstr(got, "e1_bucket{le=\"0\"}"));
+    assert_non_null(strstr(got, "e2_bucket{le=\"+Inf\"} 4\n"));
+    /* both negatives overflow to -Inf; the positives only count in +Inf */
+    assert_non_null(strstr(got, "e2_bucket{le=\"-Inf\"} 2\ne2_bucket{le=\"0\"} 2\n"
+                                "e2_bucket{le=\"+Inf\"} 4\n"));
+    assert_non_null(strstr(got, "h_bucket{le=\"1\"} 0\nh_bucket{le=\"2\"} 0\nh_bucket{le=\"3\"} 1\n"
+                                "h_bucket{le=\"+Inf\"} 5\n"));
+    assert_non_null(strstr(got, "nob_bucket{le=\"+Inf\"} 0\nnob_sum 0\nnob_count 0\n"));
+    assert_null(strstr(got, "empty"));
+    free(got);
+
+    /* 5000 explicit bounds (more than the 4096 kept): +Inf, _sum and _count only */
+    gb_sbuf j;
+    gb_sbuf_init(&j, 0);
+    gb_sbuf_puts(&j, "{\"resourceMetrics\":[{\"resource\":{},\"scopeMetrics\":[{\"metrics\":["
+                     "{\"name\":\"big\",\"histogram\":{\"aggregationTemporality\":2,"
+                     "\"dataPoints\":[{\"count\":\"9\",\"sum\":2,\"timeUnixNano\":\"1\","
+                     "\"explicitBounds\":[");
+    for (int i = 0; i < 5000; i++)
+        gb_sbuf_printf(&j, "%s%d", i ? "," : "", 5000 - i);
+    gb_sbuf_puts(&j, "]}]}}]}]}]}");
+    add_json(s, j.data, 0, NULL);
+    gb_sbuf_free(&j);
+    got = render(s, false, 1);
+    assert_non_null(strstr(got, "# TYPE big histogram\nbig_bucket{le=\"+Inf\"} 9\nbig_sum 2\n"));
+    free(got);
+    prometheus_store_free(s);
+}
+
 typedef struct worker_arg {
     prometheus_store *s;
     int n;
@@ -459,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_resource_labels),
         cmocka_unit_test(test_limits_and_conflicts),
         cmocka_unit_test(test_exponential_histogram),
+        cmocka_unit_test(test_odd_input),
         cmocka_unit_test(test_concurrent_add_and_scrape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

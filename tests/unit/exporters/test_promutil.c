@@ -409,6 +409,44 @@ static void test_point_labels(void **state)
     promutil_labels_free(&ls);
 }
 
+static void test_large_label_set(void **state)
+{
+    (void)state;
+    /* 40000 attributes, every "k.<i>" colliding with "k_<i>": sorted output, joined values, and
+     * no quadratic cost (hash index, n log n sorts) */
+    enum { N = 20000 };
+    static pd_kv kv[2 * N];
+    static char keys[2 * N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[2 * i], sizeof keys[0], "k_%05d", i);
+        snprintf(keys[2 * i + 1], sizeof keys[0], "k.%05d", N - 1 - i);
+        kv[2 * i] = (pd_kv){gb_str_c(keys[2 * i]), pd_any_int(2)};
+        kv[2 * i + 1] = (pd_kv){gb_str_c(keys[2 * i + 1]), pd_any_int(1)};
+    }
+    pd_attrs a = {kv, 2 * N, 2 * N};
+    promutil_labels ls;
+    promutil_labels_init(&ls);
+    for (int round = 0; round < 2; round++) {
+        promutil_labels_reset(&ls);
+        assert_int_equal(promutil_labels_put_attrs(&ls, &a, NULL, PROMUTIL_JOIN), GB_OK);
+        assert_int_equal(
+            promutil_labels_put(&ls, GB_STR_LIT("k_00007"), GB_STR_LIT("x"), PROMUTIL_KEEP), GB_OK);
+        gb_str v;
+        assert_true(promutil_labels_get(&ls, GB_STR_LIT("k_00007"), &v));
+        assert_true(gb_str_eq_c(v, "1;2")); /* "k.00007" sorts before "k_00007" */
+        assert_int_equal(promutil_labels_finish(&ls), GB_OK);
+        assert_int_equal(ls.n, N);
+        for (uint32_t i = 1; i < ls.n; i++)
+            assert_true(strcmp(ls.v[i - 1].name, ls.v[i].name) < 0);
+        assert_string_equal(ls.v[N - 1].name, "k_19999");
+        assert_string_equal(ls.v[N - 1].value, "1;2");
+        /* still consistent for lookups after finish */
+        assert_true(promutil_labels_get(&ls, GB_STR_LIT("k_12345"), &v));
+        assert_true(gb_str_eq_c(v, "1;2"));
+    }
+    promutil_labels_free(&ls);
+}
+
 static void test_histogram_cumulative(void **state)
 {
     (void)state;
@@ -429,11 +467,12 @@ static void test_histogram_cumulative(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_metric_names), cmocka_unit_test(test_metric_name_from_pdata),
-        cmocka_unit_test(test_unit_suffix),  cmocka_unit_test(test_label_names),
-        cmocka_unit_test(test_label_values), cmocka_unit_test(test_format_float),
-        cmocka_unit_test(test_job_instance), cmocka_unit_test(test_label_set_collisions),
-        cmocka_unit_test(test_point_labels), cmocka_unit_test(test_histogram_cumulative),
+        cmocka_unit_test(test_metric_names),         cmocka_unit_test(test_metric_name_from_pdata),
+        cmocka_unit_test(test_unit_suffix),          cmocka_unit_test(test_label_names),
+        cmocka_unit_test(test_label_values),         cmocka_unit_test(test_format_float),
+        cmocka_unit_test(test_job_instance),         cmocka_unit_test(test_label_set_collisions),
+        cmocka_unit_test(test_point_labels),         cmocka_unit_test(test_large_label_set),
+        cmocka_unit_test(test_histogram_cumulative),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
