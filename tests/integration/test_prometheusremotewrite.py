@@ -314,9 +314,10 @@ def decode_write_request(raw):
 
 
 class Sink:
-    def __init__(self):
+    def __init__(self, ssl_context=None):
         self.requests = []  # (headers, raw body, status answered)
         self.script = []    # statuses to answer, in order; then 204
+        self.times = []     # arrival time of each request
         self.lock = threading.Lock()
         sink = self
 
@@ -326,8 +327,11 @@ class Sink:
                 with sink.lock:
                     status = sink.script.pop(0) if sink.script else 204
                     sink.requests.append((dict(self.headers), body, status))
+                    sink.times.append(time.monotonic())
                 msg = b"" if status < 300 else b"bad things happened\nsecond line"
                 self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "1")
                 self.send_header("Content-Length", str(len(msg)))
                 self.end_headers()
                 self.wfile.write(msg)
@@ -336,6 +340,8 @@ class Sink:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        if ssl_context:
+            self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -376,6 +382,7 @@ def test_sink(tmp):
       cluster: production
     headers:
       X-Scope-OrgID: tenant-a
+      User-Agent: not-allowed
     target_info:
       enabled: false
     max_batch_size_bytes: 400
@@ -404,7 +411,8 @@ def test_sink(tmp):
         check(h.get("Content-Encoding") == "snappy", "sink: Content-Encoding snappy")
         check(h.get("Content-Type") == "application/x-protobuf", "sink: Content-Type")
         check(h.get("X-Prometheus-Remote-Write-Version") == "0.1.0", "sink: version header")
-        check(h.get("User-Agent", "").startswith("genops-collector/"), "sink: User-Agent")
+        check(h.get("User-Agent", "").startswith("genops-collector/"),
+              "sink: User-Agent (a configured one is ignored)")
         check(len(reqs) >= 3 and reqs[1][2] == 503, "sink: several requests (split), one 503")
         ok = [r for r in reqs if r[2] < 300]
         decoded = [decode_write_request(snappy_decode(r[1])) for r in ok]
@@ -462,10 +470,75 @@ def test_sink(tmp):
               "sink: 400 logged with the first line of the body")
         check(text.count("invalid temporality and type combination") == 1,
               "sink: the delta drop is logged once although the batch was retried")
+        check('"User-Agent" cannot be changed' in text, "sink: configured User-Agent warned about")
+
+        # 429 with Retry-After: 1 -> retried about a second later
+        n0 = len(sink.requests)
+        sink.script = [429]
+        post_metrics(port, {"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+            {"name": "g", "gauge": {"dataPoints": [{"asDouble": 2.0,
+                                                    "timeUnixNano": str(time.time_ns())}]}}]}]}]})
+        sink.wait(n0 + 2, secs=10)
+        with sink.lock:
+            st = [r[2] for r in sink.requests[n0:]]
+            dt = sink.times[n0 + 1] - sink.times[n0] if len(sink.times) >= n0 + 2 else 0
+        check(st == [429, 204] and 0.8 <= dt <= 5, "sink: 429 retried after Retry-After "
+              "(%s, %.2fs)" % (st, dt))
     finally:
         rc = stop(col)
         sink.close()
     check_clean_exit("sink", rc, log)
+
+
+def test_tls(tmp):
+    """HTTPS endpoint: verified with tls.ca_file; refused (and retried) without it."""
+    import ssl
+    crt, key = os.path.join(tmp, "server.crt"), os.path.join(tmp, "server.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", crt, "-days", "2", "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=60)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(crt, key)
+    for name, tls, want in (("tls-ok", "      ca_file: %s\n" % crt, 1),
+                            ("tls-unknown-ca", "      min_version: \"1.2\"\n", 0)):
+        sink = Sink(ctx)
+        col = log = None
+        try:
+            col, port, log = start_collector(tmp, name, """
+    endpoint: https://127.0.0.1:%d/api/v1/push
+    tls:
+%s    target_info:
+      enabled: false
+    retry_on_failure:
+      max_elapsed_time: 1s
+""" % (sink.port, tls))
+            post_metrics(port, {"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+                {"name": "g", "gauge": {"dataPoints": [
+                    {"asDouble": 3.0, "timeUnixNano": str(time.time_ns())}]}}]}]}]})
+            if want:
+                sink.wait(1)
+            else:
+                time.sleep(2)
+            with sink.lock:
+                reqs = list(sink.requests)
+            ok = len(reqs) == want
+            if want and ok:
+                series = decode_write_request(snappy_decode(reqs[0][1]))
+                ok = [dict(x[0]).get("__name__") for x in series] == ["g"]
+            check(ok, "%s: %d request(s) received over HTTPS, want %d" % (name, len(reqs), want))
+            if not want:
+                with open(log) as f:
+                    text = f.read()
+                check("dropping data" in text and ("SSL" in text or "certificate" in text),
+                      "%s: certificate error logged and the batch dropped after retries" % name)
+            rc = stop(col)
+            col = None
+        finally:
+            if col:
+                rc = stop(col)
+            sink.close()
+        check_clean_exit(name, rc, log)
 
 
 def test_config(tmp):
@@ -498,6 +571,7 @@ def main():
     try:
         test_config(tmp)
         test_sink(tmp)
+        test_tls(tmp)
         if promharness.available():
             test_prometheus(tmp)
         else:

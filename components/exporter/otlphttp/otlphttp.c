@@ -12,7 +12,9 @@
  * Responses (OTLP/HTTP spec): 2xx -> OK, partial_success decoded, logged, rejected items counted
  * by the helper; 429/502/503/504 -> RETRY honouring Retry-After (delta-seconds or HTTP-date);
  * other statuses -> PERMANENT with the google.rpc.Status message; transport errors and timeouts
- * -> RETRY. The attempt deadline given by the helper becomes CURLOPT_TIMEOUT_MS.
+ * -> RETRY. The attempt deadline given by the helper becomes CURLOPT_TIMEOUT_MS. The tls section,
+ * the easy handle setup, the bounded response capture and the POST itself are shared with the
+ * prometheusremotewrite exporter (components/exporter/httpclient).
  *
  * Rejected: the curl multi interface on a shared event loop (fewer threads, but the helper's
  * synchronous export contract keeps one request per consumer anyway and blocking easy handles are

@@ -66,29 +66,8 @@ static void queue_validate(void *obj, const cfg_node *node, const char *path, cf
 static CFG_TABLE(queue_table, queue_fields, queue_validate);
 
 /* retry_on_failure with otelcol's defaults for this exporter (50ms, 200ms, 1m). */
-static const cfg_field retry_fields[] = {
-    {"enabled", CFG_T_BOOL, offsetof(pl_retry_cfg, enabled), "true", "retry failed exports",
-     .flags = 0},
-    {"initial_interval", CFG_T_DURATION, offsetof(pl_retry_cfg, initial_interval), "50ms",
-     "wait after the first failure", .flags = 0},
-    {"randomization_factor", CFG_T_DOUBLE, offsetof(pl_retry_cfg, randomization_factor), "0.5",
-     "jitter: each wait is interval * (1 +/- factor)", .min = 0, .max = 1},
-    {"multiplier", CFG_T_DOUBLE, offsetof(pl_retry_cfg, multiplier), "1.5",
-     "growth of the interval after each failure", .min = 1, .max = 1000},
-    {"max_interval", CFG_T_DURATION, offsetof(pl_retry_cfg, max_interval), "200ms",
-     "upper bound of the interval", .flags = 0},
-    {"max_elapsed_time", CFG_T_DURATION, offsetof(pl_retry_cfg, max_elapsed_time), "1m",
-     "give up after this long (0 = retry forever)", .flags = 0},
-};
-
-static void retry_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d)
-{
-    pl_retry_cfg *r = obj;
-    if (r->enabled && r->max_interval < r->initial_interval)
-        cfg_diag_add(d, CFG_ERROR, node ? node->mark : (cfg_mark){0}, path,
-                     "max_interval must not be less than initial_interval");
-}
-static CFG_TABLE(retry_table, retry_fields, retry_validate);
+static const cfg_field retry_fields[] = PL_RETRY_FIELDS("50ms", "200ms", "1m");
+static CFG_TABLE(retry_table, retry_fields, pl_retry_validate);
 
 static void prw_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d)
 {

@@ -103,8 +103,8 @@ static bool is_identifying(gb_str key)
            gb_str_eq_c(key, "service.instance.id");
 }
 
-/* Base labels of a point (promutil): attributes, resource attributes when converted, job,
- * instance, external labels. Not finished: emit adds __name__ and le / quantile. */
+/* Base labels of a point (promutil_point_labels): attributes, resource attributes when converted,
+ * job, instance, external labels. Not finished: emit adds __name__ and le / quantile. */
 static gb_status base_labels(prw_series_set *s, const prw_translate_opts *o, const pd_resource *res,
                              const pd_attrs *attrs)
 {

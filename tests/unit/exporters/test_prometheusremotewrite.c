@@ -143,6 +143,33 @@ static void test_counter_labels(void **state)
     pd_batch_unref(b);
 }
 
+/* resource_to_telemetry: a resource attribute wins over a point attribute of the same name
+ * (otelcol's resourcetotelemetry upserts); a point attribute "job" is replaced by the service's job
+ */
+static const char k_collide[] =
+    "{\"resourceMetrics\":[{" RES ",\"scopeMetrics\":[{\"metrics\":["
+    "{\"name\":\"up\",\"gauge\":{\"dataPoints\":[{\"attributes\":["
+    "{\"key\":\"deployment.environment\",\"value\":{\"stringValue\":\"dev\"}},"
+    "{\"key\":\"job\",\"value\":{\"stringValue\":\"mine\"}}],"
+    "\"timeUnixNano\":\"3000000\",\"asInt\":\"1\"}]}}]}]}]}";
+
+static void test_resource_to_telemetry_wins(void **state)
+{
+    (void)state;
+    pd_batch *b = from_json(k_collide);
+    prw_series_set s;
+    prw_series_set_init(&s);
+    prw_translate_opts o = {.add_metric_suffixes = true, .resource_to_telemetry = true};
+    assert_int_equal(prw_translate(b, &o, &s), GB_OK);
+    const char *want[] = {
+        "up{deployment_environment=\"prod\",instance=\"pod-1\",job=\"ai/chatbot\","
+        "service_instance_id=\"pod-1\",service_name=\"chatbot\",service_namespace=\"ai\"} 1 @3",
+    };
+    expect_series(&s, want, 1);
+    prw_series_set_free(&s);
+    pd_batch_unref(b);
+}
+
 static const char k_hist[] =
     "{\"resourceMetrics\":[{\"resource\":{},\"scopeMetrics\":[{\"metrics\":["
     "{\"name\":\"latency\",\"unit\":\"s\",\"histogram\":{\"aggregationTemporality\":2,"
@@ -507,13 +534,10 @@ static void test_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_counter_labels),
-        cmocka_unit_test(test_histogram_summary),
-        cmocka_unit_test(test_target_info_needs_identity),
-        cmocka_unit_test(test_delta_dropped),
-        cmocka_unit_test(test_encode_bytes),
-        cmocka_unit_test(test_split_and_decode),
-        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_counter_labels),    cmocka_unit_test(test_resource_to_telemetry_wins),
+        cmocka_unit_test(test_histogram_summary), cmocka_unit_test(test_target_info_needs_identity),
+        cmocka_unit_test(test_delta_dropped),     cmocka_unit_test(test_encode_bytes),
+        cmocka_unit_test(test_split_and_decode),  cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
