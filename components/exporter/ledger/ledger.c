@@ -8,8 +8,8 @@
  * How: consume() extracts the rows of a batch (ledger_row.c) into the active chunk under the
  * exporter's mutex and returns; the batch is released at once. A writer thread swaps the active
  * chunk for an empty one every commit_interval (or as soon as max_batch_rows rows wait) and
- * inserts it with one prepared statement, max_batch_rows rows per transaction, in WAL mode with
- * synchronous=NORMAL (a commit is one append to the WAL, no fsync; the WAL is synced at
+ * inserts it with a prepared 16-row statement, max_batch_rows rows per transaction, in WAL mode
+ * with synchronous=NORMAL (a commit is one append to the WAL, no fsync; the WAL is synced at
  * checkpoints). Rows queued plus rows being committed are bounded by queue_size and their text by
  * queue_bytes; a batch that does not fit is rolled back out of the chunk and refused with
  * GB_ERR_RETRY (the receiver answers 503/UNAVAILABLE and the client retries). A batch larger than
@@ -17,9 +17,13 @@
  * A failed commit keeps its rows and is retried every commit_interval (the queue fills meanwhile
  * and pushes back); shutdown drains and commits what is queued, dropping (and logging) only what
  * still fails at the deadline. Retention deletes rows older than `retention` at start and then
- * hourly, 50000 rows per statement so the write lock is never held long.
+ * hourly, 50000 rows per statement so the write lock is never held long. Ids are stored as
+ * BLOBs (half the index of hex text). Instances that name the same file (one per signal, and the
+ * old and new graph during a reload) share one store: connection, queue and writer, found by path
+ * in a process-wide list and reference counted; the last one to shut down drains and closes.
  *
- * Rejected: the exporter helper's queue (it queues batches, which pins whole request buffers for
+ * Rejected: one connection per instance (two writers on one file contend for SQLite's write
+ * lock); the exporter helper's queue (it queues batches, which pins whole request buffers for
  * a second, and its consumer threads would contend on the single SQLite writer); one transaction
  * per batch (a commit per request caps throughput at a few thousand batches per second);
  * synchronous=FULL (an fsync per commit; NORMAL in WAL mode keeps the database consistent after a
