@@ -482,6 +482,8 @@ static void *writer_main(void *arg)
             if (!pending) { /* hand the active chunk to the writer */
                 ledger_chunk *t = st->inflight;
                 ledger_chunk_reset(t);
+                if (t->cap > 2 * (size_t)cfg->max_batch_rows) /* give a burst's memory back */
+                    ledger_chunk_free(t);
                 st->inflight = st->active;
                 st->active = t;
                 st->inflight_rows = st->inflight->n;
