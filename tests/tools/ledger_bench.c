@@ -116,6 +116,7 @@ int main(int argc, char **argv)
     gb_status frc = ledger_flush(&c);
     int64_t elapsed = gb_mono_ns() - start;
     double writer_cpu = thread_cpu_s("ledger-writer");
+    double main_cpu = thread_cpu_s("ledger_bench"); /* consume, plus building the ids */
     c.desc->shutdown(&c, gb_mono_ns() + 30 * GB_NS_PER_S);
     c.desc->destroy(&c);
     pd_batch_unref(b);
@@ -126,11 +127,13 @@ int main(int argc, char **argv)
     long total = ((rows + batch - 1) / batch) * batch;
     printf("ledger_bench: %ld rows (%ld per batch) committed in %.2f s = %.0f rows/s; "
            "consume %.2f us/row; %llu refused batches retried; db %.1f MB%s\n"
-           "ledger_bench: writer thread CPU %.2f s = %.0f rows per writer CPU-second\n",
+           "ledger_bench: writer thread CPU %.2f s = %.0f rows per writer CPU-second; "
+           "consuming thread CPU %.2f s = %.2f us/row\n",
            total, batch, (double)elapsed / 1e9, (double)total / ((double)elapsed / 1e9),
            (double)consume_ns / 1e3 / (double)total, (unsigned long long)retries, mb,
            frc == GB_OK ? "" : " (flush FAILED)", writer_cpu,
-           writer_cpu > 0 ? (double)total / writer_cpu : 0.0);
+           writer_cpu > 0 ? (double)total / writer_cpu : 0.0, main_cpu,
+           main_cpu * 1e6 / (double)total);
     unlink(path);
     char aux[600];
     snprintf(aux, sizeof aux, "%s-wal", path);

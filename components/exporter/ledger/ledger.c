@@ -481,9 +481,11 @@ static void *writer_main(void *arg)
         if (due && (pending || st->active->n > 0)) {
             if (!pending) { /* hand the active chunk to the writer */
                 ledger_chunk *t = st->inflight;
+                /* give a burst's memory back once the load dropped (not under sustained load:
+                 * the pages would be faulted in again at every swap) */
+                bool shrink = t->cap > 2 * (size_t)cfg->max_batch_rows && t->n < t->cap / 8;
                 ledger_chunk_reset(t);
-                if (t->cap > 2 * (size_t)cfg->max_batch_rows) /* give a burst's memory back */
-                    ledger_chunk_free(t);
+                if (shrink) ledger_chunk_free(t);
                 st->inflight = st->active;
                 st->active = t;
                 st->inflight_rows = st->inflight->n;
