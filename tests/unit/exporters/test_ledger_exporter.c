@@ -225,12 +225,20 @@ static void test_idempotent(void **state)
     assert_non_null(d);
     assert_int_equal(gb_series_value(w), 3);
     assert_int_equal(gb_series_value(d), 6);
+    /* the key is (time, trace_id, span_id): the same ids at another time are another row */
+    lb_op later = k_ops[0];
+    later.end_ns += 1;
+    assert_int_equal(f->c.desc->consume(&f->c, lb_spans(&later, 1, "chat-api", NULL)), GB_OK);
+    assert_int_equal(ledger_flush(&f->c), GB_OK);
+    assert_int_equal(q_int(f->path, "SELECT COUNT(*) FROM ledger WHERE span_id = "
+                                    "X'0000000000000001'"),
+                     2);
     stop(f);
     /* and after a restart */
     start(f, "idem2");
     assert_int_equal(f->c.desc->consume(&f->c, lb_spans(k_ops, 4, "chat-api", NULL)), GB_OK);
     stop(f);
-    assert_int_equal(q_int(f->path, "SELECT COUNT(*) FROM ledger"), 3);
+    assert_int_equal(q_int(f->path, "SELECT COUNT(*) FROM ledger"), 4);
 }
 
 static void test_logs(void **state)
