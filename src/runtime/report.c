@@ -667,6 +667,11 @@ int rt_report_main(int argc, char **argv)
         }
         o.by[o.n_by++] = k;
     }
+    if (o.n_by == 0) {
+        fprintf(stderr, "genops-collector report: --by needs at least one key: %s\n",
+                rt_report_keys_list());
+        goto out;
+    }
     if (strcmp(format, "table") == 0)
         o.format = RT_REPORT_TABLE;
     else if (strcmp(format, "csv") == 0)

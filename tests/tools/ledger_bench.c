@@ -10,6 +10,7 @@
  * A refused batch (queue full) is retried after 1 ms, like a client would. The clock stops when
  * ledger_flush returns, i.e. when every row is committed. Not a test: prints numbers. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,9 @@ int main(int argc, char **argv)
     long rows = argc > 1 ? atol(argv[1]) : 1000000;
     long batch = argc > 2 ? atol(argv[2]) : 1000;
     const char *dir = argc > 3 ? argv[3] : "/tmp";
+    /* random span ids (as SDKs make them): inserts land anywhere in the unique index */
+    bool random_ids = argc > 4 && strcmp(argv[4], "random") == 0;
+    uint64_t rnd = 0x9e3779b97f4a7c15ULL;
     if (rows <= 0 || batch <= 0) {
         fprintf(stderr, "usage: ledger_bench [ROWS [BATCH [DIR]]]\n");
         return 2;
@@ -98,9 +102,15 @@ int main(int argc, char **argv)
     int64_t start = gb_mono_ns();
     for (long done = 0; done < rows; done += batch) {
         for (long i = 0; i < batch; i++) {
-            uint64_t id = next_id++;
+            uint64_t id = next_id++, key = id;
+            if (random_ids) { /* xorshift64 */
+                rnd ^= rnd << 13;
+                rnd ^= rnd >> 7;
+                rnd ^= rnd << 17;
+                key = rnd;
+            }
             for (int k = 0; k < 8; k++)
-                sp[i].span_id.b[k] = (uint8_t)(id >> (56 - 8 * k));
+                sp[i].span_id.b[k] = (uint8_t)(key >> (56 - 8 * k));
             sp[i].end_time_unix_nano = t0 + id;
         }
         for (;;) {
@@ -116,6 +126,7 @@ int main(int argc, char **argv)
     gb_status frc = ledger_flush(&c);
     int64_t elapsed = gb_mono_ns() - start;
     double writer_cpu = thread_cpu_s("ledger-writer");
+    double main_cpu = thread_cpu_s("ledger_bench"); /* consume, plus building the ids */
     c.desc->shutdown(&c, gb_mono_ns() + 30 * GB_NS_PER_S);
     c.desc->destroy(&c);
     pd_batch_unref(b);
@@ -124,13 +135,16 @@ int main(int argc, char **argv)
     struct stat sb;
     double mb = stat(path, &sb) == 0 ? (double)sb.st_size / 1e6 : 0;
     long total = ((rows + batch - 1) / batch) * batch;
+    printf("ledger_bench: %s span ids\n", random_ids ? "random" : "ascending");
     printf("ledger_bench: %ld rows (%ld per batch) committed in %.2f s = %.0f rows/s; "
            "consume %.2f us/row; %llu refused batches retried; db %.1f MB%s\n"
-           "ledger_bench: writer thread CPU %.2f s = %.0f rows per writer CPU-second\n",
+           "ledger_bench: writer thread CPU %.2f s = %.0f rows per writer CPU-second; "
+           "consuming thread CPU %.2f s = %.2f us/row\n",
            total, batch, (double)elapsed / 1e9, (double)total / ((double)elapsed / 1e9),
            (double)consume_ns / 1e3 / (double)total, (unsigned long long)retries, mb,
            frc == GB_OK ? "" : " (flush FAILED)", writer_cpu,
-           writer_cpu > 0 ? (double)total / writer_cpu : 0.0);
+           writer_cpu > 0 ? (double)total / writer_cpu : 0.0, main_cpu,
+           main_cpu * 1e6 / (double)total);
     unlink(path);
     char aux[600];
     snprintf(aux, sizeof aux, "%s-wal", path);

@@ -63,7 +63,7 @@ typedef struct ledger_row {
     uint8_t span_id[8];
     uint64_t hash[2]; /* content hash, the key of records without a trace and span id */
     uint8_t signal;   /* LEDGER_SPAN / LEDGER_LOG */
-    uint8_t by_hash;  /* 1: keyed by content hash (span_id column "#<hash>") */
+    uint8_t by_hash;  /* 1: keyed by content hash (span_id column = the 16 hash bytes) */
     uint32_t int_set; /* bit i: iv[i] is set (else NULL) */
     int64_t iv[LI_COUNT];
     uint32_t soff[LS_COUNT]; /* offsets into the chunk's bytes */
