@@ -47,9 +47,11 @@ import sys
 import tempfile
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from decimal import Decimal
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import promharness  # noqa: E402  (tests/integration/promharness.py: a real Prometheus on loopback)
 
 NEEDED_COMPONENTS = [
     ("receiver", "otlp"),
@@ -330,48 +332,6 @@ def stop(proc, name, timeout=15.0):
         return None
 
 
-class Prometheus:
-    def __init__(self, name, binary, tmp, port, scrape_target=None):
-        self.name, self.port = name, port
-        self.dir = os.path.join(tmp, f"prom-{name}")
-        os.mkdir(self.dir)
-        cfg = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"}}
-        if scrape_target:
-            cfg["scrape_configs"] = [{"job_name": "genops-pull", "scrape_interval": "1s",
-                                      "scrape_timeout": "900ms",
-                                      "static_configs": [{"targets": [scrape_target]}]}]
-        self.cfg = os.path.join(self.dir, "prometheus.yml")
-        with open(self.cfg, "w") as f:
-            json.dump(cfg, f)  # JSON is YAML
-        self.log = os.path.join(self.dir, "prometheus.log")
-        with open(self.log, "wb") as lf:
-            self.proc = subprocess.Popen(
-                [binary, f"--config.file={self.cfg}", f"--storage.tsdb.path={self.dir}/data",
-                 f"--web.listen-address=127.0.0.1:{port}", "--web.enable-remote-write-receiver",
-                 "--log.level=warn"],
-                stdout=lf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def wait_ready(self, deadline):
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise Fail(f"prometheus {self.name} exited with {self.proc.returncode}:\n{tail(self.log)}")
-            st, _ = http_get(f"http://127.0.0.1:{self.port}/-/ready", timeout=1)
-            if st == 200:
-                return
-            time.sleep(0.1)
-        raise Fail(f"prometheus {self.name} not ready in time:\n{tail(self.log)}")
-
-    def query(self, q):
-        url = f"http://127.0.0.1:{self.port}/api/v1/query?" + urllib.parse.urlencode({"query": q})
-        st, body = http_get(url)
-        if st != 200:
-            raise Fail(f"prometheus {self.name}: query {q!r} -> HTTP {st}: {body[:300]}")
-        d = json.loads(body)
-        if d.get("status") != "success" or d["data"]["resultType"] != "vector":
-            raise Fail(f"prometheus {self.name}: query {q!r} -> {body[:300]}")
-        return [(r["metric"], float(r["value"][1])) for r in d["data"]["result"]]
-
-
 def by_label(result, *labels):
     return {tuple(m.get(lb, "") for lb in labels): v for m, v in result}
 
@@ -461,13 +421,13 @@ def main():
             log(f"FAIL {name}{': ' + detail if detail else ''}")
 
     # ---- prerequisites: all of them, or FAIL ------------------------------------------------
-    node, prom_bin = shutil.which("node"), shutil.which("prometheus")
+    node = shutil.which("node")
     missing = []
     if not os.path.isdir(os.path.join(interop, "node_modules", "@opentelemetry", "exporter-trace-otlp-proto")):
         missing.append("tests/interop/node_modules (run scripts/install-deps)")
     if not node:
         missing.append("node")
-    if not prom_bin:
+    if not promharness.available():
         missing.append("prometheus (Debian package, scripts/install-deps)")
     if not os.access(collector, os.X_OK):
         missing.append(f"collector binary {collector}")
@@ -551,9 +511,26 @@ def main():
     tmp = tempfile.mkdtemp(prefix="genops-gov-e2e-")
     ports = set()
     http_port, api_port, pull_port = free_port(ports), free_port(ports), free_port(ports)
-    rw_port, scrape_port = free_port(ports), free_port(ports)
     out_file = os.path.join(tmp, "spans.jsonl")
     ledger_db = os.path.join(tmp, "ledger.db")
+    proc, proms = None, []
+    try:
+        # Prometheus first: the collector's remote write endpoint is the "rw" server's port.
+        prom_deadline = time.monotonic() + PROM_TOTAL_WAIT_S
+        prom_rw = promharness.Prometheus(remote_write_receiver=True)
+        prom_rw.name = "rw"
+        proms.append(prom_rw)
+        prom_rw.start(timeout=max(1.0, prom_deadline - time.monotonic()))
+        prom_pull = promharness.Prometheus(scrape_targets={"genops-pull": [f"127.0.0.1:{pull_port}"]})
+        prom_pull.name = "pull"
+        proms.append(prom_pull)
+        prom_pull.start(timeout=max(1.0, prom_deadline - time.monotonic()))
+    except promharness.PrometheusError as e:
+        for p in proms:
+            p.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+        log(f"FAIL prometheus: {e}")
+        return 1
     cfg = {
         "receivers": {"otlp": {"protocols": {"http": {"endpoint": f"127.0.0.1:{http_port}"}}}},
         "processors": {
@@ -570,7 +547,7 @@ def main():
             "file": {"path": out_file, "flush_interval": "0s"},
             "ledger": {"path": ledger_db},
             "prometheus": {"endpoint": f"127.0.0.1:{pull_port}"},
-            "prometheusremotewrite": {"endpoint": f"http://127.0.0.1:{rw_port}/api/v1/write"},
+            "prometheusremotewrite": {"endpoint": prom_rw.remote_write_url},
         },
         "connectors": {"governance": {"metrics_flush_interval": "1s"}},
         "service": {
@@ -586,14 +563,8 @@ def main():
     with open(cfg_path, "w") as f:
         json.dump(cfg, f, indent=1)  # JSON is YAML
     clog = os.path.join(tmp, "collector.log")
-    proc, proms = None, []
     try:
-        # ---- start everything ------------------------------------------------------------------
-        prom_deadline = time.monotonic() + PROM_TOTAL_WAIT_S
-        prom_rw = Prometheus("rw", prom_bin, tmp, rw_port)
-        proms.append(prom_rw)
-        prom_pull = Prometheus("pull", prom_bin, tmp, scrape_port, scrape_target=f"127.0.0.1:{pull_port}")
-        proms.append(prom_pull)
+        # ---- the collector -------------------------------------------------------------------------
         with open(clog, "wb") as lf:
             proc = subprocess.Popen([collector, "--config", cfg_path], stdout=lf, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True, cwd=tmp)
@@ -602,10 +573,8 @@ def main():
             if not wait_port(p, proc, cdeadline):
                 state = f"exited with {proc.returncode}" if proc.poll() is not None else "not listening"
                 raise Fail(f"collector: port {p} not open ({state}):\n{tail(clog)}")
-        for p in proms:
-            p.wait_ready(prom_deadline)
         log(f"ok   started: collector http {http_port}, budget API {api_port}, pull {pull_port}; "
-            f"prometheus rw {rw_port}, pull-scraper {scrape_port}")
+            f"prometheus rw {prom_rw.port}, pull-scraper {prom_pull.port}")
 
         def send(wave):
             batch = [s for s in specs if s["wave"] == wave] + \
@@ -837,18 +806,18 @@ def main():
         check("report --format json exits 0", r.returncode == 0, f"exit {r.returncode}: {r.stderr.strip()[-500:]}")
         if r.returncode == 0:
             check_report(json.loads(r.stdout), specs, check)
-    except Fail as e:
+    except (Fail, promharness.PrometheusError) as e:
         failures.append("setup")
         log(f"FAIL {e}")
     finally:
         if stop(proc, "collector") not in (None, 0):
             pass
-        for p in proms:
-            stop(p.proc, f"prometheus {p.name}", timeout=10)
         if failures:
             log(f"collector log (tail):\n{tail(clog)}")
             for p in proms:
-                log(f"prometheus {p.name} log (tail):\n{tail(p.log, 20)}")
+                log(f"prometheus {p.name} log (tail):\n" + "\n".join(p.log().splitlines()[-20:]))
+        for p in proms:
+            p.stop()
         if os.environ.get("GENOPS_E2E_KEEP"):
             log(f"kept {tmp}")
         else:
