@@ -81,7 +81,10 @@ typedef struct gov_budget_def {
 /* True when the span (attrs, then resource) satisfies every match of def. */
 bool gov_budget_matches(const gov_budget_def *def, const pd_attrs *span, const pd_attrs *resource);
 /* The group value of def for this span ("" when group_by is unset; "unknown" when the attribute
- * is absent). The view points into the attributes or static storage. */
+ * is absent or not a scalar). The view points into the attributes or static storage; int, double
+ * and bool values are written in their string form ("42", "0.5", "true"; doubles like Go's
+ * FormatFloat 'f' -1, as used for matching) into thread-local storage that stays valid until the
+ * next call on the same thread. */
 gb_str gov_budget_group(const gov_budget_def *def, const pd_attrs *span, const pd_attrs *resource);
 
 /* ---- state ----------------------------------------------------------------------------------- */
@@ -102,8 +105,8 @@ typedef struct gov_budget_state {
     int64_t window_start, window_end; /* unix seconds; reset_at = window_end */
     int64_t limit_nusd;
     int64_t used_nusd;
-    int64_t remaining_nusd;   /* limit - used, may be negative */
-    double utilization;       /* percent: 100 * used / limit */
+    int64_t remaining_nusd; /* limit - used, may be negative */
+    double utilization;     /* percent: 100 * used / limit */
     gov_budget_status status;
     bool duplicate;           /* the charge was already applied: nothing added */
     double crossed_threshold; /* threshold crossed by this charge for the first time in this
@@ -113,10 +116,13 @@ typedef struct gov_budget_state {
 typedef struct gov_budgets gov_budgets;
 
 typedef struct gov_budgets_opts {
-    const char *db_path;          /* SQLite file; NULL or "" = memory only (no persistence) */
-    uint32_t dedup_capacity;      /* remembered (trace_id, span_id) pairs; default 1000000 */
-    int64_t dedup_horizon_sec;    /* how long a charge is remembered; default 86400 */
-    int64_t flush_interval_ms;    /* how often state is written to SQLite; default 1000 */
+    const char *db_path;       /* SQLite file; NULL or "" = memory only (no persistence) */
+    uint32_t dedup_capacity;   /* remembered (trace_id, span_id) pairs; default 1000000, at most
+                                  2^26; 48 bytes each, reserved at open */
+    int64_t dedup_horizon_sec; /* how long a charge is remembered; default 86400 */
+    int64_t flush_interval_ms; /* how often state is written to SQLite; default 1000 */
+    uint32_t max_counters;     /* (added) counters held in memory (budget x group x window);
+                                  default 100000; a charge needing one more is GB_ERR_LIMIT */
 } gov_budgets_opts;
 
 /* Opens the store for defs[0..n) (copied by pointer: defs must outlive it); loads the persisted
@@ -131,7 +137,11 @@ gb_status gov_budgets_flush(gov_budgets *b);
 
 /* Charges cost_nusd (>= 0) to budget `index` for group `group` at unix time t (the span's end
  * time, seconds), once per (trace_id, span_id, budget): a repeated pair only reads the state
- * (out->duplicate). An all-zero id pair is never de-duplicated. */
+ * (out->duplicate). An all-zero id pair is never de-duplicated. Group values longer than 127
+ * bytes are truncated (at a UTF-8 boundary). Errors: GB_ERR_INVALID (bad index, negative cost, t
+ * outside 1970..9999), GB_ERR_LIMIT (max_counters reached, or the counter would overflow int64).
+ * Rolling windows: charges are kept in 60 buckets of duration/60 (rounded up), so they leave the
+ * window in whole buckets; a threshold alerts again after utilization fell below it. */
 gb_status gov_budgets_charge(gov_budgets *b, uint32_t index, gb_str group, const pd_trace_id *tid,
                              const pd_span_id *sid, int64_t t, int64_t cost_nusd,
                              gov_budget_state *out);

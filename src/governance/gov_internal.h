@@ -4,6 +4,7 @@
 
 #include "base/arena.h"
 #include "governance/gov.h"
+#include "governance/gov_budget.h"
 
 typedef struct gov_name {
     gb_str name;
@@ -27,5 +28,16 @@ struct gov_prices {
 gb_status gov_prices_reindex(gov_prices *p);
 /* Replaces every entry of p whose (provider, model) appears in add[0..n) and appends add. */
 gb_status gov_prices_merge(gov_prices *p, const gov_price *add, uint32_t n);
+
+/* Civil calendar helpers (tz.c): proleptic Gregorian, days since 1970-01-01. */
+int64_t gov_days_from_civil(int64_t y, int m, int d);
+void gov_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+bool gov_is_leap(int64_t y);
+int gov_month_days(int64_t y, int m);
+int64_t gov_floor_div(int64_t a, int64_t b);
+/* Parses TZif data from memory (gov_tz_load reads the file, then calls this; tests and the fuzz
+ * target use it directly). */
+gb_status gov_tz_parse(const char *name, const void *data, size_t len, gov_tz **out, char *err,
+                       size_t errlen);
 
 #endif

@@ -124,14 +124,8 @@ static bool parse_date(const char *s, int64_t *out)
     int y = atoi(s), m = atoi(s + 5), dd = atoi(s + 8);
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (y < 1970 || m < 1 || m > 12 || dd < 1 || dd > mdays[m - 1]) return false;
-    if (m == 2 && dd == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
-    /* days from civil */
-    int yy = y - (m <= 2);
-    int era = yy / 400;
-    int yoe = yy - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    *out = ((int64_t)era * 146097 + doe - 719468) * 86400;
+    if (m == 2 && dd == 29 && !gov_is_leap(y)) return false;
+    *out = gov_days_from_civil(y, m, dd) * 86400;
     return true;
 }
 
