@@ -7,6 +7,7 @@ extern const pl_descriptor processor_batch_descriptor;
 extern const pl_descriptor processor_memory_limiter_descriptor;
 extern const pl_descriptor processor_resource_descriptor;
 extern const pl_descriptor processor_attributes_descriptor;
+extern const pl_descriptor processor_governance_descriptor;
 extern const pl_descriptor exporter_otlp_descriptor;
 extern const pl_descriptor exporter_otlphttp_descriptor;
 extern const pl_descriptor exporter_debug_descriptor;
@@ -24,6 +25,7 @@ const pl_descriptor *const pl_registry[] = {
     &processor_memory_limiter_descriptor,
     &processor_resource_descriptor,
     &processor_attributes_descriptor,
+    &processor_governance_descriptor,
     &exporter_otlp_descriptor,
     &exporter_otlphttp_descriptor,
     &exporter_debug_descriptor,

@@ -118,6 +118,11 @@ gb_status gov_prices_load_file(gov_prices *p, const char *path, cfg_diags *d);
 /* Same from memory; name is used in diagnostics. */
 gb_status gov_prices_load_yaml(gov_prices *p, const char *name, const char *text, size_t len,
                                cfg_diags *d);
+/* Loads the entries of a YAML sequence node with the schema of a price file's `prices:` list
+ * (e.g. the governance processor's pricing.overrides), with the same replace-or-add rule.
+ * Diagnostics carry the nodes' marks; path names the list in messages. A NULL list is a no-op. */
+gb_status gov_prices_load_entries(gov_prices *p, const cfg_node *list, const char *path,
+                                  cfg_diags *d);
 gb_status gov_prices_load_litellm(gov_prices *p, const char *name, const char *text, size_t len,
                                   cfg_diags *d);
 

@@ -367,6 +367,29 @@ gb_status gov_prices_load_yaml(gov_prices *p, const char *name, const char *text
     return st;
 }
 
+gb_status gov_prices_load_entries(gov_prices *p, const cfg_node *list, const char *path,
+                                  cfg_diags *d)
+{
+    cfg_doc scratch; /* only holds the paths of messages */
+    cfg_doc_init(&scratch);
+    loader l = {p, &p->arena, NULL, 0, 0, d, NULL, false};
+    l.file = dup(&l, list && list->mark.file ? list->mark.file : "config");
+    if (!list || list->kind != CFG_NODE_SEQ) {
+        if (list)
+            err(&l, list, path, "expected a list of price entries, got %s",
+                cfg_node_kind_name(list->kind));
+    } else {
+        for (uint32_t j = 0; j < list->n_items; j++)
+            yaml_entry(&l, &scratch, list->items[j], cfg_path_index(&scratch, path, j));
+    }
+    /* the table is no longer the built-in one once entries are added */
+    const char *origin =
+        !strcmp(p->origin, "builtin") || !strcmp(p->origin, "empty") ? "custom" : p->origin;
+    gb_status st = finish(&l, origin);
+    cfg_doc_free(&scratch);
+    return st;
+}
+
 /* ---- LiteLLM JSON ------------------------------------------------------------------------ */
 
 static const struct {
