@@ -340,6 +340,16 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h * 0xff51afd7ed558ccdULL;
 }
 
+/* splitmix64's finalizer: every input bit reaches the low bits the tables index with. */
+static uint64_t fmix(uint64_t h)
+{
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+}
+
 /* ---- interning --------------------------------------------------------------------------- */
 
 static uint32_t str_find(const gv_state *s, gb_str v, uint64_t h)
@@ -393,7 +403,7 @@ static gb_status str_insert(gv_state *s, gb_str v, uint64_t h, uint32_t *id)
 
 static bool set_has(const gv_set *set, uint32_t id)
 {
-    for (uint32_t i = (id * 2654435761u) & (set->cap - 1);; i = (i + 1) & (set->cap - 1)) {
+    for (uint32_t i = (uint32_t)fmix(id) & (set->cap - 1);; i = (i + 1) & (set->cap - 1)) {
         if (set->slots[i] == id) return true;
         if (set->slots[i] == GV_ABSENT) return false;
     }
@@ -401,7 +411,7 @@ static bool set_has(const gv_set *set, uint32_t id)
 
 static void set_add(gv_set *set, uint32_t id)
 {
-    uint32_t i = (id * 2654435761u) & (set->cap - 1);
+    uint32_t i = (uint32_t)fmix(id) & (set->cap - 1);
     while (set->slots[i] != GV_ABSENT)
         i = (i + 1) & (set->cap - 1);
     set->slots[i] = id;
@@ -447,7 +457,7 @@ static uint64_t series_hash(uint32_t m, const uint32_t *ids, uint32_t n)
     uint64_t h = mix(0x12345, m);
     for (uint32_t i = 0; i < n; i++)
         h = mix(h, ids[i]);
-    return h;
+    return fmix(h);
 }
 
 static gv_series *series_find(const gv_state *s, uint32_t m, const uint32_t *ids, uint64_t h)
