@@ -18,6 +18,9 @@ extern const pl_descriptor extension_health_check_descriptor;
 extern const pl_descriptor extension_zpages_descriptor;
 extern const pl_descriptor extension_pprof_descriptor;
 extern const pl_descriptor extension_memory_ballast_descriptor;
+extern const pl_descriptor connector_governance_descriptor;
+extern const pl_descriptor connector_sum_descriptor;
+extern const pl_descriptor connector_count_descriptor;
 
 const pl_descriptor *const pl_registry[] = {
     &receiver_otlp_descriptor,
@@ -36,5 +39,8 @@ const pl_descriptor *const pl_registry[] = {
     &extension_zpages_descriptor,
     &extension_pprof_descriptor,
     &extension_memory_ballast_descriptor,
+    &connector_governance_descriptor,
+    &connector_sum_descriptor,
+    &connector_count_descriptor,
     NULL,
 };

@@ -14,7 +14,8 @@
  *
  * All graph memory comes from one arena freed with the graph. Rejected: a generic DAG library
  * with topological sort — the otelcol shape (receivers -> processors -> exporters, connectors
- * joining pipelines) gives a fixed start/stop order by kind, and connector cycles are rejected. */
+ * joining pipelines) gives a fixed start order by kind and a data-flow shutdown order, and
+ * connector cycles are rejected (check_cycles). */
 #include "graph.h"
 
 #include <stdio.h>
@@ -135,8 +136,6 @@ static const char *const k_known_elsewhere[] = {"jaeger",
                                                 "spanmetrics",
                                                 "span_metrics",
                                                 "servicegraph",
-                                                "sum",
-                                                "count",
                                                 "forward",
                                                 "bearertokenauth",
                                                 "basicauth",
@@ -694,6 +693,64 @@ static gb_status wire(pl_graph *g, cfg_diags *d)
     return GB_OK;
 }
 
+/* The connector through which pipeline p feeds pipeline q (exported by p, received by q), or
+ * NULL. */
+static const pl_def *feeds(const pl_graph *g, uint32_t p, uint32_t q)
+{
+    for (uint32_t e = 0; e < g->pipes[p].n_exp; e++) {
+        const pl_def *def = g->pipes[p].exp[e];
+        if (def->kind != PL_CONNECTOR) continue;
+        for (uint32_t r = 0; r < g->pipes[q].n_recv; r++)
+            if (g->pipes[q].recv[r] == def) return def;
+    }
+    return NULL;
+}
+
+/* Depth-first search over pipelines linked by connectors; state 1 = on the path, 2 = done.
+ * path[] holds the pipelines on the current path. Returns true after reporting a cycle. */
+static bool cycle_from(const pl_graph *g, uint32_t p, uint8_t *state, uint32_t *path,
+                       uint32_t depth, cfg_diags *d)
+{
+    state[p] = 1;
+    path[depth] = p;
+    for (uint32_t q = 0; q < g->n_pipes; q++) {
+        if (!feeds(g, p, q)) continue;
+        if (state[q] == 1) {
+            char text[1024];
+            size_t o = 0;
+            uint32_t start = 0;
+            while (path[start] != q)
+                start++;
+            for (uint32_t i = start; i <= depth && o < sizeof text; i++) {
+                uint32_t next = i < depth ? path[i + 1] : q;
+                o += (size_t)snprintf(text + o, sizeof text - o,
+                                      "pipeline \"%s\" -> connector "
+                                      "\"%s\" -> ",
+                                      g->pipes[path[i]].id, feeds(g, path[i], next)->id);
+            }
+            if (o < sizeof text)
+                snprintf(text + o, sizeof text - o, "pipeline \"%s\"", g->pipes[q].id);
+            cfg_diag_add(d, CFG_ERROR, g->pipes[q].mark, "service::pipelines",
+                         "connectors form a cycle: %s", text);
+            return true;
+        }
+        if (state[q] == 0 && cycle_from(g, q, state, path, depth + 1, d)) return true;
+    }
+    state[p] = 2;
+    return false;
+}
+
+/* Data would loop forever through a connector cycle (otelcol rejects them too). */
+static void check_cycles(pl_graph *g, cfg_diags *d)
+{
+    if (!g->n_pipes) return;
+    uint8_t *state = g_alloc(g, g->n_pipes);
+    uint32_t *path = g_alloc(g, sizeof(uint32_t) * g->n_pipes);
+    if (!state || !path) return;
+    for (uint32_t p = 0; p < g->n_pipes; p++)
+        if (state[p] == 0 && cycle_from(g, p, state, path, 0, d)) return;
+}
+
 static void parse_pipelines(pl_graph *g, const cfg_node *pls, cfg_diags *d)
 {
     if (!pls || pls->kind != CFG_NODE_MAP || pls->n_pairs == 0) {
@@ -814,6 +871,7 @@ gb_status pl_graph_build(cfg_doc *doc, pl_host *host, cfg_diags *d, pl_graph **o
     }
     parse_telemetry(g, cfg_node_get(svc, "telemetry"), d);
     parse_pipelines(g, cfg_node_get(svc, "pipelines"), d);
+    if (d->errors == errors_before) check_cycles(g, d);
     if (d->errors == errors_before) st = wire(g, d);
     if (st == GB_OK) parse_extensions(g, cfg_node_get(svc, "extensions"), d);
     if (st == GB_OK && d->errors != errors_before) st = GB_ERR_INVALID;
@@ -855,24 +913,69 @@ static void shutdown_node(pl_node *n, int64_t deadline_ns)
     }
 }
 
-/* Shutdown order: receivers, processors (pipeline order, first stage first), connectors,
- * exporters, extensions. */
+static bool node_done(const pl_node *n, bool only_started)
+{
+    return !n || !n->created || n->shut || (only_started && !n->started);
+}
+
+static void shutdown_pipe_procs(pl_graph *g, uint32_t p, int64_t deadline_ns, bool only_started)
+{
+    for (uint32_t i = 0; i < g->pipes[p].n_proc; i++) {
+        pl_node *n = g->pipes[p].proc_nodes ? g->pipes[p].proc_nodes[i] : NULL;
+        if (n && (!only_started || n->started)) shutdown_node(n, deadline_ns);
+    }
+}
+
+/* Shutdown order: receivers; then pipelines and connectors in data-flow order: a pipeline's
+ * processors (first stage first) once every connector feeding it is shut, a connector once the
+ * processors of every pipeline exporting to it are shut, so a connector's final flush (and a
+ * batch processor's) still finds its downstream running; then whatever a connector cycle left;
+ * then exporters, extensions. */
 static void shutdown_all(pl_graph *g, int64_t deadline_ns, bool only_started)
 {
-    static const pl_kind order[] = {PL_RECEIVER, PL_PROCESSOR, PL_CONNECTOR, PL_EXPORTER,
-                                    PL_EXTENSION};
-    for (int k = 0; k < 5; k++) {
-        if (order[k] == PL_PROCESSOR) {
-            for (uint32_t p = 0; p < g->n_pipes; p++)
-                for (uint32_t i = 0; i < g->pipes[p].n_proc; i++) {
-                    pl_node *n = g->pipes[p].proc_nodes ? g->pipes[p].proc_nodes[i] : NULL;
-                    if (n && (!only_started || n->started)) shutdown_node(n, deadline_ns);
-                }
-            continue;
+    for (pl_node *n = g->nodes; n; n = n->next)
+        if (n->kind == PL_RECEIVER && (!only_started || n->started)) shutdown_node(n, deadline_ns);
+    bool *done = g->n_pipes ? calloc(g->n_pipes, sizeof *done) : NULL;
+    for (bool progress = done != NULL; progress;) {
+        progress = false;
+        for (uint32_t p = 0; p < g->n_pipes; p++) {
+            if (done[p]) continue;
+            bool ready = true;
+            for (uint32_t r = 0; r < g->pipes[p].n_recv && ready; r++) {
+                const pl_def *def = g->pipes[p].recv[r];
+                if (def->kind != PL_CONNECTOR) continue;
+                for (int s = 0; s < PD_SIGNAL_COUNT; s++)
+                    ready &= node_done(def->inst[s], only_started);
+            }
+            if (!ready) continue;
+            shutdown_pipe_procs(g, p, deadline_ns, only_started);
+            done[p] = true;
+            progress = true;
         }
+        for (const pl_def *def = g->defs; def; def = def->next) {
+            if (def->kind != PL_CONNECTOR) continue;
+            for (int s = 0; s < PD_SIGNAL_COUNT; s++) {
+                pl_node *n = def->inst[s];
+                if (node_done(n, only_started)) continue;
+                bool ready = true;
+                for (uint32_t q = 0; q < g->n_pipes && ready; q++)
+                    for (uint32_t e = 0; e < g->pipes[q].n_exp; e++)
+                        if (g->pipes[q].exp[e] == def && g->pipes[q].signal == (pd_signal)s)
+                            ready &= done[q];
+                if (!ready) continue;
+                shutdown_node(n, deadline_ns);
+                progress = true;
+            }
+        }
+    }
+    free(done);
+    /* Cycles (or no memory for the bookkeeping): the fixed order. */
+    for (uint32_t p = 0; p < g->n_pipes; p++)
+        shutdown_pipe_procs(g, p, deadline_ns, only_started);
+    static const pl_kind order[] = {PL_CONNECTOR, PL_EXPORTER, PL_EXTENSION};
+    for (int k = 0; k < 3; k++)
         for (pl_node *n = g->nodes; n; n = n->next)
             if (n->kind == order[k] && (!only_started || n->started)) shutdown_node(n, deadline_ns);
-    }
 }
 
 gb_status pl_graph_start(pl_graph *g)

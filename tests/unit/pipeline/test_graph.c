@@ -18,9 +18,15 @@ typedef struct fake_cfg {
 } fake_cfg;
 
 static const cfg_field fake_fields[] = {
-    {.key = "tag", .type = CFG_T_STRING, .offset = offsetof(fake_cfg, tag), .def = "none",
+    {.key = "tag",
+     .type = CFG_T_STRING,
+     .offset = offsetof(fake_cfg, tag),
+     .def = "none",
      .doc = "a tag"},
-    {.key = "fail_start", .type = CFG_T_INT, .offset = offsetof(fake_cfg, fail_start), .def = "0",
+    {.key = "fail_start",
+     .type = CFG_T_INT,
+     .offset = offsetof(fake_cfg, fail_start),
+     .def = "0",
      .doc = "fail start when 1"},
 };
 static CFG_TABLE(fake_table, fake_fields, NULL);
@@ -72,26 +78,64 @@ static gb_status exp_consume(pl_component *c, pd_batch *b)
     return GB_OK;
 }
 
-static const pl_descriptor fake_recv = {
-    .kind = PL_RECEIVER, .type = "fakerecv", .aliases = (const char *const[]){"fake_recv", NULL},
-    .stability = {PL_STABLE, PL_STABLE, PL_UNSUPPORTED}, .config = &fake_table,
-    .config_size = sizeof(fake_cfg), .start = fake_start, .shutdown = fake_shutdown};
-static const pl_descriptor fake_proc = {
-    .kind = PL_PROCESSOR, .type = "fakeproc", .stability = {PL_BETA, PL_BETA, PL_BETA},
-    .config = &fake_table, .config_size = sizeof(fake_cfg), .start = fake_start,
-    .shutdown = fake_shutdown, .consume = pass_consume};
-static const pl_descriptor fake_mut = {
-    .kind = PL_PROCESSOR, .type = "fakemut", .stability = {PL_BETA, PL_BETA, PL_BETA},
-    .config = &fake_table, .config_size = sizeof(fake_cfg), .mutates = true,
-    .start = fake_start, .shutdown = fake_shutdown, .consume = pass_consume};
-static const pl_descriptor fake_exp = {
-    .kind = PL_EXPORTER, .type = "fakeexp", .stability = {PL_STABLE, PL_STABLE, PL_STABLE},
-    .config = &fake_table, .config_size = sizeof(fake_cfg), .start = fake_start,
-    .shutdown = fake_shutdown, .consume = exp_consume};
-static const pl_descriptor *const fake_registry[] = {&fake_recv, &fake_proc, &fake_mut, &fake_exp,
-                                                     NULL};
+static const pl_descriptor fake_recv = {.kind = PL_RECEIVER,
+                                        .type = "fakerecv",
+                                        .aliases = (const char *const[]){"fake_recv", NULL},
+                                        .stability = {PL_STABLE, PL_STABLE, PL_UNSUPPORTED},
+                                        .config = &fake_table,
+                                        .config_size = sizeof(fake_cfg),
+                                        .start = fake_start,
+                                        .shutdown = fake_shutdown};
+static const pl_descriptor fake_proc = {.kind = PL_PROCESSOR,
+                                        .type = "fakeproc",
+                                        .stability = {PL_BETA, PL_BETA, PL_BETA},
+                                        .config = &fake_table,
+                                        .config_size = sizeof(fake_cfg),
+                                        .start = fake_start,
+                                        .shutdown = fake_shutdown,
+                                        .consume = pass_consume};
+static const pl_descriptor fake_mut = {.kind = PL_PROCESSOR,
+                                       .type = "fakemut",
+                                       .stability = {PL_BETA, PL_BETA, PL_BETA},
+                                       .config = &fake_table,
+                                       .config_size = sizeof(fake_cfg),
+                                       .mutates = true,
+                                       .start = fake_start,
+                                       .shutdown = fake_shutdown,
+                                       .consume = pass_consume};
+static const pl_descriptor fake_exp = {.kind = PL_EXPORTER,
+                                       .type = "fakeexp",
+                                       .stability = {PL_STABLE, PL_STABLE, PL_STABLE},
+                                       .config = &fake_table,
+                                       .config_size = sizeof(fake_cfg),
+                                       .start = fake_start,
+                                       .shutdown = fake_shutdown,
+                                       .consume = exp_consume};
+static gb_status conn_consume(pl_component *c, pd_batch *b)
+{
+    event("conn", c);
+    pd_batch_unref(b);
+    return GB_OK;
+}
+static const pl_descriptor fake_conn = {
+    .kind = PL_CONNECTOR,
+    .type = "fakeconn",
+    .connector =
+        {[PD_TRACES] = {[PD_METRICS] = PL_ALPHA}, [PD_METRICS] = {[PD_METRICS] = PL_ALPHA}},
+    .config = &fake_table,
+    .config_size = sizeof(fake_cfg),
+    .start = fake_start,
+    .shutdown = fake_shutdown,
+    .consume = conn_consume};
+static const pl_descriptor *const fake_registry[] = {&fake_recv, &fake_proc, &fake_mut,
+                                                     &fake_exp,  &fake_conn, NULL};
 
 /* ---- helpers ------------------------------------------------------------------------------- */
+
+static const char *out_text(const gb_sbuf *b)
+{
+    return b->data ? b->data : "";
+}
 
 typedef struct fixture {
     cfg_doc doc;
@@ -324,6 +368,57 @@ static void test_mutating_consumers_get_writable_copies(void **state)
     done(&f);
 }
 
+/* A connector shuts down after the pipelines feeding it and before the processors of the
+ * pipelines it feeds (its final flush must find them running), whatever the pipeline order. */
+static void test_connector_shutdown_follows_data_flow(void **state)
+{
+    (void)state;
+    fixture f;
+    gb_status st = build(&f, "receivers: {fakerecv: }\n"
+                             "processors: {fakeproc/m: , fakeproc/t: }\n"
+                             "exporters: {fakeexp/0: {tag: '0'}}\n"
+                             "connectors: {fakeconn: }\n"
+                             "service:\n"
+                             "  pipelines:\n"
+                             "    metrics: {receivers: [fakeconn], processors: [fakeproc/m], "
+                             "exporters: [fakeexp/0]}\n"
+                             "    traces: {receivers: [fakerecv], processors: [fakeproc/t], "
+                             "exporters: [fakeconn]}\n");
+    assert_int_equal(st, GB_OK);
+    assert_int_equal(pl_graph_start(f.g), GB_OK);
+    pl_component *r = pl_graph_find(f.g, "receiver/fakerecv");
+    assert_int_equal(pl_consume(r->next[PD_TRACES], one_resource_batch()), GB_OK);
+    assert_non_null(strstr(g_events, "conn connector/fakeconn;"));
+    g_events[0] = '\0';
+    pl_graph_shutdown(f.g, gb_mono_ns() + GB_NS_PER_S);
+    assert_string_equal(g_events, "stop receiver/fakerecv;stop processor/fakeproc/t;"
+                                  "stop connector/fakeconn;stop processor/fakeproc/m;"
+                                  "stop exporter/fakeexp/0;");
+    done(&f);
+}
+
+/* Data would loop forever: a connector cycle is a config error naming the path. */
+static void test_connector_cycles_are_rejected(void **state)
+{
+    (void)state;
+    fixture f;
+    gb_status st = build(&f, "receivers: {fakerecv: }\n"
+                             "exporters: {fakeexp/0: {tag: '0'}}\n"
+                             "connectors: {fakeconn: , fakeconn/b: }\n"
+                             "service:\n"
+                             "  pipelines:\n"
+                             "    traces: {receivers: [fakerecv], exporters: [fakeconn]}\n"
+                             "    metrics: {receivers: [fakeconn], exporters: [fakeconn/b]}\n"
+                             "    metrics/b: {receivers: [fakeconn/b], exporters: [fakeexp/0, "
+                             "fakeconn]}\n");
+    assert_int_equal(st, GB_ERR_INVALID);
+    assert_non_null(strstr(out_text(&f.out),
+                           "test.yaml:7:5: error: service::pipelines: connectors form a cycle: "
+                           "pipeline \"metrics\" -> connector \"fakeconn/b\" -> pipeline "
+                           "\"metrics/b\" -> connector \"fakeconn\" -> pipeline \"metrics\""));
+    done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +428,8 @@ int main(void)
         cmocka_unit_test_setup(test_pipeline_needs_receiver_and_exporter, setup),
         cmocka_unit_test_setup(test_telemetry_address_and_readers, setup),
         cmocka_unit_test_setup(test_mutating_consumers_get_writable_copies, setup),
+        cmocka_unit_test_setup(test_connector_shutdown_follows_data_flow, setup),
+        cmocka_unit_test_setup(test_connector_cycles_are_rejected, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
