@@ -10,6 +10,7 @@ extern const pl_descriptor processor_attributes_descriptor;
 extern const pl_descriptor processor_governance_descriptor;
 extern const pl_descriptor exporter_otlp_descriptor;
 extern const pl_descriptor exporter_otlphttp_descriptor;
+extern const pl_descriptor exporter_prometheusremotewrite_descriptor;
 extern const pl_descriptor exporter_debug_descriptor;
 extern const pl_descriptor exporter_file_descriptor;
 extern const pl_descriptor exporter_nop_descriptor;
@@ -31,6 +32,7 @@ const pl_descriptor *const pl_registry[] = {
     &processor_governance_descriptor,
     &exporter_otlp_descriptor,
     &exporter_otlphttp_descriptor,
+    &exporter_prometheusremotewrite_descriptor,
     &exporter_debug_descriptor,
     &exporter_file_descriptor,
     &exporter_nop_descriptor,

@@ -18,6 +18,7 @@
 #define PL_EXPORTER_HELPER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../config/config.h"
@@ -52,6 +53,30 @@ void pl_queue_cfg_default(pl_queue_cfg *q);
  *   {"timeout", CFG_T_DURATION, offsetof(my_cfg, timeout), "5s", ...} */
 extern const cfg_table pl_retry_table;
 extern const cfg_table pl_queue_table;
+
+/* The retry_on_failure fields with other defaults for initial_interval, max_interval and
+ * max_elapsed_time, for exporters whose otelcol defaults differ (prometheusremotewrite: 50ms,
+ * 200ms, 1m). Use with pl_retry_validate:
+ *   static const cfg_field f[] = PL_RETRY_FIELDS("50ms", "200ms", "1m");
+ *   static CFG_TABLE(my_retry_table, f, pl_retry_validate); */
+/* clang-format off */
+#define PL_RETRY_FIELDS(initial_, max_, elapsed_)                                                  \
+    {                                                                                              \
+        {"enabled", CFG_T_BOOL, offsetof(pl_retry_cfg, enabled), "true",                           \
+         "retry failed exports", .flags = 0},                                                      \
+        {"initial_interval", CFG_T_DURATION, offsetof(pl_retry_cfg, initial_interval), initial_,   \
+         "wait after the first failure", .flags = 0},                                              \
+        {"randomization_factor", CFG_T_DOUBLE, offsetof(pl_retry_cfg, randomization_factor), "0.5",\
+         "jitter: each wait is interval * (1 +/- factor)", .min = 0, .max = 1},                    \
+        {"multiplier", CFG_T_DOUBLE, offsetof(pl_retry_cfg, multiplier), "1.5",                    \
+         "growth of the interval after each failure", .min = 1, .max = 1000},                      \
+        {"max_interval", CFG_T_DURATION, offsetof(pl_retry_cfg, max_interval), max_,               \
+         "upper bound of the interval", .flags = 0},                                               \
+        {"max_elapsed_time", CFG_T_DURATION, offsetof(pl_retry_cfg, max_elapsed_time), elapsed_,   \
+         "give up after this long (0 = retry forever)", .flags = 0},                               \
+    }
+/* clang-format on */
+void pl_retry_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d);
 
 typedef struct pl_export_result {
     int64_t retry_after_ns; /* server-requested delay for RETRY (Retry-After, RetryInfo), 0 = none */

@@ -8,7 +8,7 @@
 
 #include "exporter_helper.h"
 
-static void retry_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d)
+void pl_retry_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d)
 {
     pl_retry_cfg *r = obj;
     cfg_mark m = node ? node->mark : (cfg_mark){0};
@@ -38,20 +38,7 @@ static void queue_validate(void *obj, const cfg_node *node, const char *path, cf
 
 static const char *const sizer_names[] = {"requests", "items", "bytes", NULL};
 
-static const cfg_field retry_fields[] = {
-    {"enabled", CFG_T_BOOL, offsetof(pl_retry_cfg, enabled), "true", "retry failed exports",
-     .flags = 0},
-    {"initial_interval", CFG_T_DURATION, offsetof(pl_retry_cfg, initial_interval), "5s",
-     "wait after the first failure", .flags = 0},
-    {"randomization_factor", CFG_T_DOUBLE, offsetof(pl_retry_cfg, randomization_factor), "0.5",
-     "jitter: each wait is interval * (1 +/- factor)", .min = 0, .max = 1},
-    {"multiplier", CFG_T_DOUBLE, offsetof(pl_retry_cfg, multiplier), "1.5",
-     "growth of the interval after each failure", .min = 1, .max = 1000},
-    {"max_interval", CFG_T_DURATION, offsetof(pl_retry_cfg, max_interval), "30s",
-     "upper bound of the interval", .flags = 0},
-    {"max_elapsed_time", CFG_T_DURATION, offsetof(pl_retry_cfg, max_elapsed_time), "300s",
-     "give up after this long (0 = retry forever)", .flags = 0},
-};
+static const cfg_field retry_fields[] = PL_RETRY_FIELDS("5s", "30s", "300s");
 
 static const cfg_field queue_fields[] = {
     {"enabled", CFG_T_BOOL, offsetof(pl_queue_cfg, enabled), "true",
@@ -72,5 +59,5 @@ static const cfg_field queue_fields[] = {
      "storage extension for a persistent queue (not available in this build)", .flags = 0},
 };
 
-CFG_TABLE(pl_retry_table, retry_fields, retry_validate);
+CFG_TABLE(pl_retry_table, retry_fields, pl_retry_validate);
 CFG_TABLE(pl_queue_table, queue_fields, queue_validate);

@@ -28,7 +28,7 @@ BUILT = {
     "receivers": {"otlp", "otlp_grpc"},
     "processors": {"batch", "memory_limiter", "resource", "attributes", "governance"},
     "exporters": {"otlp", "otlp_grpc", "otlphttp", "otlp_http", "debug", "logging", "file",
-                  "prometheus"},
+                  "prometheus", "prometheusremotewrite"},
     "extensions": {"health_check", "zpages", "pprof", "memory_ballast"},
     "connectors": {"governance", "sum", "count"},
 }
@@ -43,7 +43,12 @@ FILLERS = {
     ("exporters", "debug"): {},
     ("processors", "resource"): {"attributes": [{"key": "k", "value": "v", "action": "upsert"}]},
     ("exporters", "logging"): {},
+    ("exporters", "prometheusremotewrite"): {"endpoint": "http://localhost:9009/api/v1/push"},
 }
+
+# Exporter types that only take metrics: a block defining only such exporters is completed with a
+# metrics pipeline instead of a traces one.
+METRICS_ONLY = {"prometheusremotewrite"}
 
 # Errors that follow from a guide mistake COMPATIBILITY.md tells us to reject, keyed by block;
 # each pattern must match at least one error and every error must match one (or an unbuilt type).
@@ -90,9 +95,10 @@ def wrapper_for(doc):
             define("receivers", cid)
         for cid in exp:
             define("exporters", cid)
+        signal = "metrics" if exp and all(ctype(e) in METRICS_ONLY for e in exp) else "traces"
         wrap["service"] = {
             "pipelines": {
-                "traces": {
+                signal: {
                     "receivers": recv,
                     "processors": defined["processors"],
                     "exporters": exp,

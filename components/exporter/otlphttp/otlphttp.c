@@ -12,7 +12,9 @@
  * Responses (OTLP/HTTP spec): 2xx -> OK, partial_success decoded, logged, rejected items counted
  * by the helper; 429/502/503/504 -> RETRY honouring Retry-After (delta-seconds or HTTP-date);
  * other statuses -> PERMANENT with the google.rpc.Status message; transport errors and timeouts
- * -> RETRY. The attempt deadline given by the helper becomes CURLOPT_TIMEOUT_MS.
+ * -> RETRY. The attempt deadline given by the helper becomes CURLOPT_TIMEOUT_MS. The tls section,
+ * the easy handle setup, the bounded response capture and the POST itself are shared with the
+ * prometheusremotewrite exporter (components/exporter/httpclient).
  *
  * Rejected: the curl multi interface on a shared event loop (fewer threads, but the helper's
  * synchronous export contract keeps one request per consumer anyway and blocking easy handles are
@@ -22,7 +24,6 @@
  * no separate SNI setting. */
 #include "otlphttp.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <libdeflate.h>
@@ -31,8 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <zstd.h>
 
 #include "base/log.h"
@@ -49,58 +48,6 @@ static const char *const encoding_names[] = {"proto", "json", NULL};
 static const char *const compression_names[] = {"gzip", "zstd", "deflate", "zlib",
                                                 "none", "",     NULL};
 
-static const cfg_field tls_fields[] = {
-    {"insecure", CFG_T_BOOL, offsetof(otlphttp_tls, insecure), "false",
-     "ignored for HTTP (the endpoint scheme decides)", .flags = 0},
-    {"insecure_skip_verify", CFG_T_BOOL, offsetof(otlphttp_tls, insecure_skip_verify), "false",
-     "do not verify the server certificate", .flags = 0},
-    {"ca_file", CFG_T_STRING, offsetof(otlphttp_tls, ca_file), NULL, "CA bundle (PEM file)",
-     .flags = 0},
-    {"ca_pem", CFG_T_STRING, offsetof(otlphttp_tls, ca_pem), NULL, "CA bundle (PEM text)",
-     .flags = CFG_F_SECRET},
-    {"cert_file", CFG_T_STRING, offsetof(otlphttp_tls, cert_file), NULL,
-     "client certificate (PEM file)", .flags = 0},
-    {"cert_pem", CFG_T_STRING, offsetof(otlphttp_tls, cert_pem), NULL,
-     "client certificate (PEM text)", .flags = CFG_F_SECRET},
-    {"key_file", CFG_T_STRING, offsetof(otlphttp_tls, key_file), NULL, "client key (PEM file)",
-     .flags = 0},
-    {"key_pem", CFG_T_STRING, offsetof(otlphttp_tls, key_pem), NULL, "client key (PEM text)",
-     .flags = CFG_F_SECRET},
-    {"server_name_override", CFG_T_STRING, offsetof(otlphttp_tls, server_name_override), NULL,
-     "name used for TLS verification and SNI", .flags = 0},
-    {"min_version", CFG_T_STRING, offsetof(otlphttp_tls, min_version), "1.2",
-     "minimum TLS version (1.0, 1.1, 1.2, 1.3)", .flags = 0},
-    {"max_version", CFG_T_STRING, offsetof(otlphttp_tls, max_version), NULL,
-     "maximum TLS version (1.0, 1.1, 1.2, 1.3)", .flags = 0},
-    {"include_system_ca_certs_pool", CFG_T_BOOL,
-     offsetof(otlphttp_tls, include_system_ca_certs_pool), "false",
-     "also trust the system CAs when ca_file is set", .flags = 0},
-    {"reload_interval", CFG_T_DURATION, offsetof(otlphttp_tls, reload_interval), "0",
-     "accepted; certificates are read when a connection is made", .flags = 0},
-    {"cipher_suites", CFG_T_STRINGS, offsetof(otlphttp_tls, cipher_suites), NULL,
-     "accepted; the TLS library's defaults are used", .flags = 0},
-};
-static CFG_TABLE(tls_table, tls_fields, NULL);
-
-static cfg_mark mark_of(const cfg_node *node, const char *key)
-{
-    const cfg_pair *p = node ? cfg_node_get_pair(node, key) : NULL;
-    if (p && p->value) return p->value->mark;
-    if (p) return p->key_mark;
-    return node ? node->mark : (cfg_mark){0};
-}
-
-static bool url_ok(const char *u)
-{
-    return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
-}
-
-static bool tls_version_ok(const char *v)
-{
-    return !v || !*v || strcmp(v, "1.0") == 0 || strcmp(v, "1.1") == 0 || strcmp(v, "1.2") == 0 ||
-           strcmp(v, "1.3") == 0;
-}
-
 static void otlphttp_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d)
 {
     otlphttp_cfg *c = obj;
@@ -114,27 +61,12 @@ static void otlphttp_validate(void *obj, const cfg_node *node, const char *path,
                          "at least one endpoint must be specified");
     }
     for (int i = 0; i < 4; i++)
-        if (vals[i] && *vals[i] && !url_ok(vals[i]))
-            cfg_diag_add(d, CFG_ERROR, mark_of(node, keys[i]), path,
+        if (vals[i] && *vals[i] && !httpclient_url_ok(vals[i]))
+            cfg_diag_add(d, CFG_ERROR, httpclient_mark_of(node, keys[i]), path,
                          "%s: invalid URL \"%s\": the scheme must be http:// or https://", keys[i],
                          vals[i]);
-    const cfg_node *tn = node ? cfg_node_get(node, "tls") : NULL;
-    if ((c->tls.cert_file || c->tls.cert_pem) != (c->tls.key_file || c->tls.key_pem))
-        cfg_diag_add(d, CFG_ERROR, tn ? tn->mark : mark_of(node, "tls"), path,
-                     "tls: for client authentication provide both a certificate and a key");
-    if (!tls_version_ok(c->tls.min_version))
-        cfg_diag_add(d, CFG_ERROR, mark_of(tn, "min_version"), path,
-                     "tls.min_version: invalid TLS version \"%s\" (1.0, 1.1, 1.2 or 1.3)",
-                     c->tls.min_version);
-    if (!tls_version_ok(c->tls.max_version))
-        cfg_diag_add(d, CFG_ERROR, mark_of(tn, "max_version"), path,
-                     "tls.max_version: invalid TLS version \"%s\" (1.0, 1.1, 1.2 or 1.3)",
-                     c->tls.max_version);
-    for (uint32_t i = 0; i < c->headers.n; i++)
-        if (!c->headers.keys[i][0] || strpbrk(c->headers.keys[i], ": \r\n") ||
-            strpbrk(c->headers.values[i] ? c->headers.values[i] : "", "\r\n"))
-            cfg_diag_add(d, CFG_ERROR, mark_of(node, "headers"), path,
-                         "headers: invalid header \"%s\"", c->headers.keys[i]);
+    httpclient_tls_validate(&c->tls, node, path, d);
+    httpclient_headers_validate(&c->headers, node, path, d);
 }
 
 static const cfg_field otlphttp_fields[] = {
@@ -155,7 +87,7 @@ static const cfg_field otlphttp_fields[] = {
     {"timeout", CFG_T_DURATION, offsetof(otlphttp_cfg, timeout), "30s", "time limit of one request",
      .flags = 0},
     {"tls", CFG_T_SECTION, offsetof(otlphttp_cfg, tls), NULL, "TLS client settings",
-     .flags = CFG_F_NULLABLE, .sub = &tls_table},
+     .flags = CFG_F_NULLABLE, .sub = &httpclient_tls_table},
     {"proxy_url", CFG_T_STRING, offsetof(otlphttp_cfg, proxy_url), NULL, "HTTP proxy URL",
      .flags = 0},
     {"read_buffer_size", CFG_T_INT, offsetof(otlphttp_cfg, read_buffer_size), "0",
@@ -206,28 +138,7 @@ void otlphttp_cfg_default(otlphttp_cfg *cfg)
 
 int64_t otlphttp_parse_retry_after(const char *v, int64_t now_unix)
 {
-    if (!v) return 0;
-    while (*v == ' ' || *v == '\t')
-        v++;
-    if (!*v) return 0;
-    if (isdigit((unsigned char)*v)) {
-        char *end;
-        long long s = strtoll(v, &end, 10);
-        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
-            end++;
-        if (*end || s < 0) return 0;
-        if (s > 86400) s = 86400; /* a day at most: a bogus header must not park a consumer */
-        return (int64_t)s * GB_NS_PER_S;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *e = strptime(v, "%a, %d %b %Y %H:%M:%S", &tm);
-    if (!e) return 0;
-    time_t at = timegm(&tm);
-    int64_t d = (int64_t)at - now_unix;
-    if (d <= 0) return 0;
-    if (d > 86400) d = 86400;
-    return d * GB_NS_PER_S;
+    return httpclient_parse_retry_after(v, now_unix);
 }
 
 static bool pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
@@ -307,10 +218,7 @@ typedef struct oh_work {
 
 typedef struct oh_thread {
     CURL *easy;
-    gb_sbuf resp;
-    char retry_after[64];
-    char content_type[96];
-    char errbuf[CURL_ERROR_SIZE];
+    httpclient_resp r;
 } oh_thread;
 
 typedef struct oh_state oh_state;
@@ -338,14 +246,6 @@ struct oh_state {
     struct curl_slist *headers;
     char user_agent[96];
 };
-
-static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode g_curl_init;
-
-static void curl_init_once(void)
-{
-    g_curl_init = curl_global_init(CURL_GLOBAL_ALL);
-}
 
 static gb_status build_url(const otlphttp_cfg *cfg, pd_signal s, char **out)
 {
@@ -408,128 +308,26 @@ out:
     return st;
 }
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    oh_thread *t = ud;
-    size_t n = size * nmemb;
-    if (t->resp.len < RESP_LIMIT) {
-        size_t room = RESP_LIMIT - t->resp.len;
-        gb_sbuf_append(&t->resp, ptr, n < room ? n : room);
-    }
-    return n;
-}
-
-static void header_value(char *dst, size_t dst_size, const char *v, size_t n)
-{
-    while (n > 0 && (*v == ' ' || *v == '\t')) {
-        v++;
-        n--;
-    }
-    while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
-        n--;
-    if (n >= dst_size) n = dst_size - 1;
-    memcpy(dst, v, n);
-    dst[n] = '\0';
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    oh_thread *t = ud;
-    size_t n = size * nmemb;
-    if (n > 12 && strncasecmp(ptr, "retry-after:", 12) == 0)
-        header_value(t->retry_after, sizeof t->retry_after, ptr + 12, n - 12);
-    else if (n > 13 && strncasecmp(ptr, "content-type:", 13) == 0)
-        header_value(t->content_type, sizeof t->content_type, ptr + 13, n - 13);
-    return n;
-}
-
-static long tls_version(const char *v, bool max)
-{
-    if (!v || !*v) return max ? CURL_SSLVERSION_MAX_DEFAULT : CURL_SSLVERSION_TLSv1_2;
-    if (strcmp(v, "1.0") == 0) return max ? CURL_SSLVERSION_MAX_TLSv1_0 : CURL_SSLVERSION_TLSv1_0;
-    if (strcmp(v, "1.1") == 0) return max ? CURL_SSLVERSION_MAX_TLSv1_1 : CURL_SSLVERSION_TLSv1_1;
-    if (strcmp(v, "1.3") == 0) return max ? CURL_SSLVERSION_MAX_TLSv1_3 : CURL_SSLVERSION_TLSv1_3;
-    return max ? CURL_SSLVERSION_MAX_TLSv1_2 : CURL_SSLVERSION_TLSv1_2;
-}
-
 static gb_status thread_init(oh_signal *s, oh_thread *t)
 {
     const otlphttp_cfg *cfg = s->st->cfg;
-    const otlphttp_tls *tls = &cfg->tls;
-    CURL *e = curl_easy_init();
-    if (!e) return GB_ERR_NOMEM;
-    CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                                                              \
-    do {                                                                                           \
-        if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val);                                    \
-    } while (0)
-    SET(CURLOPT_URL, s->url);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_POST, 1L);
-    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    SET(CURLOPT_HTTPHEADER, s->st->headers);
-    SET(CURLOPT_USERAGENT, s->st->user_agent);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, t);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, t);
-    SET(CURLOPT_ERRORBUFFER, t->errbuf);
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_TCP_NODELAY, 1L);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    if (cfg->idle_conn_timeout > 0)
-        SET(CURLOPT_MAXAGE_CONN, (long)(cfg->idle_conn_timeout / GB_NS_PER_S));
-    if (cfg->disable_keep_alives) SET(CURLOPT_FORBID_REUSE, 1L);
-    if (cfg->read_buffer_size >= 1024) SET(CURLOPT_BUFFERSIZE, (long)cfg->read_buffer_size);
-    if (cfg->write_buffer_size >= 16384)
-        SET(CURLOPT_UPLOAD_BUFFERSIZE, (long)cfg->write_buffer_size);
-    if (cfg->proxy_url && *cfg->proxy_url) SET(CURLOPT_PROXY, cfg->proxy_url);
-    if (s->connect_to) SET(CURLOPT_CONNECT_TO, s->connect_to);
-    if (strncmp(s->url, "https://", 8) == 0) {
-        SET(CURLOPT_SSLVERSION,
-            tls_version(tls->min_version, false) | tls_version(tls->max_version, true));
-        if (tls->insecure_skip_verify) {
-            SET(CURLOPT_SSL_VERIFYPEER, 0L);
-            SET(CURLOPT_SSL_VERIFYHOST, 0L);
-        }
-        if (tls->ca_file && *tls->ca_file) {
-            SET(CURLOPT_CAINFO, tls->ca_file);
-            /* the system directory is searched as well when asked to (OpenSSL loads both) */
-            if (tls->include_system_ca_certs_pool) SET(CURLOPT_CAPATH, "/etc/ssl/certs");
-        }
-        if (tls->ca_pem && *tls->ca_pem) {
-            struct curl_blob blob = {tls->ca_pem, strlen(tls->ca_pem), CURL_BLOB_COPY};
-            SET(CURLOPT_CAINFO_BLOB, &blob);
-        }
-        if (tls->cert_file && *tls->cert_file) SET(CURLOPT_SSLCERT, tls->cert_file);
-        if (tls->cert_pem && *tls->cert_pem) {
-            struct curl_blob blob = {tls->cert_pem, strlen(tls->cert_pem), CURL_BLOB_COPY};
-            SET(CURLOPT_SSLCERT_BLOB, &blob);
-            SET(CURLOPT_SSLCERTTYPE, "PEM");
-        }
-        if (tls->key_file && *tls->key_file) SET(CURLOPT_SSLKEY, tls->key_file);
-        if (tls->key_pem && *tls->key_pem) {
-            struct curl_blob blob = {tls->key_pem, strlen(tls->key_pem), CURL_BLOB_COPY};
-            SET(CURLOPT_SSLKEY_BLOB, &blob);
-            SET(CURLOPT_SSLKEYTYPE, "PEM");
-        }
-    }
-#undef SET
-    if (rc != CURLE_OK) {
-        gb_log(GB_LOG_ERROR, s->st->c->full_id, "cannot configure HTTP client: %s",
-               curl_easy_strerror(rc));
-        curl_easy_cleanup(e);
-        return GB_ERR_INVALID;
-    }
-    t->easy = e;
-    gb_sbuf_init(&t->resp, 0);
-    return GB_OK;
+    httpclient_conn conn = {.url = s->url,
+                            .headers = s->st->headers,
+                            .connect_to = s->connect_to,
+                            .user_agent = s->st->user_agent,
+                            .proxy_url = cfg->proxy_url,
+                            .idle_conn_timeout = cfg->idle_conn_timeout,
+                            .disable_keep_alives = cfg->disable_keep_alives,
+                            .read_buffer_size = cfg->read_buffer_size,
+                            .write_buffer_size = cfg->write_buffer_size,
+                            .tls = &cfg->tls};
+    return httpclient_easy_new(&conn, &t->r, RESP_LIMIT, s->st->c->full_id, &t->easy);
 }
 
 static void thread_free(oh_thread *t)
 {
     if (t->easy) curl_easy_cleanup(t->easy);
-    gb_sbuf_free(&t->resp);
+    httpclient_resp_free(&t->r);
     memset(t, 0, sizeof *t);
 }
 
@@ -615,7 +413,7 @@ static gb_status compress_body(oh_work *t, int comp, const uint8_t **out, size_t
 static void shrink(oh_thread *t, oh_work *w)
 {
     if (w->body.cap > BUF_KEEP) gb_sbuf_free(&w->body);
-    if (t->resp.cap > BUF_KEEP) gb_sbuf_free(&t->resp);
+    if (t->r.body.cap > BUF_KEEP) gb_sbuf_free(&t->r.body);
     if (w->zcap > BUF_KEEP) {
         free(w->z);
         w->z = NULL;
@@ -678,35 +476,13 @@ static gb_status export_with(oh_signal *s, oh_thread *t, oh_work *w, pd_batch *b
         return st == GB_ERR_NOMEM ? GB_ERR_RETRY : GB_ERR_PERMANENT;
     }
 
-    long timeout_ms = 0;
-    if (deadline_ns != INT64_MAX) {
-        int64_t left = deadline_ns - gb_mono_ns();
-        if (left < GB_NS_PER_MS) {
-            snprintf(res->message, sizeof res->message, "deadline exceeded before the request");
-            return GB_ERR_RETRY;
-        }
-        timeout_ms = (long)(left / GB_NS_PER_MS);
-    }
-    gb_sbuf_reset(&t->resp);
-    t->retry_after[0] = '\0';
-    t->content_type[0] = '\0';
-    t->errbuf[0] = '\0';
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)plen);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, (const char *)payload);
-    CURLcode cc = curl_easy_perform(t->easy);
-    if (cc != CURLE_OK) {
-        if (snprintf(res->message, sizeof res->message,
-                     "failed to make an HTTP request to %s: %s%s%s", s->url, curl_easy_strerror(cc),
-                     t->errbuf[0] ? ": " : "", t->errbuf) < 0)
-            res->message[0] = '\0';
-        return GB_ERR_RETRY;
-    }
     long code = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-    const uint8_t *rb = (const uint8_t *)t->resp.data;
-    size_t rlen = t->resp.len;
-    bool rjson = t->content_type[0] ? strstr(t->content_type, "json") != NULL : json;
+    st = httpclient_post(t->easy, &t->r, payload, plen, deadline_ns, &code, res->message,
+                         sizeof res->message);
+    if (st != GB_OK) return st;
+    const uint8_t *rb = (const uint8_t *)t->r.body.data;
+    size_t rlen = t->r.body.len;
+    bool rjson = t->r.content_type[0] ? strstr(t->r.content_type, "json") != NULL : json;
 
     if (code >= 200 && code < 300) {
         int64_t rejected = 0;
@@ -744,7 +520,8 @@ static gb_status export_with(oh_signal *s, oh_thread *t, oh_work *w, pd_batch *b
         res->message[0] = '\0';
     shrink(t, w);
     if (code == 429 || code == 502 || code == 503 || code == 504) {
-        res->retry_after_ns = otlphttp_parse_retry_after(t->retry_after, gb_now_ns() / GB_NS_PER_S);
+        res->retry_after_ns =
+            otlphttp_parse_retry_after(t->r.retry_after, gb_now_ns() / GB_NS_PER_S);
         return GB_ERR_RETRY;
     }
     return GB_ERR_PERMANENT;
@@ -865,21 +642,7 @@ static gb_status oh_create(pl_component *c)
     }
     if (l && enc) l = curl_slist_append(st->headers, enc);
     if (l) l = curl_slist_append(st->headers, "Expect:");
-    for (uint32_t i = 0; l && i < cfg->headers.n; i++) {
-        const char *v = cfg->headers.values[i] ? cfg->headers.values[i] : "";
-        size_t n = strlen(cfg->headers.keys[i]) + strlen(v) + 4;
-        char *line = malloc(n);
-        if (!line) {
-            l = NULL;
-            break;
-        }
-        if (*v)
-            snprintf(line, n, "%s: %s", cfg->headers.keys[i], v);
-        else
-            snprintf(line, n, "%s;", cfg->headers.keys[i]); /* curl's form of an empty value */
-        l = curl_slist_append(st->headers, line);
-        free(line);
-    }
+    if (l && httpclient_append_headers(&st->headers, &cfg->headers) != GB_OK) l = NULL;
     if (!l) goto fail;
     c->state = st;
     return GB_OK;
@@ -896,16 +659,7 @@ static gb_status oh_start(pl_component *c, pl_host *host)
 {
     (void)host;
     oh_state *st = c->state;
-    pthread_once(&g_curl_once, curl_init_once);
-    if (g_curl_init != CURLE_OK) {
-        gb_log(GB_LOG_ERROR, c->full_id, "cannot initialise libcurl: %s",
-               curl_easy_strerror(g_curl_init));
-        return GB_ERR_IO;
-    }
-    if (st->cfg->auth)
-        gb_log(GB_LOG_WARN, c->full_id,
-               "auth: authenticator extensions are not available in this build; requests are "
-               "sent without them (use headers)");
+    if (httpclient_start(c->full_id, st->cfg->auth) != GB_OK) return GB_ERR_IO;
     pthread_mutex_lock(&st->mu);
     st->started = true;
     pthread_mutex_unlock(&st->mu);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "exporter/httpclient/httpclient.h"
 #include "pipeline/component.h"
 #include "pipeline/exporter_helper.h"
 
@@ -24,22 +25,7 @@ typedef enum otlphttp_compression {
     OTLPHTTP_COMP_EMPTY, /* "" means none in otelcol */
 } otlphttp_compression;
 
-typedef struct otlphttp_tls {
-    bool insecure;
-    bool insecure_skip_verify;
-    char *ca_file;
-    char *ca_pem;
-    char *cert_file;
-    char *cert_pem;
-    char *key_file;
-    char *key_pem;
-    char *server_name_override;
-    char *min_version;
-    char *max_version;
-    bool include_system_ca_certs_pool;
-    int64_t reload_interval;
-    cfg_strings cipher_suites;
-} otlphttp_tls;
+typedef httpclient_tls otlphttp_tls;
 
 typedef struct otlphttp_cfg {
     char *endpoint;
