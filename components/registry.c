@@ -15,6 +15,7 @@ extern const pl_descriptor exporter_debug_descriptor;
 extern const pl_descriptor exporter_file_descriptor;
 extern const pl_descriptor exporter_nop_descriptor;
 extern const pl_descriptor exporter_prometheus_descriptor;
+extern const pl_descriptor exporter_ledger_descriptor;
 extern const pl_descriptor extension_health_check_descriptor;
 extern const pl_descriptor extension_zpages_descriptor;
 extern const pl_descriptor extension_pprof_descriptor;
@@ -37,6 +38,7 @@ const pl_descriptor *const pl_registry[] = {
     &exporter_file_descriptor,
     &exporter_nop_descriptor,
     &exporter_prometheus_descriptor,
+    &exporter_ledger_descriptor,
     &extension_health_check_descriptor,
     &extension_zpages_descriptor,
     &extension_pprof_descriptor,

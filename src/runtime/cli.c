@@ -1,10 +1,14 @@
 /* genops-collector command line (otelcol's flags and subcommands):
  *
- *   genops-collector [--config FILE]... [--set KEY=VALUE]...       run
- *   genops-collector validate [--config FILE]... [--set ...]        exit 0 valid, 1 invalid, 2
- * unreadable genops-collector print-config [--config FILE]... [--set ...]    merged effective
- * config (secrets hidden) genops-collector components                                     built-in
- * component types genops-collector version
+ *   genops-collector [--config FILE]... [--set KEY=VALUE]...     run
+ *   genops-collector validate [--config FILE]... [--set ...]      exit 0 valid, 1 invalid,
+ *                                                                 2 unreadable
+ *   genops-collector print-config [--config FILE]... [--set ...]  merged effective config
+ *                                                                 (secrets hidden)
+ *   genops-collector components                                   built-in component types
+ *   genops-collector version
+ *   genops-collector report [--db PATH] [--by KEYS] ...           cost from the ledger
+ *                                     (runtime/report.c; "report" must be the first argument)
  *
  * Flags accept both "--config FILE" and "--config=FILE". With no --config the embedded default
  * runs. Rejected: getopt_long (subcommands may come before or after the flags, and otelcol's
@@ -16,6 +20,7 @@
 #include "base/log.h"
 #include "pipeline/component.h"
 #include "pipeline/graph.h"
+#include "runtime/report.h"
 #include "runtime/runtime.h"
 #include "runtime/service.h"
 
@@ -50,6 +55,7 @@ static void usage(FILE *f)
           "  validate       check the configuration; exit 0 valid, 1 invalid, 2 unreadable\n"
           "  print-config   print the merged effective configuration (secrets hidden)\n"
           "  components     list the built-in component types and their config keys\n"
+          "  report         cost and usage from the ledger database (report --help)\n"
           "  version        print the version\n"
           "\n"
           "Flags:\n"
@@ -279,6 +285,8 @@ int rt_main(int argc, char **argv)
     rt_options o = {0};
     o.shutdown_timeout = 30 * 1000000000LL;
     const char *cmd = NULL;
+    /* report has its own flags (--db, --by, ...): it must come first */
+    if (argc >= 2 && strcmp(argv[1], "report") == 0) return rt_report_main(argc - 1, argv + 1);
     int rc = parse_args(argc, argv, &o, &cmd);
     if (rc) return rc;
     if (!cmd) return rt_service_run(&o);
