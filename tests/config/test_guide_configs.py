@@ -27,8 +27,8 @@ GUIDE = os.path.join(SRC, "tests", "config", "guide")
 BUILT = {
     "receivers": {"otlp", "otlp_grpc"},
     "processors": {"batch", "memory_limiter", "resource", "attributes", "governance"},
-    "exporters": {"otlp", "otlp_grpc", "otlphttp", "otlp_http", "debug", "logging", "file",
-                  "prometheus", "prometheusremotewrite", "ledger"},
+    "exporters": {"otlp", "otlp_grpc", "otlphttp", "otlp_http", "debug", "logging", "file", "ledger",
+                  "prometheus", "prometheusremotewrite"},
     "extensions": {"health_check", "zpages", "pprof", "memory_ballast"},
     "connectors": {"governance", "sum", "count"},
 }

@@ -500,7 +500,9 @@ def test_tls(tmp):
                    check=True, capture_output=True, timeout=60)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(crt, key)
-    for name, tls, want in (("tls-ok", "      ca_file: %s\n" % crt, 1),
+    # the first case also runs without the queue: the export happens on the receiver's thread
+    for name, tls, want in (("tls-ok", "      ca_file: %s\n    remote_write_queue:\n"
+                                       "      enabled: false\n" % crt, 1),
                             ("tls-unknown-ca", "      min_version: \"1.2\"\n", 0)):
         sink = Sink(ctx)
         col = log = None
@@ -513,11 +515,14 @@ def test_tls(tmp):
     retry_on_failure:
       max_elapsed_time: 1s
 """ % (sink.port, tls))
-            post_metrics(port, {"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+            status = post_metrics(port, {"resourceMetrics": [{"scopeMetrics": [{"metrics": [
                 {"name": "g", "gauge": {"dataPoints": [
                     {"asDouble": 3.0, "timeUnixNano": str(time.time_ns())}]}}]}]}]})
             if want:
-                sink.wait(1)
+                # without the queue the request is answered after the delivery
+                with sink.lock:
+                    check(status == 200 and len(sink.requests) == 1,
+                          "%s: delivered before the OTLP request was answered" % name)
             else:
                 time.sleep(2)
             with sink.lock:

@@ -89,12 +89,7 @@ int main(int argc, char **argv)
     ledger_cfg_default(&cfg);
     cfg.path = path;
     pl_component c;
-    memset(&c, 0, sizeof c);
-    c.desc = &exporter_ledger_descriptor;
-    snprintf(c.id, sizeof c.id, "ledger");
-    snprintf(c.full_id, sizeof c.full_id, "exporter/ledger");
-    c.cfg = &cfg;
-    if (c.desc->create(&c) != GB_OK || c.desc->start(&c, NULL) != GB_OK) return 1;
+    if (lb_start(&c, &cfg, "", NULL) != GB_OK) return 1;
 
     pd_span *sp = b->u.traces.v[0].scope_spans[0].spans;
     uint64_t next_id = 1, retries = 0;

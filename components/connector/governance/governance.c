@@ -340,6 +340,16 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h * 0xff51afd7ed558ccdULL;
 }
 
+/* splitmix64's finalizer: every input bit reaches the low bits the tables index with. */
+static uint64_t fmix(uint64_t h)
+{
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+}
+
 /* ---- interning --------------------------------------------------------------------------- */
 
 static uint32_t str_find(const gv_state *s, gb_str v, uint64_t h)
@@ -393,7 +403,7 @@ static gb_status str_insert(gv_state *s, gb_str v, uint64_t h, uint32_t *id)
 
 static bool set_has(const gv_set *set, uint32_t id)
 {
-    for (uint32_t i = (id * 2654435761u) & (set->cap - 1);; i = (i + 1) & (set->cap - 1)) {
+    for (uint32_t i = (uint32_t)fmix(id) & (set->cap - 1);; i = (i + 1) & (set->cap - 1)) {
         if (set->slots[i] == id) return true;
         if (set->slots[i] == GV_ABSENT) return false;
     }
@@ -401,7 +411,7 @@ static bool set_has(const gv_set *set, uint32_t id)
 
 static void set_add(gv_set *set, uint32_t id)
 {
-    uint32_t i = (id * 2654435761u) & (set->cap - 1);
+    uint32_t i = (uint32_t)fmix(id) & (set->cap - 1);
     while (set->slots[i] != GV_ABSENT)
         i = (i + 1) & (set->cap - 1);
     set->slots[i] = id;
@@ -410,7 +420,21 @@ static void set_add(gv_set *set, uint32_t id)
 
 /* The id of value v for label l of metric m: its interned id when admitted (first top_k distinct
  * values), GV_OTHER otherwise. Lazily allocates the set. */
-static uint32_t label_id(gv_state *s, uint32_t m, uint32_t l, gb_str v)
+/* Label values of one series lookup, with their interned ids once looked up (the same
+ * dimension values serve operations, cost and tokens of one span: one string lookup each). */
+#define GV_UNKNOWN (UINT32_MAX - 1)
+typedef struct gv_vals {
+    gb_str v[GVC_MAX_LABELS];
+    uint32_t sid[GVC_MAX_LABELS]; /* interned id, GV_ABSENT = not interned, GV_UNKNOWN */
+} gv_vals;
+
+static void vals_init(gv_vals *x)
+{
+    for (uint32_t i = 0; i < GVC_MAX_LABELS; i++)
+        x->sid[i] = GV_UNKNOWN;
+}
+
+static uint32_t label_id(gv_state *s, uint32_t m, uint32_t l, gb_str v, uint32_t *sid)
 {
     gv_set *set = &s->sets[m][l];
     if (!set->slots) {
@@ -427,14 +451,22 @@ static uint32_t label_id(gv_state *s, uint32_t m, uint32_t l, gb_str v)
         while (v.len > 0 && ((unsigned char)v.ptr[v.len] & 0xC0) == 0x80)
             v.len--;
     }
-    uint64_t h = gb_hash_bytes(v.ptr, v.len);
-    uint32_t id = str_find(s, v, h);
+    uint64_t h = 0;
+    if (*sid == GV_UNKNOWN) {
+        h = gb_hash_bytes(v.ptr, v.len);
+        *sid = str_find(s, v, h);
+    }
+    uint32_t id = *sid;
     if (id != GV_ABSENT && set_has(set, id)) return id;
     if (set->n >= s->top_k) {
         if (s->m_overflow) gb_series_add(s->m_overflow, 1);
         return GV_OTHER;
     }
-    if (id == GV_ABSENT && str_insert(s, v, h, &id) != GB_OK) return GV_OTHER;
+    if (id == GV_ABSENT) {
+        if (!h) h = gb_hash_bytes(v.ptr, v.len);
+        if (str_insert(s, v, h, &id) != GB_OK) return GV_OTHER;
+        *sid = id;
+    }
     if (id == GV_OTHER) return GV_OTHER;
     set_add(set, id);
     return id;
@@ -447,7 +479,7 @@ static uint64_t series_hash(uint32_t m, const uint32_t *ids, uint32_t n)
     uint64_t h = mix(0x12345, m);
     for (uint32_t i = 0; i < n; i++)
         h = mix(h, ids[i]);
-    return h;
+    return fmix(h);
 }
 
 static gv_series *series_find(const gv_state *s, uint32_t m, const uint32_t *ids, uint64_t h)
@@ -511,12 +543,12 @@ static gb_status series_add(gv_state *s, uint32_t m, const uint32_t *ids, uint64
 
 /* The series of metric m for label values vals (ptr NULL = absent), applying top-K and
  * max_series. NULL only when out of memory. */
-static gv_series *series_get(gv_state *s, uint32_t m, const gb_str *vals)
+static gv_series *series_get(gv_state *s, uint32_t m, gv_vals *vals)
 {
     uint32_t ids[GVC_MAX_LABELS];
     uint32_t n = s->n_labels[m];
     for (uint32_t l = 0; l < n; l++)
-        ids[l] = vals[l].ptr ? label_id(s, m, l, vals[l]) : GV_ABSENT;
+        ids[l] = vals->v[l].ptr ? label_id(s, m, l, vals->v[l], &vals->sid[l]) : GV_ABSENT;
     uint64_t h = series_hash(m, ids, n);
     gv_series *e = series_find(s, m, ids, h);
     if (e) return e;
@@ -616,7 +648,7 @@ static gb_str policy_result(gb_str r)
 
 #define LBUF 48
 
-static void add_int(gv_state *s, uint32_t m, const gb_str *vals, int64_t v)
+static void add_int(gv_state *s, uint32_t m, gv_vals *vals, int64_t v)
 {
     gv_series *e = series_get(s, m, vals);
     if (e) e->i += v;
@@ -625,8 +657,7 @@ static void add_int(gv_state *s, uint32_t m, const gb_str *vals, int64_t v)
 /* Budget gauges are identified by (name, group); the window is carried along with the latest
  * value, so a new window replaces the old one instead of adding a series every day (which
  * would also exhaust the top_k slots of the window label). */
-static void set_gauge(gv_state *s, uint32_t m, const gb_str *vals, gb_str window, double v,
-                      uint64_t t)
+static void set_gauge(gv_state *s, uint32_t m, gv_vals *vals, gb_str window, double v, uint64_t t)
 {
     gv_series *e = series_get(s, m, vals);
     if (e && t >= e->t) { /* latest by time; equal times: the later arrival */
@@ -645,10 +676,13 @@ static void policy_one(gv_state *s, const gv_ctx *x)
     const pd_any *res = attr_get(x, "genops.policy.result");
     if (!name && !res) return;
     char b1[LBUF], b2[LBUF];
-    gb_str vals[2] = {any_label(name, b1, sizeof b1), any_label(res, b2, sizeof b2)};
-    if (vals[1].ptr) vals[1] = policy_result(vals[1]);
-    add_int(s, GV_POL_EVAL, vals, 1);
-    if (vals[1].ptr && !gb_str_eq_c(vals[1], "passed")) add_int(s, GV_POL_VIOL, vals, 1);
+    gv_vals vals;
+    vals_init(&vals);
+    vals.v[0] = any_label(name, b1, sizeof b1);
+    vals.v[1] = any_label(res, b2, sizeof b2);
+    if (vals.v[1].ptr) vals.v[1] = policy_result(vals.v[1]);
+    add_int(s, GV_POL_EVAL, &vals, 1);
+    if (vals.v[1].ptr && !gb_str_eq_c(vals.v[1], "passed")) add_int(s, GV_POL_VIOL, &vals, 1);
 }
 
 static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t)
@@ -660,8 +694,10 @@ static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t)
     const pd_any *name = attr_get(x, "genops.budget.name");
     if (!name) return;
     char b1[LBUF], b2[LBUF], b3[LBUF];
-    gb_str vals[2] = {any_label(name, b1, sizeof b1),
-                      any_label(attr_get(x, "genops.budget.group"), b2, sizeof b2)};
+    gv_vals vals;
+    vals_init(&vals);
+    vals.v[0] = any_label(name, b1, sizeof b1);
+    vals.v[1] = any_label(attr_get(x, "genops.budget.group"), b2, sizeof b2);
     gb_str win = any_label(attr_get(x, "genops.budget.window"), b3, sizeof b3);
     double limit, used, util;
     bool hl = any_num(first_of(x, k_limit), &limit);
@@ -671,9 +707,9 @@ static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t)
         util = used / limit * 100.0;
         hp = true;
     }
-    if (hl) set_gauge(s, GV_BUD_LIMIT, vals, win, limit, t);
-    if (hu) set_gauge(s, GV_BUD_USED, vals, win, used, t);
-    if (hp) set_gauge(s, GV_BUD_UTIL, vals, win, util, t);
+    if (hl) set_gauge(s, GV_BUD_LIMIT, &vals, win, limit, t);
+    if (hu) set_gauge(s, GV_BUD_USED, &vals, win, used, t);
+    if (hp) set_gauge(s, GV_BUD_UTIL, &vals, win, util, t);
 }
 
 static bool key_prefix(const pd_attrs *a, const char *prefix)
@@ -701,18 +737,19 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
               key_prefix(x->a, "genops.cost.") || key_prefix(x->a, "gen_ai.usage.");
 
     /* Dimensions. */
-    gb_str vals[GVC_MAX_LABELS];
+    gv_vals vals;
+    vals_init(&vals);
     char bufs[GVC_MAX_DIMS][LBUF];
     uint32_t nd = s->p.n_dims;
     for (uint32_t i = 0; i < nd; i++) {
         const gvc_dim *dim = &s->p.dims[i];
         const pd_any *v = attr_get(x, dim->name);
         if (!v && strcmp(dim->name, "genops.customer_id") == 0) v = attr_get(x, "genops.customer");
-        vals[i] = any_label(v, bufs[i], LBUF);
-        if (!vals[i].ptr && dim->has_def) vals[i] = gb_str_c(dim->def);
+        vals.v[i] = any_label(v, bufs[i], LBUF);
+        if (!vals.v[i].ptr && dim->has_def) vals.v[i] = gb_str_c(dim->def);
     }
 
-    if (op) add_int(s, GV_OPS, vals, 1);
+    if (op) add_int(s, GV_OPS, &vals, 1);
 
     /* Amounts are per operation: read from the item only, never from the resource. */
     gv_ctx sx = {x->a, NULL};
@@ -723,20 +760,23 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
     bool usd = !cur || (cur->type == PD_ANY_STR && str_ieq(cur->u.str, "usd"));
     double cost;
     if (unpriced) {
-        add_int(s, GV_COST, vals, 0);
+        add_int(s, GV_COST, &vals, 0);
         char b1[LBUF], b2[LBUF];
-        gb_str pv[2] = {any_label(attr_get(x, "genops.cost.provider"), b1, sizeof b1),
-                        any_label(attr_get(x, "genops.cost.model"), b2, sizeof b2)};
-        add_int(s, GV_UNPRICED, pv, 1);
+        gv_vals pv;
+        vals_init(&pv);
+        pv.v[0] = any_label(attr_get(x, "genops.cost.provider"), b1, sizeof b1);
+        pv.v[1] = any_label(attr_get(x, "genops.cost.model"), b2, sizeof b2);
+        add_int(s, GV_UNPRICED, &pv, 1);
     } else if (usd && any_num(first_of(&sx, k_total), &cost) && cost >= 0 && cost < 9e9) {
-        add_int(s, GV_COST, vals, llround(cost * 1e9));
+        add_int(s, GV_COST, &vals, llround(cost * 1e9));
     }
 
     for (int k = 0; k < GV_N_TOK; k++) {
         int64_t n;
         if (!any_int(first_of(&sx, k_tok[k]), &n) || n < 0) continue;
-        vals[nd] = gb_str_c(k_token_types[k]);
-        add_int(s, GV_TOKENS, vals, n);
+        vals.v[nd] = gb_str_c(k_token_types[k]);
+        vals.sid[nd] = GV_UNKNOWN;
+        add_int(s, GV_TOKENS, &vals, n);
     }
 
     /* Policies: one evaluation per genops.policy.evaluated event, else the attributes. */
@@ -759,8 +799,10 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
     double score;
     if (any_num(attr_in(x->a, "genops.eval.score"), &score)) {
         char b1[LBUF];
-        gb_str ev[1] = {any_label(first_of(&sx, k_metric), b1, sizeof b1)};
-        gv_series *e = series_get(s, GV_EVAL, ev);
+        gv_vals ev;
+        vals_init(&ev);
+        ev.v[0] = any_label(first_of(&sx, k_metric), b1, sizeof b1);
+        gv_series *e = series_get(s, GV_EVAL, &ev);
         if (e) {
             uint32_t b = 0;
             while (b < s->p.n_bounds && score > s->p.bounds[b])

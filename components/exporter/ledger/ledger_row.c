@@ -547,6 +547,30 @@ static bool over(const ledger_chunk *ch, size_t max_rows, size_t max_bytes)
     return ch->n > max_rows || ch->blen > max_bytes;
 }
 
+/* Appends the row of one priced record; h is its content hash when it lacks ids (else NULL). */
+static gb_status add_one(ledger_chunk *ch, const rec *x, uint8_t signal, uint64_t time,
+                         const pd_trace_id *tid, const pd_span_id *sid, const hash2 *h,
+                         size_t max_rows, size_t max_bytes, uint64_t *added)
+{
+    ledger_row *r;
+    gb_status rc = chunk_row(ch, &r);
+    if (rc != GB_OK) return rc;
+    r->signal = signal;
+    r->time = (int64_t)time;
+    memcpy(r->trace_id, tid->b, 16);
+    memcpy(r->span_id, sid->b, 8);
+    if (h) {
+        r->by_hash = 1;
+        r->hash[0] = h->a;
+        r->hash[1] = h->b;
+    }
+    if ((rc = fill(ch, r, x)) != GB_OK) return rc;
+    (*added)++;
+    return over(ch, max_rows, max_bytes) ? GB_ERR_LIMIT : GB_OK;
+}
+
+static const hash2 k_hash_seed = {1469598103934665603ULL, 0x6a09e667f3bcc908ULL};
+
 static gb_status add_spans(ledger_chunk *ch, const pd_batch *b, size_t max_rows, size_t max_bytes,
                            uint64_t *added)
 {
@@ -564,16 +588,8 @@ static gb_status add_spans(ledger_chunk *ch, const pd_batch *b, size_t max_rows,
                     scan(&rs->resource.attrs, &res, K_N_RESOURCE);
                     res_scanned = true;
                 }
-                ledger_row *r;
-                gb_status rc = chunk_row(ch, &r);
-                if (rc != GB_OK) return rc;
-                r->signal = LEDGER_SPAN;
-                r->time = (int64_t)(sp->end_time_unix_nano ? sp->end_time_unix_nano
-                                                           : sp->start_time_unix_nano);
-                memcpy(r->trace_id, sp->trace_id.b, 16);
-                memcpy(r->span_id, sp->span_id.b, 8);
+                hash2 h = k_hash_seed, *hp = NULL;
                 if (pd_trace_id_is_empty(&sp->trace_id) || pd_span_id_is_empty(&sp->span_id)) {
-                    hash2 h = {1469598103934665603ULL, 0x6a09e667f3bcc908ULL};
                     h_u64(&h, LEDGER_SPAN);
                     h_u64(&h, sp->start_time_unix_nano);
                     h_u64(&h, sp->end_time_unix_nano);
@@ -581,14 +597,14 @@ static gb_status add_spans(ledger_chunk *ch, const pd_batch *b, size_t max_rows,
                     h_bytes(&h, sp->trace_id.b, 16);
                     h_attrs(&h, sp->attrs.v, sp->attrs.n, 0);
                     h_attrs(&h, rs->resource.attrs.v, rs->resource.attrs.n, 0);
-                    r->by_hash = 1;
-                    r->hash[0] = h.a;
-                    r->hash[1] = h.b;
+                    hp = &h;
                 }
                 rec x = {&own, &res, sp->name};
-                if ((rc = fill(ch, r, &x)) != GB_OK) return rc;
-                (*added)++;
-                if (over(ch, max_rows, max_bytes)) return GB_ERR_LIMIT;
+                uint64_t t =
+                    sp->end_time_unix_nano ? sp->end_time_unix_nano : sp->start_time_unix_nano;
+                gb_status rc = add_one(ch, &x, LEDGER_SPAN, t, &sp->trace_id, &sp->span_id, hp,
+                                       max_rows, max_bytes, added);
+                if (rc != GB_OK) return rc;
             }
         }
     }
@@ -612,16 +628,8 @@ static gb_status add_logs(ledger_chunk *ch, const pd_batch *b, size_t max_rows, 
                     scan(&rl->resource.attrs, &res, K_N_RESOURCE);
                     res_scanned = true;
                 }
-                ledger_row *r;
-                gb_status rc = chunk_row(ch, &r);
-                if (rc != GB_OK) return rc;
-                r->signal = LEDGER_LOG;
-                r->time = (int64_t)(lg->time_unix_nano ? lg->time_unix_nano
-                                                       : lg->observed_time_unix_nano);
-                memcpy(r->trace_id, lg->trace_id.b, 16);
-                memcpy(r->span_id, lg->span_id.b, 8);
+                hash2 h = k_hash_seed, *hp = NULL;
                 if (pd_trace_id_is_empty(&lg->trace_id) || pd_span_id_is_empty(&lg->span_id)) {
-                    hash2 h = {1469598103934665603ULL, 0x6a09e667f3bcc908ULL};
                     h_u64(&h, LEDGER_LOG);
                     h_u64(&h, lg->time_unix_nano);
                     h_u64(&h, lg->observed_time_unix_nano);
@@ -631,14 +639,13 @@ static gb_status add_logs(ledger_chunk *ch, const pd_batch *b, size_t max_rows, 
                     h_any(&h, &lg->body, 0);
                     h_attrs(&h, lg->attrs.v, lg->attrs.n, 0);
                     h_attrs(&h, rl->resource.attrs.v, rl->resource.attrs.n, 0);
-                    r->by_hash = 1;
-                    r->hash[0] = h.a;
-                    r->hash[1] = h.b;
+                    hp = &h;
                 }
                 rec x = {&own, &res, lg->event_name};
-                if ((rc = fill(ch, r, &x)) != GB_OK) return rc;
-                (*added)++;
-                if (over(ch, max_rows, max_bytes)) return GB_ERR_LIMIT;
+                uint64_t t = lg->time_unix_nano ? lg->time_unix_nano : lg->observed_time_unix_nano;
+                gb_status rc = add_one(ch, &x, LEDGER_LOG, t, &lg->trace_id, &lg->span_id, hp,
+                                       max_rows, max_bytes, added);
+                if (rc != GB_OK) return rc;
             }
         }
     }

@@ -87,6 +87,13 @@ static void prw_validate(void *obj, const cfg_node *node, const char *path, cfg_
             cfg_diag_add(d, CFG_ERROR, httpclient_mark_of(node, "external_labels"), path,
                          "external_labels: empty label name or value (\"%s\")",
                          c->external_labels.keys[i]);
+    if (c->sending_queue) {
+        const cfg_pair *p = node ? cfg_node_get_pair(node, "sending_queue") : NULL;
+        cfg_diag_add(d, CFG_ERROR, p ? p->key_mark : httpclient_mark_of(node, "sending_queue"),
+                     path,
+                     "sending_queue: not used by this exporter (as in otelcol); configure "
+                     "remote_write_queue (enabled, queue_size, num_consumers) instead");
+    }
     if (c->wal) {
         const cfg_pair *p = node ? cfg_node_get_pair(node, "wal") : NULL;
         cfg_diag_add(d, CFG_ERROR, p ? p->key_mark : httpclient_mark_of(node, "wal"), path,
@@ -140,6 +147,8 @@ static const cfg_field prw_fields[] = {
      "retry with exponential backoff", .flags = CFG_F_NULLABLE, .sub = &retry_table},
     {"wal", CFG_T_ANY, offsetof(prw_cfg, wal), NULL,
      "write-ahead log (not supported in this build)", .flags = 0},
+    {"sending_queue", CFG_T_ANY, offsetof(prw_cfg, sending_queue), NULL,
+     "not used: see remote_write_queue", .flags = 0},
     {"auth", CFG_T_ANY, offsetof(prw_cfg, auth), NULL,
      "authenticator extension (not available in this build; use headers)", .flags = 0},
 };

@@ -52,6 +52,7 @@ typedef struct prw_cfg {
     pl_retry_cfg retry;
     const cfg_node *wal;
     const cfg_node *auth;
+    const cfg_node *sending_queue; /* refused: this exporter has remote_write_queue */
 } prw_cfg;
 
 extern const cfg_table prw_table;

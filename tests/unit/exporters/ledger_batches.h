@@ -4,8 +4,10 @@
 #ifndef TEST_LEDGER_BATCHES_H
 #define TEST_LEDGER_BATCHES_H
 
+#include <stdio.h>
 #include <string.h>
 
+#include "exporter/ledger/ledger.h"
 #include "pdata/pdata.h"
 
 typedef struct lb_op {
@@ -128,6 +130,22 @@ static inline pd_batch *lb_logs(const lb_op *ops, size_t n, const char *service)
     b->u.logs.v = rl;
     b->u.logs.n = 1;
     return b;
+}
+
+/* Creates and starts a ledger exporter instance "ledger/<id>" with cfg (kept by the caller) on
+ * host (may be NULL). On failure the instance is destroyed again. */
+static inline gb_status lb_start(pl_component *c, ledger_cfg *cfg, const char *id, pl_host *host)
+{
+    memset(c, 0, sizeof *c);
+    c->desc = &exporter_ledger_descriptor;
+    snprintf(c->id, sizeof c->id, "ledger%s%s", *id ? "/" : "", id);
+    snprintf(c->full_id, sizeof c->full_id, "exporter/%s", c->id);
+    c->cfg = cfg;
+    gb_status rc = c->desc->create(c);
+    if (rc != GB_OK) return rc;
+    rc = c->desc->start(c, host);
+    if (rc != GB_OK) c->desc->destroy(c);
+    return rc;
 }
 
 #endif

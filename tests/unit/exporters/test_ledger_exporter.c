@@ -74,15 +74,7 @@ static int teardown(void **state)
 
 static gb_status start_c(fx *f, pl_component *c, const char *id, pl_host *host)
 {
-    memset(c, 0, sizeof *c);
-    c->desc = &exporter_ledger_descriptor;
-    snprintf(c->id, sizeof c->id, "ledger/%s", id);
-    snprintf(c->full_id, sizeof c->full_id, "exporter/ledger/%s", id);
-    c->cfg = &f->cfg;
-    assert_int_equal(c->desc->create(c), GB_OK);
-    gb_status rc = c->desc->start(c, host);
-    if (rc != GB_OK) c->desc->destroy(c);
-    return rc;
+    return lb_start(c, &f->cfg, id, host);
 }
 
 static void start(fx *f, const char *id)

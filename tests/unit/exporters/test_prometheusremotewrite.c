@@ -508,6 +508,12 @@ static void test_config(void **state)
     assert_non_null(strstr(b.text.data, "not supported in this build"));
     bound_free(&b);
 
+    bind_yaml(&b, &c, "endpoint: http://x/api/v1/write\nsending_queue:\n  enabled: true\n");
+    assert_int_equal(b.d.errors, 1);
+    assert_non_null(strstr(b.text.data, "t.yaml:2:1"));
+    assert_non_null(strstr(b.text.data, "remote_write_queue"));
+    bound_free(&b);
+
     bind_yaml(&b, &c, "endpoint: http://x/api/v1/write\ncompression: gzip\n");
     assert_true(b.d.errors >= 1);
     assert_non_null(strstr(b.text.data, "snappy"));

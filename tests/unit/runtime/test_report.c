@@ -43,12 +43,7 @@ static int group_setup(void **state)
     ledger_cfg_default(&cfg);
     cfg.path = g_db;
     pl_component c;
-    memset(&c, 0, sizeof c);
-    c.desc = &exporter_ledger_descriptor;
-    snprintf(c.id, sizeof c.id, "ledger");
-    snprintf(c.full_id, sizeof c.full_id, "exporter/ledger");
-    c.cfg = &cfg;
-    if (c.desc->create(&c) != GB_OK || c.desc->start(&c, NULL) != GB_OK) return -1;
+    if (lb_start(&c, &cfg, "", NULL) != GB_OK) return -1;
     if (c.desc->consume(&c, lb_spans(k_ops, 5, "chat-api", NULL)) != GB_OK) return -1;
     if (c.desc->shutdown(&c, gb_mono_ns() + GB_NS_PER_S) != GB_OK) return -1;
     c.desc->destroy(&c);
