@@ -69,11 +69,12 @@ typedef struct item {
     pd_span *span; /* NULL for log records */
     pd_log *log;   /* NULL for spans */
     pd_signal sig;
-    uint64_t present;  /* bit i: OUT_KEYS[i] is among the item's attributes */
-    bool any_genops;   /* some key starts with "genops." */
-    bool other_genops; /* some genops.* key that is not in OUT_KEYS (an alias, an eval key) */
-    res_cache *rc;     /* attribution values of the item's resource */
-    gb_str *pv;        /* the pricing version copied into the arena once per batch */
+    uint64_t present;    /* bit i: OUT_KEYS[i] is among the item's attributes */
+    bool any_genops;     /* some key starts with "genops." */
+    bool other_genops;   /* some genops.* key that is not in OUT_KEYS (an alias, an eval key) */
+    res_cache *rc;       /* attribution values of the item's resource */
+    gb_str *pv;          /* the pricing version copied into the arena once per batch */
+    gov_price_cache *pc; /* recent price lookups of this batch */
 } item;
 
 enum out_key {
@@ -493,7 +494,7 @@ static gov_cost_status previous_status(const item *it)
 static gb_status cost(item *it, const gov_usage *u, gov_cost *c)
 {
     const governance_compiled *cc = &it->core->cc;
-    gb_status st = gov_cost_compute(cc->prices, u, it->start_ns, &cc->cost_opts, c);
+    gb_status st = gov_cost_compute_cached(cc->prices, u, it->start_ns, &cc->cost_opts, it->pc, c);
     if (st == GB_ERR_LIMIT) {
         gb_log(GB_LOG_WARN, it->core->id, "cost out of range (over 9.2 million USD): unpriced");
         st = GB_OK;
@@ -796,6 +797,8 @@ static void item_of_log(item *it, pd_log *lg)
     {                                                                                              \
         gb_status st = GB_OK;                                                                      \
         gb_str pv = GB_STR_NULL;                                                                   \
+        gov_price_cache pc;                                                                        \
+        pc.p = NULL;                                                                               \
         uint32_t rn = 0;                                                                           \
         for (uint32_t i = 0; st == GB_OK && i < b->u.SIG.n; i++) {                                 \
             RES *r = &b->u.SIG.v[i];                                                               \
@@ -811,7 +814,8 @@ static void item_of_log(item *it, pd_log *lg)
                                .arena = &b->arena,                                                 \
                                .res = &r->resource.attrs,                                          \
                                .rc = &rc,                                                          \
-                               .pv = &pv};                                                         \
+                               .pv = &pv,                                                          \
+                               .pc = &pc};                                                         \
                     INIT(&it, &sc->ITEMS[k]);                                                      \
                     bool drop = false;                                                             \
                     if (st == GB_OK) st = process(&it, &drop);                                     \
