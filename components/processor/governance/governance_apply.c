@@ -69,9 +69,14 @@ typedef struct item {
     pd_span *span; /* NULL for log records */
     pd_log *log;   /* NULL for spans */
     pd_signal sig;
-    uint64_t present;    /* bit i: OUT_KEYS[i] is among the item's attributes */
-    bool any_genops;     /* some key starts with "genops." */
-    bool other_genops;   /* some genops.* key that is not in OUT_KEYS (an alias, an eval key) */
+    uint64_t present;  /* bit i: OUT_KEYS[i] is among the item's attributes */
+    bool any_genops;   /* some key starts with "genops." */
+    bool other_genops; /* some genops.* key that is not in OUT_KEYS (an alias, an eval key) */
+    /* positions of the genops.* keys that are not in OUT_KEYS (aliases, evaluation keys), so
+     * the alias lookups search these few instead of every attribute (n_other > OTHER_MAX: too
+     * many to list, search everything) */
+    uint8_t other[8];
+    uint32_t n_other;
     res_cache *rc;       /* attribution values of the item's resource */
     gb_str *pv;          /* the pricing version copied into the arena once per batch */
     gov_price_cache *pc; /* recent price lookups of this batch */
@@ -212,18 +217,25 @@ static int out_index(gb_str k)
     return -1;
 }
 
+#define OTHER_MAX 8u
+
 /* Computes the presence bitmap and makes room for `room` more attributes in one allocation. */
 static gb_status item_prepare(item *it, uint32_t room)
 {
     it->present = 0;
     it->any_genops = it->other_genops = false;
+    it->n_other = 0;
     pd_attrs *a = it->attrs;
     for (uint32_t i = 0; i < a->n; i++) {
         int k = out_index(a->v[i].key);
         if (k >= 0) it->present |= 1ull << k;
         if (gb_str_has_prefix(a->v[i].key, L("genops."))) {
             it->any_genops = true;
-            if (k < 0) it->other_genops = true;
+            if (k < 0) {
+                it->other_genops = true;
+                if (it->n_other < OTHER_MAX && i <= UINT8_MAX) it->other[it->n_other] = (uint8_t)i;
+                it->n_other++;
+            }
         }
     }
     if (a->cap >= a->n && a->cap - a->n >= room) return GB_OK;
@@ -248,6 +260,17 @@ static gb_status putk(item *it, int k, pd_any v)
     a->n++;
     it->present |= 1ull << k;
     return GB_OK;
+}
+
+/* The first item attribute with genops.* key `key` that is not one of OUT_KEYS (as
+ * pd_attrs_find would find it; the keys written since item_prepare are all OUT_KEYS). */
+static pd_kv *find_other(const item *it, gb_str key)
+{
+    if (!it->other_genops) return NULL;
+    if (it->n_other > OTHER_MAX || it->attrs->n > UINT8_MAX) return pd_attrs_find(it->attrs, key);
+    for (uint32_t i = 0; i < it->n_other; i++)
+        if (gb_str_eq(it->attrs->v[it->other[i]].key, key)) return &it->attrs->v[it->other[i]];
+    return NULL;
 }
 
 static bool hask(const item *it, int k)
@@ -322,7 +345,11 @@ static bool lookup(gb_arena *a, const pd_attrs *attrs, const governance_attr *f,
          * other genops.* sources are absent when the item has no genops.* key */
         if (it && f->source_out[s] >= 0 && !hask(it, f->source_out[s])) continue;
         if (it && !it->any_genops && gb_str_has_prefix(f->sources[s], L("genops."))) continue;
-        const pd_kv *kv = pd_attrs_find(attrs, f->sources[s]);
+        /* a genops.* source that is not an output key is among the item's "other" keys */
+        const pd_kv *kv =
+            it && f->source_out[s] < 0 && gb_str_has_prefix(f->sources[s], L("genops."))
+                ? find_other(it, f->sources[s])
+                : pd_attrs_find(attrs, f->sources[s]);
         if (kv && value_text(a, &kv->value, out)) return true;
     }
     return false;
@@ -354,8 +381,8 @@ static gb_status attribution(item *it, gov_usage *u)
             *usage_field(u, f) = val;
             continue;
         }
-        const pd_kv *alias =
-            a->alias.len && it->other_genops ? pd_attrs_find(it->attrs, a->alias) : NULL;
+        /* the alias ("genops.customer") is a genops.* key that is not an output key */
+        const pd_kv *alias = a->alias.len ? find_other(it, a->alias) : NULL;
         if ((alias && value_text(it->arena, &alias->value, &val)) ||
             lookup(it->arena, it->attrs, a, it, &val)) {
             st = putk(it, k, pd_any_str(val));
@@ -403,7 +430,7 @@ static gb_status aliases(item *it)
     gb_status st = GB_OK;
     for (size_t i = 0; it->other_genops && st == GB_OK && i < sizeof A / sizeof A[0]; i++) {
         if (hask(it, A[i].canon)) continue;
-        const pd_kv *kv = pd_attrs_find(it->attrs, A[i].alias);
+        const pd_kv *kv = find_other(it, A[i].alias);
         if (!kv) continue;
         pd_any v = kv->value;
         double d;
