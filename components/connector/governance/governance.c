@@ -686,7 +686,7 @@ static void idx_build(void)
 }
 
 /* IK_* of key k, -1 when it is not indexed (idx_build has run). */
-static int idx_lookup(gb_str k)
+static inline int idx_lookup(gb_str k)
 {
     if (k.len < 11 || k.ptr[0] != 'g' || k.ptr[1] != 'e' || k.ptr[2] != 'n') return -1;
     for (uint32_t h = idx_hash(k); idx_slot[h]; h = (h + 1) % IDX_SLOTS)
@@ -714,10 +714,14 @@ static void idx_fill(gv_idx *ix, const pd_attrs *a)
     for (uint32_t i = 0; a && i < a->n; i++) {
         gb_str k = a->v[i].key;
         if (k.len < 11 || k.ptr[0] != 'g' || k.ptr[1] != 'e' || k.ptr[2] != 'n') continue;
-        if (k.ptr[3] == 'o' && k.len >= 12 && memcmp(k.ptr, "genops.cost.", 12) == 0)
-            ix->prefixes |= IP_COST;
-        else if (k.ptr[3] == '_' && k.len >= 13 && memcmp(k.ptr, "gen_ai.usage.", 13) == 0)
+        /* every indexed key starts with "genops." or "gen_ai.usage." */
+        if (k.ptr[3] == 'o') {
+            if (memcmp(k.ptr, "genops.", 7) != 0) continue;
+            if (k.len >= 12 && memcmp(k.ptr + 7, "cost.", 5) == 0) ix->prefixes |= IP_COST;
+        } else {
+            if (k.len < 13 || memcmp(k.ptr, "gen_ai.usage.", 13) != 0) continue;
             ix->prefixes |= IP_USAGE;
+        }
         int id = idx_lookup(k);
         if (id >= 0 && !ix->v[id]) ix->v[id] = &a->v[i].value;
     }
