@@ -679,16 +679,28 @@ static gb_status budgets(item *it, const gov_cost *c)
 
 /* ---- policies --------------------------------------------------------------------------- */
 
-static gb_status policy_attrs(item *it, pd_attrs *a, const gov_policy_eval *e)
+/* The name and reason of an evaluation copied into the batch arena (the definitions may be gone
+ * by the time the batch is exported; the reason is a stack buffer). */
+typedef struct eval_text {
+    gb_str name, reason;
+} eval_text;
+
+static gb_status eval_text_of(item *it, const gov_policy_eval *e, eval_text *t)
 {
     gb_status st;
-    gb_str name, reason;
-    if ((st = gb_arena_dup(it->arena, e->def->name, strlen(e->def->name), &name)) ||
-        (st = gb_arena_dup(it->arena, e->reason, strlen(e->reason), &reason)) ||
-        (st = aputk(it, a, K_GENOPS_POLICY_NAME, pd_any_str(name))) ||
+    if ((st = gb_arena_dup(it->arena, e->def->name, strlen(e->def->name), &t->name)) ||
+        (st = gb_arena_dup(it->arena, e->reason, strlen(e->reason), &t->reason)))
+        return st;
+    return GB_OK;
+}
+
+static gb_status policy_attrs(item *it, pd_attrs *a, const gov_policy_eval *e, const eval_text *t)
+{
+    gb_status st;
+    if ((st = aputk(it, a, K_GENOPS_POLICY_NAME, pd_any_str(t->name))) ||
         (st = aputk(it, a, K_GENOPS_POLICY_RESULT,
                     pd_any_str(gb_str_c(gov_policy_result_str(e->result))))) ||
-        (st = aputk(it, a, K_GENOPS_POLICY_REASON, pd_any_str(reason))))
+        (st = aputk(it, a, K_GENOPS_POLICY_REASON, pd_any_str(t->reason))))
         return st;
     return GB_OK;
 }
@@ -725,8 +737,15 @@ static gb_status policies(item *it, gov_policies *set, const gov_usage *u, const
     gov_policy_result pr;
     bool keep_prev = prev && prev->value.type == PD_ANY_STR &&
                      gov_policy_result_parse(prev->value.u.str, &pr) && pr > evals[worst].result;
-    if (!keep_prev && (st = policy_attrs(it, it->attrs, &evals[worst]))) return st;
-    if (n >= 2 && it->span) {
+    /* each evaluation's text is copied once, shared by the item and its event */
+    eval_text texts[64];
+    bool events = n >= 2 && it->span;
+    for (uint32_t i = 0; i < n; i++)
+        if ((events || (i == (uint32_t)worst && !keep_prev)) &&
+            (st = eval_text_of(it, &evals[i], &texts[i])))
+            return st;
+    if (!keep_prev && (st = policy_attrs(it, it->attrs, &evals[worst], &texts[worst]))) return st;
+    if (events) {
         pd_event *ev = add_events(it, n);
         if (!ev) return GB_ERR_NOMEM;
         uint64_t when = it->end_ns ? it->end_ns : it->start_ns;
@@ -735,7 +754,7 @@ static gb_status policies(item *it, gov_policies *set, const gov_usage *u, const
             ev[i].time_unix_nano = when;
             ev[i].attrs.v = gb_arena_alloc(it->arena, 3 * sizeof(pd_kv));
             ev[i].attrs.cap = ev[i].attrs.v ? 3 : 0;
-            if ((st = policy_attrs(it, &ev[i].attrs, &evals[i]))) return st;
+            if ((st = policy_attrs(it, &ev[i].attrs, &evals[i], &texts[i]))) return st;
         }
     }
     if (want_redact && (st = redact(it, log))) return st;
