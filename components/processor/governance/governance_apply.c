@@ -27,8 +27,12 @@
  * Speed: one pass per item records which of the keys we write are already present (a 64-bit
  * mask over OUT_KEYS), and the attribute array is grown once, so writing an absent key is an
  * append instead of a linear search; attribution values of a resource are looked up once per
- * resource. About 6k instructions per span with the built-in table, half of them in
- * gov_normalize + gov_cost_compute.
+ * resource; alias lookups search only the item's genops.* keys that are not output keys (listed
+ * by the same pass); price lookups go through a per-batch gov_price_cache; each policy
+ * evaluation's name and reason are copied once and shared by the item and its event. About 14k
+ * instructions per span on the core benchmark's payload with forward-governance.yaml
+ * (tests/tools/gov_bench.c): normalization 2.8k, the presence pass 2.5k, policies 2.9k, budgets
+ * 1.8k, writes ~1.1k.
  *
  * Rejected: writing the attributes through an attraction-style action list (it would need one
  * action per key and could not express "only when absent" per key family); re-normalizing after
