@@ -213,7 +213,7 @@ static void out_index_build(void)
     }
 }
 
-static int out_index(gb_str k)
+static inline __attribute__((always_inline)) int out_index(gb_str k)
 {
     if (k.len < 11 || k.ptr[0] != 'g' || k.ptr[1] != 'e' || k.ptr[2] != 'n') return -1;
     for (uint32_t h = out_hash(k); out_slot[h]; h = (h + 1) % OUT_SLOTS)
