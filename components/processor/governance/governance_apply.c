@@ -29,9 +29,9 @@
  * append instead of a linear search; attribution values of a resource are looked up once per
  * resource; alias lookups search only the item's genops.* keys that are not output keys (listed
  * by the same pass); price lookups go through a per-batch gov_price_cache; each policy
- * evaluation's name and reason are copied once and shared by the item and its event. About 14k
+ * evaluation's name and reason are copied once and shared by the item and its event. About 13.5k
  * instructions per span on the core benchmark's payload with forward-governance.yaml
- * (tests/tools/gov_bench.c): normalization 2.8k, the presence pass 2.5k, policies 2.9k, budgets
+ * (tests/tools/gov_bench.c): normalization 2.5k, the presence pass 2.2k, policies 2.9k, budgets
  * 1.8k, writes ~1.1k.
  *
  * Rejected: writing the attributes through an attraction-style action list (it would need one
