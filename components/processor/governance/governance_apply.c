@@ -81,9 +81,10 @@ typedef struct item {
      * many to list, search everything) */
     uint8_t other[8];
     uint32_t n_other;
-    res_cache *rc;       /* attribution values of the item's resource */
-    gb_str *pv;          /* the pricing version copied into the arena once per batch */
-    gov_price_cache *pc; /* recent price lookups of this batch */
+    res_cache *rc;                /* attribution values of the item's resource */
+    gb_str *pv;                   /* the pricing version copied into the arena once per batch */
+    gov_price_cache *pc;          /* recent price lookups of this batch */
+    uint64_t *n_ops, *n_unpriced; /* self-metrics of this batch, added once at its end */
 } item;
 
 enum out_key {
@@ -807,8 +808,8 @@ static gb_status process(item *it, bool *drop)
         (st = tokens(it, &u)) || (st = cost(it, &u, &c)) ||
         (st = putk(it, K_GENOPS_GOVERNANCE_PROCESSED, pd_any_bool(true))))
         return st;
-    gb_series_add(core->m_operations[it->sig], 1);
-    if (c.status == GOV_COST_UNPRICED) gb_series_add(core->m_unpriced[it->sig], 1);
+    (*it->n_ops)++;
+    if (c.status == GOV_COST_UNPRICED) (*it->n_unpriced)++;
     if ((st = budgets(it, &c)) || (st = policies(it, core->policies, &u, &c, log, drop))) return st;
     return GB_OK;
 }
@@ -842,13 +843,14 @@ static void item_of_log(item *it, pd_log *lg)
 /* Traces and logs are walked alike: resource -> scope -> item, processing each item and
  * compacting the arrays in place when a policy drops items (a scope or resource left empty by
  * drops goes too; one that was empty on arrival stays). */
-#define DEFINE_WALK(FN, SIG, RES, SCOPE, SCOPES, N_SCOPES, ITEMS, N_ITEMS, INIT)                   \
+#define DEFINE_WALK(FN, SIG, SIGNAL, RES, SCOPE, SCOPES, N_SCOPES, ITEMS, N_ITEMS, INIT)           \
     static gb_status FN(governance_core *core, pd_batch *b, uint64_t *dropped)                     \
     {                                                                                              \
         gb_status st = GB_OK;                                                                      \
         gb_str pv = GB_STR_NULL;                                                                   \
         gov_price_cache pc;                                                                        \
         pc.p = NULL;                                                                               \
+        uint64_t n_ops = 0, n_unpriced = 0;                                                        \
         uint32_t rn = 0;                                                                           \
         for (uint32_t i = 0; st == GB_OK && i < b->u.SIG.n; i++) {                                 \
             RES *r = &b->u.SIG.v[i];                                                               \
@@ -865,7 +867,9 @@ static void item_of_log(item *it, pd_log *lg)
                                .res = &r->resource.attrs,                                          \
                                .rc = &rc,                                                          \
                                .pv = &pv,                                                          \
-                               .pc = &pc};                                                         \
+                               .pc = &pc,                                                          \
+                               .n_ops = &n_ops,                                                    \
+                               .n_unpriced = &n_unpriced};                                         \
                     INIT(&it, &sc->ITEMS[k]);                                                      \
                     bool drop = false;                                                             \
                     if (st == GB_OK) st = process(&it, &drop);                                     \
@@ -888,13 +892,15 @@ static void item_of_log(item *it, pd_log *lg)
             rn++;                                                                                  \
         }                                                                                          \
         b->u.SIG.n = rn;                                                                           \
+        if (n_ops) gb_series_add(core->m_operations[SIGNAL], n_ops);                               \
+        if (n_unpriced) gb_series_add(core->m_unpriced[SIGNAL], n_unpriced);                       \
         return st;                                                                                 \
     }
 
-DEFINE_WALK(apply_traces, traces, pd_resource_spans, pd_scope_spans, scope_spans, n_scope_spans,
-            spans, n_spans, item_of_span)
-DEFINE_WALK(apply_logs, logs, pd_resource_logs, pd_scope_logs, scope_logs, n_scope_logs, logs,
-            n_logs, item_of_log)
+DEFINE_WALK(apply_traces, traces, PD_TRACES, pd_resource_spans, pd_scope_spans, scope_spans,
+            n_scope_spans, spans, n_spans, item_of_span)
+DEFINE_WALK(apply_logs, logs, PD_LOGS, pd_resource_logs, pd_scope_logs, scope_logs, n_scope_logs,
+            logs, n_logs, item_of_log)
 
 void governance_apply_init(governance_compiled *cc)
 {
