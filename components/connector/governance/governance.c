@@ -40,6 +40,7 @@
 #include "base/telemetry.h"
 #include "base/timeutil.h"
 #include "connector/connutil/connutil.h"
+#include "governance/gov_seen.h"
 
 /* ---- config ------------------------------------------------------------------------------ */
 
@@ -211,6 +212,14 @@ static const cfg_field gvc_fields[] = {
      .type = CFG_T_ANY,
      .offset = offsetof(gvc_cfg, eval_score_buckets),
      .doc = "explicit bounds of genops.eval.score (default 0, 0.1, ..., 1.0)"},
+    {.key = "dedup_capacity",
+     .type = CFG_T_INT,
+     .offset = offsetof(gvc_cfg, dedup_capacity),
+     .def = "1048576",
+     .doc = "recent (trace_id, span_id) pairs remembered so a retried span or record is counted "
+            "once (8 bytes each); 0 turns it off",
+     .min = 0,
+     .max = 268435456},
 };
 
 CFG_TABLE(gvc_cfg_table, gvc_fields, gvc_validate);
@@ -327,6 +336,9 @@ struct gv_state {
     uint32_t n_series, cap_series;
     uint32_t *sertab;
     uint32_t sertab_cap;
+
+    gov_seen *seen;          /* retries counted once; NULL when dedup_capacity is 0 */
+    gb_series *m_duplicates; /* self-metric: items not counted again */
 };
 
 /* One per component instance (traces and logs instances share st). */
@@ -1001,6 +1013,7 @@ static gb_status gvc_consume(pl_component *c, pd_batch *b)
 {
     gv_state *s = ((gv_inst *)c->state)->st;
     gv_idx ia, ir;
+    uint64_t dups = 0;
     pthread_mutex_lock(&s->mu);
     if (b->signal == PD_TRACES) {
         for (uint32_t r = 0; r < b->u.traces.n; r++) {
@@ -1010,6 +1023,10 @@ static gb_status gvc_consume(pl_component *c, pd_batch *b)
                 const pd_scope_spans *ss = &rs->scope_spans[k];
                 for (uint32_t i = 0; i < ss->n_spans; i++) {
                     const pd_span *sp = &ss->spans[i];
+                    if (s->seen && gov_seen_check_insert(s->seen, &sp->trace_id, &sp->span_id)) {
+                        dups++;
+                        continue;
+                    }
                     idx_fill(&ia, &sp->attrs);
                     gv_ctx x = {&sp->attrs, &rs->resource.attrs, &ia, &ir};
                     apply(s, &x, sp->events, sp->n_events,
@@ -1026,6 +1043,10 @@ static gb_status gvc_consume(pl_component *c, pd_batch *b)
                 const pd_scope_logs *sl = &rl->scope_logs[k];
                 for (uint32_t i = 0; i < sl->n_logs; i++) {
                     const pd_log *lr = &sl->logs[i];
+                    if (s->seen && gov_seen_check_insert(s->seen, &lr->trace_id, &lr->span_id)) {
+                        dups++;
+                        continue;
+                    }
                     idx_fill(&ia, &lr->attrs);
                     gv_ctx x = {&lr->attrs, &rl->resource.attrs, &ia, &ir};
                     apply(s, &x, NULL, 0,
@@ -1035,6 +1056,7 @@ static gb_status gvc_consume(pl_component *c, pd_batch *b)
         }
     }
     pthread_mutex_unlock(&s->mu);
+    if (dups && s->m_duplicates) gb_series_add(s->m_duplicates, dups);
     pd_batch_unref(b);
     return GB_OK;
 }
@@ -1240,6 +1262,7 @@ static void state_free(gv_state *s)
     }
     free(s->series);
     free(s->sertab);
+    gov_seen_free(s->seen);
     for (uint32_t i = 0; i < s->n_strs; i++)
         free(s->strs[i]);
     free(s->strs);
@@ -1275,6 +1298,10 @@ static gb_status state_new(const pl_component *c, gv_state **out)
     s->interval = cfg->metrics_flush_interval > 0 ? cfg->metrics_flush_interval : 15 * GB_NS_PER_S;
     s->top_k = (uint32_t)(cfg->top_k > 0 ? cfg->top_k : 100);
     s->max_series = (uint64_t)(cfg->max_series > 0 ? cfg->max_series : 10000);
+    if (cfg->dedup_capacity > 0) {
+        st = gov_seen_new((uint32_t)cfg->dedup_capacity, &s->seen);
+        if (st) goto fail;
+    }
     for (int m = 0; m < GV_N_METRICS; m++) {
         uint32_t n = 0;
         switch (m) {
@@ -1367,6 +1394,9 @@ static gb_status gvc_start(pl_component *c, pl_host *host)
         gb_tm_counter("genops_connector_governance_overflow",
                       "Label values or series reported as \"other\" (top_k or max_series reached)",
                       labels, &s->m_overflow);
+        gb_tm_counter("genops_connector_governance_duplicates",
+                      "Spans and log records not counted again (same trace_id and span_id seen)",
+                      labels, &s->m_duplicates);
         if (s->m_series) gb_series_set(s->m_series, (int64_t)s->n_series);
     }
     pthread_mutex_unlock(&s->mu);
