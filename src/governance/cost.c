@@ -43,8 +43,41 @@ static void unpriced(gov_cost *c, const gov_prices *p)
     c->pricing_version = p ? gov_prices_version(p) : NULL;
 }
 
+/* gov_prices_lookup through the cache: a slot answers when provider and model are the same
+ * bytes and the time falls in the range over which its lookup is known to give the same answer. */
+static const gov_price *lookup(const gov_prices *p, gb_str provider, gb_str model, uint64_t at_ns,
+                               gov_price_cache *c, bool *prov_match)
+{
+    if (!c) return gov_prices_lookup(p, provider, model, at_ns, NULL, prov_match);
+    if (c->p != p) {
+        c->p = p;
+        c->n = c->next = 0;
+    }
+    int64_t at = gov_prices_at_sec(at_ns);
+    for (uint32_t i = 0; i < c->n; i++) {
+        if (gb_str_eq(c->s[i].model, model) && gb_str_eq(c->s[i].provider, provider) &&
+            at >= c->s[i].from && at < c->s[i].until) {
+            *prov_match = c->s[i].provider_match;
+            return c->s[i].e;
+        }
+    }
+    uint32_t i = c->n < GOV_PRICE_CACHE_SLOTS ? c->n++ : c->next++ % GOV_PRICE_CACHE_SLOTS;
+    c->s[i].provider = provider;
+    c->s[i].model = model;
+    c->s[i].e = gov_prices_lookup_range(p, provider, model, at_ns, &c->s[i].kind,
+                                        &c->s[i].provider_match, &c->s[i].from, &c->s[i].until);
+    *prov_match = c->s[i].provider_match;
+    return c->s[i].e;
+}
+
 gb_status gov_cost_compute(const gov_prices *p, const gov_usage *u, uint64_t start_unix_nano,
                            const gov_cost_opts *opts, gov_cost *out)
+{
+    return gov_cost_compute_cached(p, u, start_unix_nano, opts, NULL, out);
+}
+
+gb_status gov_cost_compute_cached(const gov_prices *p, const gov_usage *u, uint64_t start_unix_nano,
+                                  const gov_cost_opts *opts, gov_price_cache *cache, gov_cost *out)
 {
     gb_status st = GB_OK;
     memset(out, 0, sizeof *out);
@@ -68,10 +101,9 @@ gb_status gov_cost_compute(const gov_prices *p, const gov_usage *u, uint64_t sta
     }
     unpriced(out, p);
     if (!p || !(u->flags & (GOV_HAS_INPUT | GOV_HAS_OUTPUT))) goto out;
-    gov_match_kind kind;
     bool prov_match = false;
     const gov_price *e =
-        gov_prices_lookup(p, u->provider, gov_usage_model(u), start_unix_nano, &kind, &prov_match);
+        lookup(p, u->provider, gov_usage_model(u), start_unix_nano, cache, &prov_match);
     if (!e) goto out;
 
     int64_t in = u->input, cr = u->cache_read, cw = u->cache_write, o = u->output;

@@ -147,6 +147,15 @@ typedef enum gov_match_kind {
 const gov_price *gov_prices_lookup(const gov_prices *p, gb_str provider, gb_str model,
                                    uint64_t at_unix_nano, gov_match_kind *kind,
                                    bool *provider_match);
+/* Same, also giving the range of times (unix seconds, as gov_prices_at_sec gives them) over
+ * which the same lookup returns the same entry, kind and provider match: [*valid_from,
+ * *valid_until). Either pointer may be NULL. */
+const gov_price *gov_prices_lookup_range(const gov_prices *p, gb_str provider, gb_str model,
+                                         uint64_t at_unix_nano, gov_match_kind *kind,
+                                         bool *provider_match, int64_t *valid_from,
+                                         int64_t *valid_until);
+/* The time a lookup at at_unix_nano compares effective dates with (0 = now: INT64_MAX). */
+int64_t gov_prices_at_sec(uint64_t at_unix_nano);
 /* Strips one date suffix (-YYYY-MM-DD, -YYYYMMDD, @YYYYMMDD, -latest); false if none. */
 bool gov_model_strip_date(gb_str model, gb_str *out);
 /* Bedrock-style id to the vendor's: "us.anthropic.claude-haiku-4-5-20251001-v1:0" ->
@@ -189,6 +198,27 @@ typedef struct gov_cost_opts {
  * GB_ERR_LIMIT when the arithmetic would overflow int64 nano-USD (out is then UNPRICED). */
 gb_status gov_cost_compute(const gov_prices *p, const gov_usage *u, uint64_t start_unix_nano,
                            const gov_cost_opts *opts, gov_cost *out);
+
+/* A few recent price lookups (provider, model, time range -> entry), for one thread: a batch's
+ * operations mostly repeat a handful of models, and a lookup (normalized ids, binary searches,
+ * provider families) costs far more than comparing two short strings. The strings are views:
+ * the cache must not outlive what they point into (use one per batch). Zero-initialize. */
+#define GOV_PRICE_CACHE_SLOTS 8
+typedef struct gov_price_cache {
+    const gov_prices *p;
+    uint32_t n, next;
+    struct {
+        gb_str provider, model;
+        int64_t from, until;
+        const gov_price *e;
+        gov_match_kind kind;
+        bool provider_match;
+    } s[GOV_PRICE_CACHE_SLOTS];
+} gov_price_cache;
+
+/* gov_cost_compute with the price lookups going through cache (may be NULL). */
+gb_status gov_cost_compute_cached(const gov_prices *p, const gov_usage *u, uint64_t start_unix_nano,
+                                  const gov_cost_opts *opts, gov_price_cache *cache, gov_cost *out);
 
 const char *gov_cost_status_str(gov_cost_status s);
 const char *gov_cost_source_str(gov_cost_source s);

@@ -231,7 +231,7 @@ static void key_index_build(void)
     }
 }
 
-static const key_def *find_key(gb_str k)
+static inline __attribute__((always_inline)) const key_def *find_key(gb_str k)
 {
     if (k.len < 5 ||
         !(gb_str_has_prefix(k, GB_STR_LIT("gen_ai.")) || gb_str_has_prefix(k, GB_STR_LIT("llm.")) ||

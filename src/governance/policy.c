@@ -438,18 +438,70 @@ static gov_policy_result eval_rate(policy *pol, const gov_policy_input *in, char
 
 /* ---- other kinds ------------------------------------------------------------------------- */
 
-static void fmt_usd(char *buf, size_t len, int64_t nusd)
+/* Reason text without snprintf on the data path (one snprintf per policy per span was most of
+ * the evaluation's cost): appends clamp at cap - 1 and keep the text NUL-terminated, so the
+ * result is byte-for-byte what the equivalent snprintf would write. */
+typedef struct rbuf {
+    char *p;
+    size_t cap, n;
+} rbuf;
+
+static rbuf rb_open(char *p, size_t cap)
+{
+    rbuf b = {p, cap, 0};
+    if (cap) p[0] = 0;
+    return b;
+}
+
+static void rb_put(rbuf *b, const char *s, size_t len)
+{
+    if (b->n + 1 >= b->cap) return;
+    size_t room = b->cap - 1 - b->n;
+    if (len > room) len = room;
+    memcpy(b->p + b->n, s, len);
+    b->n += len;
+    b->p[b->n] = 0;
+}
+
+static void rb_lit(rbuf *b, const char *s)
+{
+    rb_put(b, s, strlen(s));
+}
+
+/* "%.*s" of a view: at most max bytes, stopping at a NUL like printf. */
+static void rb_view(rbuf *b, const char *s, size_t len, size_t max)
+{
+    if (len > max) len = max;
+    rb_put(b, s, strnlen(s, len));
+}
+
+static void rb_u64(rbuf *b, uint64_t v, int min_digits)
+{
+    char t[24];
+    int i = (int)sizeof t;
+    do {
+        t[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v || (int)sizeof t - i < min_digits);
+    rb_put(b, t + i, sizeof t - (size_t)i);
+}
+
+/* USD with 6 decimals ("-0.050000") from nano-USD, rounded half-up on the magnitude. */
+static void rb_usd(rbuf *b, int64_t nusd)
 {
     uint64_t v = nusd < 0 ? (uint64_t)0 - (uint64_t)nusd : (uint64_t)nusd;
     uint64_t micro = (v + 500) / 1000;
-    snprintf(buf, len, "%s%" PRIu64 ".%06" PRIu64, nusd < 0 ? "-" : "", micro / 1000000,
-             micro % 1000000);
+    if (nusd < 0) rb_put(b, "-", 1);
+    rb_u64(b, micro / 1000000, 1);
+    rb_put(b, ".", 1);
+    rb_u64(b, micro % 1000000, 6);
 }
 
 static gov_policy_result eval_cost(const policy *pol, const gov_policy_input *in,
                                    const gov_usage *u, char *reason, size_t rlen)
 {
     int64_t cost;
+    rbuf rb = rb_open(reason, rlen);
     if (in->cost && in->cost->status != GOV_COST_UNPRICED) {
         cost = in->cost->total;
     } else if (u && (u->flags & GOV_HAS_COST)) {
@@ -457,25 +509,27 @@ static gov_policy_result eval_cost(const policy *pol, const gov_policy_input *in
         if (cur.len &&
             !(cur.len == 3 && lc((unsigned char)cur.ptr[0]) == 'u' &&
               lc((unsigned char)cur.ptr[1]) == 's' && lc((unsigned char)cur.ptr[2]) == 'd')) {
-            snprintf(reason, rlen, "unpriced: cost in %.*s, not USD",
-                     cur.len > 16 ? 16 : (int)cur.len, cur.ptr);
+            rb_lit(&rb, "unpriced: cost in ");
+            rb_view(&rb, cur.ptr, cur.len, 16);
+            rb_lit(&rb, ", not USD");
             return GOV_POLICY_PASSED;
         }
         double d = u->cost * 1e9;
         if (!isfinite(d) || d < 0 || d > 9.2e18) {
-            snprintf(reason, rlen, "unpriced: cost out of range");
+            rb_lit(&rb, "unpriced: cost out of range");
             return GOV_POLICY_PASSED;
         }
         cost = (int64_t)llround(d);
     } else {
-        snprintf(reason, rlen, "unpriced: no cost for this operation");
+        rb_lit(&rb, "unpriced: no cost for this operation");
         return GOV_POLICY_PASSED;
     }
-    char a[32], b[32];
-    fmt_usd(a, sizeof(a), cost);
-    fmt_usd(b, sizeof(b), pol->def.max_cost_nusd);
     bool bad = cost > pol->def.max_cost_nusd;
-    snprintf(reason, rlen, "cost %s USD %s max_cost %s USD", a, bad ? ">" : "<=", b);
+    rb_lit(&rb, "cost ");
+    rb_usd(&rb, cost);
+    rb_lit(&rb, bad ? " USD > max_cost " : " USD <= max_cost ");
+    rb_usd(&rb, pol->def.max_cost_nusd);
+    rb_lit(&rb, " USD");
     return bad ? pol->violation : GOV_POLICY_PASSED;
 }
 
@@ -547,25 +601,28 @@ static gov_policy_result eval_content(const policy *pol, const gov_policy_input 
                  hit + 1);
         return pol->violation;
     }
-    snprintf(reason, rlen, "no blocked pattern");
+    rbuf rb = rb_open(reason, rlen);
+    rb_lit(&rb, "no blocked pattern");
     return GOV_POLICY_PASSED;
 }
 
 static gov_policy_result eval_team(const policy *pol, const gov_usage *u, char *reason, size_t rlen)
 {
     gb_str team = u ? u->team : GB_STR_NULL;
+    rbuf rb = rb_open(reason, rlen);
     if (team.len == 0) {
-        snprintf(reason, rlen, "no genops.team");
+        rb_lit(&rb, "no genops.team");
         return pol->violation;
     }
-    int tlen = team.len > 64 ? 64 : (int)team.len;
+    rb_lit(&rb, "team ");
+    rb_view(&rb, team.ptr, team.len, 64);
     for (uint32_t k = 0; k < pol->def.n_items; k++) {
         if (gb_str_eq(team, pol->items[k])) {
-            snprintf(reason, rlen, "team %.*s allowed", tlen, team.ptr);
+            rb_lit(&rb, " allowed");
             return GOV_POLICY_PASSED;
         }
     }
-    snprintf(reason, rlen, "team %.*s not in allowed_teams", tlen, team.ptr);
+    rb_lit(&rb, " not in allowed_teams");
     return pol->violation;
 }
 
@@ -573,8 +630,9 @@ static gov_policy_result eval_model(const policy *pol, const gov_usage *u, char 
                                     size_t rlen)
 {
     gb_str model = u ? gov_usage_model(u) : GB_STR_NULL;
+    rbuf rb = rb_open(reason, rlen);
     if (model.len == 0) {
-        snprintf(reason, rlen, "no gen_ai model");
+        rb_lit(&rb, "no gen_ai model");
         return pol->violation;
     }
     char qbuf[256];
@@ -585,15 +643,16 @@ static gov_policy_result eval_model(const policy *pol, const gov_usage *u, char 
         memcpy(qbuf + u->provider.len + 1, model.ptr, model.len);
         qualified = gb_str_n(qbuf, (size_t)u->provider.len + 1 + model.len);
     }
-    int mlen = model.len > 64 ? 64 : (int)model.len;
+    rb_lit(&rb, "model ");
+    rb_view(&rb, model.ptr, model.len, 64);
     for (uint32_t k = 0; k < pol->def.n_items; k++) {
         if (gov_glob_match(pol->items[k], model) ||
             (qualified.len && gov_glob_match(pol->items[k], qualified))) {
-            snprintf(reason, rlen, "model %.*s allowed", mlen, model.ptr);
+            rb_lit(&rb, " allowed");
             return GOV_POLICY_PASSED;
         }
     }
-    snprintf(reason, rlen, "model %.*s not in allowed_models", mlen, model.ptr);
+    rb_lit(&rb, " not in allowed_models");
     return pol->violation;
 }
 
@@ -608,7 +667,8 @@ static gov_policy_result eval_condition(const policy *pol, const gov_policy_inpu
                                         size_t rlen)
 {
     if (!matches_all(&pol->def, in)) {
-        snprintf(reason, rlen, "condition does not hold");
+        rbuf rb = rb_open(reason, rlen);
+        rb_lit(&rb, "condition does not hold");
         return GOV_POLICY_PASSED;
     }
     const gov_attr_match *m = &pol->def.match[0];

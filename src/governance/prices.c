@@ -317,6 +317,9 @@ typedef struct pick {
     gb_str provider;
     int family;          /* family of the span's provider, -1 none, -2 not computed yet */
     const gov_prices *p; /* for the entries' families */
+    /* every entry considered compared its effective_from with `at` the same way for any time in
+     * [valid_from, valid_until): the lookup gives the same answer throughout */
+    int64_t valid_from, valid_until;
 } pick;
 
 /* How well an entry's provider fits the span's: 2 same name (or the span names none), 1 same
@@ -332,7 +335,11 @@ static int provider_rank(pick *k, const gov_price *e)
  * from a file come after the built-in ones). */
 static void consider(pick *k, const gov_price *e)
 {
-    if (e->effective_from > k->at) return;
+    if (e->effective_from > k->at) {
+        if (e->effective_from < k->valid_until) k->valid_until = e->effective_from;
+        return;
+    }
+    if (e->effective_from > k->valid_from) k->valid_from = e->effective_from;
     int rank = provider_rank(k, e);
     if (!k->best || rank > k->best_rank ||
         (rank == k->best_rank && e->effective_from > k->best->effective_from) ||
@@ -373,9 +380,23 @@ const gov_price *gov_prices_lookup(const gov_prices *p, gb_str provider, gb_str 
                                    uint64_t at_unix_nano, gov_match_kind *kind,
                                    bool *provider_match)
 {
+    return gov_prices_lookup_range(p, provider, model, at_unix_nano, kind, provider_match, NULL,
+                                   NULL);
+}
+
+int64_t gov_prices_at_sec(uint64_t at_unix_nano)
+{
     /* at 0 (start time unknown) means now: the newest entry */
-    int64_t at = at_unix_nano ? (int64_t)(at_unix_nano / 1000000000ull) : INT64_MAX;
-    pick k = {NULL, 0, at, provider, -2, p};
+    return at_unix_nano ? (int64_t)(at_unix_nano / 1000000000ull) : INT64_MAX;
+}
+
+const gov_price *gov_prices_lookup_range(const gov_prices *p, gb_str provider, gb_str model,
+                                         uint64_t at_unix_nano, gov_match_kind *kind,
+                                         bool *provider_match, int64_t *valid_from,
+                                         int64_t *valid_until)
+{
+    int64_t at = gov_prices_at_sec(at_unix_nano);
+    pick k = {NULL, 0, at, provider, -2, p, INT64_MIN, INT64_MAX};
     gov_match_kind mk = GOV_MATCH_NONE;
     if (!p || model.len == 0) goto out;
     find_ids(p, model, &k);
@@ -425,5 +446,7 @@ const gov_price *gov_prices_lookup(const gov_prices *p, gb_str provider, gb_str 
 out:
     if (kind) *kind = mk;
     if (provider_match) *provider_match = k.best && k.best_rank > 0;
+    if (valid_from) *valid_from = k.valid_from;
+    if (valid_until) *valid_until = k.valid_until;
     return k.best;
 }

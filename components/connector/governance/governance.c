@@ -21,9 +21,12 @@
  * exist, new combinations aggregate into one series per metric whose labels are all "other".
  * Values are interned only when admitted, so memory is bounded by top_k and max_series.
  *
- * Threads: consume runs on receiver threads; each span is reduced to a small record outside the
- * lock, then applied under one mutex. The flush thread builds the batch under the lock (a walk
- * over the series) and hands it downstream outside it. */
+ * Threads: consume runs on receiver threads and applies a whole batch under one mutex (taken once
+ * per batch; an item's attributes are read through a one-pass index of the ~40 keys used, so the
+ * per-span work under the lock is index reads and hash probes). The flush thread builds the
+ * batch under the lock (a walk over the series) and hands it downstream outside it.
+ * Rejected: a cache of dimension tuples -> series (the tuples hardly repeat on real payloads; it
+ * cost more than it saved). */
 #include "governance.h"
 
 #include <math.h>
@@ -37,6 +40,7 @@
 #include "base/telemetry.h"
 #include "base/timeutil.h"
 #include "connector/connutil/connutil.h"
+#include "governance/gov_seen.h"
 
 /* ---- config ------------------------------------------------------------------------------ */
 
@@ -208,6 +212,14 @@ static const cfg_field gvc_fields[] = {
      .type = CFG_T_ANY,
      .offset = offsetof(gvc_cfg, eval_score_buckets),
      .doc = "explicit bounds of genops.eval.score (default 0, 0.1, ..., 1.0)"},
+    {.key = "dedup_capacity",
+     .type = CFG_T_INT,
+     .offset = offsetof(gvc_cfg, dedup_capacity),
+     .def = "1048576",
+     .doc = "recent (trace_id, span_id) pairs remembered so a retried span or record is counted "
+            "once (8 bytes each); 0 turns it off",
+     .min = 0,
+     .max = 268435456},
 };
 
 CFG_TABLE(gvc_cfg_table, gvc_fields, gvc_validate);
@@ -302,6 +314,7 @@ struct gv_state {
     char full_id[160];
 
     gvc_parsed p;
+    int8_t dim_key[GVC_MAX_DIMS]; /* IK_* of each dimension, -1 when not an indexed key */
     int64_t interval;
     uint32_t top_k;
     uint64_t max_series;
@@ -323,6 +336,9 @@ struct gv_state {
     uint32_t n_series, cap_series;
     uint32_t *sertab;
     uint32_t sertab_cap;
+
+    gov_seen *seen;          /* retries counted once; NULL when dedup_capacity is 0 */
+    gb_series *m_duplicates; /* self-metric: items not counted again */
 };
 
 /* One per component instance (traces and logs instances share st). */
@@ -566,23 +582,199 @@ static gv_series *series_get(gv_state *s, uint32_t m, gv_vals *vals)
 
 /* ---- reading attributes -------------------------------------------------------------------- */
 
+/* Every key apply() reads from a span, a log record or a resource. One pass over an item's
+ * attributes fills an index (the first attribute with each key, as pd_attrs_find would find),
+ * so the ~40 lookups per span cost one probe per attribute instead of a linear search each
+ * (a processed span has 50+ attributes). Event attributes (a handful each) are searched. */
+enum idx_key {
+    IK_PROCESSED,
+    IK_TEAM,
+    IK_CUSTOMER_ID,
+    IK_CUSTOMER,
+    IK_PROJECT,
+    IK_ENVIRONMENT,
+    IK_FEATURE,
+    IK_COST_CENTER,
+    IK_USER_ID,
+    IK_SESSION_ID,
+    IK_COST_PROVIDER,
+    IK_COST_MODEL,
+    IK_COST_STATUS,
+    IK_COST_CURRENCY,
+    IK_COST_TOTAL,
+    IK_COST_AMOUNT,
+    IK_TOK_INPUT,
+    IK_TOK_OUTPUT,
+    IK_TOK_CACHE_READ,
+    IK_TOK_CACHE_WRITE,
+    IK_TOK_REASONING,
+    IK_USAGE_INPUT,
+    IK_USAGE_OUTPUT,
+    IK_USAGE_CACHE_READ,
+    IK_USAGE_CACHE_WRITE,
+    IK_USAGE_REASONING,
+    IK_POLICY_NAME,
+    IK_POLICY_RESULT,
+    IK_BUDGET_NAME,
+    IK_BUDGET_GROUP,
+    IK_BUDGET_WINDOW,
+    IK_BUDGET_LIMIT,
+    IK_BUDGET_ALLOCATED,
+    IK_BUDGET_USED,
+    IK_BUDGET_CONSUMED,
+    IK_BUDGET_UTIL,
+    IK_BUDGET_UTIL_PERCENT,
+    IK_EVAL_SCORE,
+    IK_EVAL_METRIC_NAME,
+    IK_EVAL_METRIC,
+    IK_COUNT
+};
+
+#define IKS(s)                                                                                     \
+    {                                                                                              \
+        (s), sizeof(s) - 1                                                                         \
+    }
+static const gb_str IDX_KEYS[IK_COUNT] = {
+    IKS("genops.governance.processed"),
+    IKS("genops.team"),
+    IKS("genops.customer_id"),
+    IKS("genops.customer"),
+    IKS("genops.project"),
+    IKS("genops.environment"),
+    IKS("genops.feature"),
+    IKS("genops.cost_center"),
+    IKS("genops.user_id"),
+    IKS("genops.session_id"),
+    IKS("genops.cost.provider"),
+    IKS("genops.cost.model"),
+    IKS("genops.cost.status"),
+    IKS("genops.cost.currency"),
+    IKS("genops.cost.total"),
+    IKS("genops.cost.amount"),
+    IKS("genops.tokens.input"),
+    IKS("genops.tokens.output"),
+    IKS("genops.tokens.cache_read"),
+    IKS("genops.tokens.cache_write"),
+    IKS("genops.tokens.reasoning"),
+    IKS("gen_ai.usage.input_tokens"),
+    IKS("gen_ai.usage.output_tokens"),
+    IKS("gen_ai.usage.cache_read.input_tokens"),
+    IKS("gen_ai.usage.cache_creation.input_tokens"),
+    IKS("gen_ai.usage.reasoning.output_tokens"),
+    IKS("genops.policy.name"),
+    IKS("genops.policy.result"),
+    IKS("genops.budget.name"),
+    IKS("genops.budget.group"),
+    IKS("genops.budget.window"),
+    IKS("genops.budget.limit"),
+    IKS("genops.budget.allocated"),
+    IKS("genops.budget.used"),
+    IKS("genops.budget.consumed"),
+    IKS("genops.budget.utilization"),
+    IKS("genops.budget.utilization_percent"),
+    IKS("genops.eval.score"),
+    IKS("genops.eval.metric_name"),
+    IKS("genops.eval.metric"),
+};
+
+#define IDX_SLOTS 256u
+static uint8_t idx_slot[IDX_SLOTS]; /* IK_* + 1; 0 = empty */
+static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
+
+/* Length and three sampled bytes (every indexed key has at least 11 bytes). */
+static uint32_t idx_hash(gb_str k)
+{
+    return (k.len * 31u + (uint8_t)k.ptr[k.len - 1] * 7u + (uint8_t)k.ptr[k.len / 2] * 3u +
+            (uint8_t)k.ptr[k.len * 3 / 4]) %
+           IDX_SLOTS;
+}
+
+static void idx_build(void)
+{
+    _Static_assert(IK_COUNT < IDX_SLOTS / 2 && IK_COUNT < 127, "key index too small");
+    for (uint32_t i = 0; i < IK_COUNT; i++) {
+        uint32_t h = idx_hash(IDX_KEYS[i]);
+        while (idx_slot[h])
+            h = (h + 1) % IDX_SLOTS;
+        idx_slot[h] = (uint8_t)(i + 1);
+    }
+}
+
+/* IK_* of key k, -1 when it is not indexed (idx_build has run). */
+static inline int idx_lookup(gb_str k)
+{
+    if (k.len < 11 || k.ptr[0] != 'g' || k.ptr[1] != 'e' || k.ptr[2] != 'n') return -1;
+    for (uint32_t h = idx_hash(k); idx_slot[h]; h = (h + 1) % IDX_SLOTS)
+        if (gb_str_eq(k, IDX_KEYS[idx_slot[h] - 1])) return idx_slot[h] - 1;
+    return -1;
+}
+
+static int idx_key(gb_str k)
+{
+    pthread_once(&idx_once, idx_build);
+    return idx_lookup(k);
+}
+
+enum { IP_COST = 1, IP_USAGE = 2 }; /* some key starts with "genops.cost." / "gen_ai.usage." */
+
+typedef struct gv_idx {
+    const pd_any *v[IK_COUNT];
+    uint32_t prefixes; /* IP_* */
+} gv_idx;
+
+static void idx_fill(gv_idx *ix, const pd_attrs *a)
+{
+    pthread_once(&idx_once, idx_build);
+    memset(ix, 0, sizeof *ix);
+    for (uint32_t i = 0; a && i < a->n; i++) {
+        gb_str k = a->v[i].key;
+        if (k.len < 11 || k.ptr[0] != 'g' || k.ptr[1] != 'e' || k.ptr[2] != 'n') continue;
+        /* every indexed key starts with "genops." or "gen_ai.usage." */
+        if (k.ptr[3] == 'o') {
+            if (memcmp(k.ptr, "genops.", 7) != 0) continue;
+            if (k.len >= 12 && memcmp(k.ptr + 7, "cost.", 5) == 0) ix->prefixes |= IP_COST;
+        } else {
+            if (k.len < 13 || memcmp(k.ptr, "gen_ai.usage.", 13) != 0) continue;
+            ix->prefixes |= IP_USAGE;
+        }
+        int id = idx_lookup(k);
+        if (id >= 0 && !ix->v[id]) ix->v[id] = &a->v[i].value;
+    }
+}
+
 typedef struct gv_ctx {
     const pd_attrs *a;   /* span / log record attributes */
     const pd_attrs *res; /* resource attributes */
+    const gv_idx *ia;    /* index of a, or NULL (searched) */
+    const gv_idx *ir;    /* index of res, or NULL */
 } gv_ctx;
 
-static const pd_any *attr_in(const pd_attrs *a, const char *key)
+static const pd_any *attr_in_s(const pd_attrs *a, gb_str key)
 {
     if (!a) return NULL;
-    pd_kv *kv = pd_attrs_find(a, gb_str_c(key));
+    pd_kv *kv = pd_attrs_find(a, key);
     return kv ? &kv->value : NULL;
 }
 
-/* Span attribute, then resource attribute. */
-static const pd_any *attr_get(const gv_ctx *x, const char *key)
+static const pd_any *attr_in(const pd_attrs *a, const gv_idx *ix, int k)
 {
-    const pd_any *v = attr_in(x->a, key);
-    return v ? v : attr_in(x->res, key);
+    if (!a) return NULL;
+    return ix ? ix->v[k] : attr_in_s(a, IDX_KEYS[k]);
+}
+
+/* Span attribute IDX_KEYS[k], then resource attribute. */
+static const pd_any *attr_get(const gv_ctx *x, int k)
+{
+    const pd_any *v = attr_in(x->a, x->ia, k);
+    return v ? v : attr_in(x->res, x->ir, k);
+}
+
+/* The same for a key that is not indexed (a configured dimension). */
+static const pd_any *attr_get_s(const gv_ctx *x, const char *key)
+{
+    gb_str k = gb_str_c(key);
+    const pd_any *v = attr_in_s(x->a, k);
+    return v ? v : attr_in_s(x->res, k);
 }
 
 /* A label value (connutil's rendering); a view with ptr NULL when absent or not a scalar. */
@@ -611,9 +803,9 @@ static bool any_int(const pd_any *v, int64_t *out)
     return true;
 }
 
-static const pd_any *first_of(const gv_ctx *x, const char *const *keys)
+static const pd_any *first_of(const gv_ctx *x, const int8_t *keys)
 {
-    for (; *keys; keys++) {
+    for (; *keys >= 0; keys++) {
         const pd_any *v = attr_get(x, *keys);
         if (v) return v;
     }
@@ -672,8 +864,8 @@ static void set_gauge(gv_state *s, uint32_t m, gv_vals *vals, gb_str window, dou
 
 static void policy_one(gv_state *s, const gv_ctx *x)
 {
-    const pd_any *name = attr_get(x, "genops.policy.name");
-    const pd_any *res = attr_get(x, "genops.policy.result");
+    const pd_any *name = attr_get(x, IK_POLICY_NAME);
+    const pd_any *res = attr_get(x, IK_POLICY_RESULT);
     if (!name && !res) return;
     char b1[LBUF], b2[LBUF];
     gv_vals vals;
@@ -687,18 +879,17 @@ static void policy_one(gv_state *s, const gv_ctx *x)
 
 static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t)
 {
-    static const char *const k_limit[] = {"genops.budget.limit", "genops.budget.allocated", NULL};
-    static const char *const k_used[] = {"genops.budget.used", "genops.budget.consumed", NULL};
-    static const char *const k_util[] = {"genops.budget.utilization",
-                                         "genops.budget.utilization_percent", NULL};
-    const pd_any *name = attr_get(x, "genops.budget.name");
+    static const int8_t k_limit[] = {IK_BUDGET_LIMIT, IK_BUDGET_ALLOCATED, -1};
+    static const int8_t k_used[] = {IK_BUDGET_USED, IK_BUDGET_CONSUMED, -1};
+    static const int8_t k_util[] = {IK_BUDGET_UTIL, IK_BUDGET_UTIL_PERCENT, -1};
+    const pd_any *name = attr_get(x, IK_BUDGET_NAME);
     if (!name) return;
     char b1[LBUF], b2[LBUF], b3[LBUF];
     gv_vals vals;
     vals_init(&vals);
     vals.v[0] = any_label(name, b1, sizeof b1);
-    vals.v[1] = any_label(attr_get(x, "genops.budget.group"), b2, sizeof b2);
-    gb_str win = any_label(attr_get(x, "genops.budget.window"), b3, sizeof b3);
+    vals.v[1] = any_label(attr_get(x, IK_BUDGET_GROUP), b2, sizeof b2);
+    gb_str win = any_label(attr_get(x, IK_BUDGET_WINDOW), b3, sizeof b3);
     double limit, used, util;
     bool hl = any_num(first_of(x, k_limit), &limit);
     bool hu = any_num(first_of(x, k_used), &used);
@@ -724,17 +915,19 @@ static bool key_prefix(const pd_attrs *a, const char *prefix)
 static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t n_events,
                   uint64_t t)
 {
-    static const char *const k_total[] = {"genops.cost.total", "genops.cost.amount", NULL};
-    static const char *const k_tok[GV_N_TOK][3] = {
-        {"genops.tokens.input", "gen_ai.usage.input_tokens", NULL},
-        {"genops.tokens.output", "gen_ai.usage.output_tokens", NULL},
-        {"genops.tokens.cache_read", "gen_ai.usage.cache_read.input_tokens", NULL},
-        {"genops.tokens.cache_write", "gen_ai.usage.cache_creation.input_tokens", NULL},
-        {"genops.tokens.reasoning", "gen_ai.usage.reasoning.output_tokens", NULL},
+    static const int8_t k_total[] = {IK_COST_TOTAL, IK_COST_AMOUNT, -1};
+    static const int8_t k_tok[GV_N_TOK][3] = {
+        {IK_TOK_INPUT, IK_USAGE_INPUT, -1},
+        {IK_TOK_OUTPUT, IK_USAGE_OUTPUT, -1},
+        {IK_TOK_CACHE_READ, IK_USAGE_CACHE_READ, -1},
+        {IK_TOK_CACHE_WRITE, IK_USAGE_CACHE_WRITE, -1},
+        {IK_TOK_REASONING, IK_USAGE_REASONING, -1},
     };
-    const pd_any *processed = attr_in(x->a, "genops.governance.processed");
+    gv_ctx sx = {x->a, NULL, x->ia, NULL};
+    const pd_any *processed = attr_get(&sx, IK_PROCESSED);
     bool op = (processed && processed->type == PD_ANY_BOOL && processed->u.b) ||
-              key_prefix(x->a, "genops.cost.") || key_prefix(x->a, "gen_ai.usage.");
+              (x->ia ? x->ia->prefixes != 0
+                     : key_prefix(x->a, "genops.cost.") || key_prefix(x->a, "gen_ai.usage."));
 
     /* Dimensions. */
     gv_vals vals;
@@ -743,8 +936,9 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
     uint32_t nd = s->p.n_dims;
     for (uint32_t i = 0; i < nd; i++) {
         const gvc_dim *dim = &s->p.dims[i];
-        const pd_any *v = attr_get(x, dim->name);
-        if (!v && strcmp(dim->name, "genops.customer_id") == 0) v = attr_get(x, "genops.customer");
+        const pd_any *v =
+            s->dim_key[i] >= 0 ? attr_get(x, s->dim_key[i]) : attr_get_s(x, dim->name);
+        if (!v && s->dim_key[i] == IK_CUSTOMER_ID) v = attr_get(x, IK_CUSTOMER);
         vals.v[i] = any_label(v, bufs[i], LBUF);
         if (!vals.v[i].ptr && dim->has_def) vals.v[i] = gb_str_c(dim->def);
     }
@@ -752,11 +946,10 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
     if (op) add_int(s, GV_OPS, &vals, 1);
 
     /* Amounts are per operation: read from the item only, never from the resource. */
-    gv_ctx sx = {x->a, NULL};
-    const pd_any *status = attr_in(x->a, "genops.cost.status");
+    const pd_any *status = attr_get(&sx, IK_COST_STATUS);
     bool unpriced = status && status->type == PD_ANY_STR && str_ieq(status->u.str, "unpriced");
     /* genops.cost is in USD: an amount in another currency is not added (not converted). */
-    const pd_any *cur = attr_in(x->a, "genops.cost.currency");
+    const pd_any *cur = attr_get(&sx, IK_COST_CURRENCY);
     bool usd = !cur || (cur->type == PD_ANY_STR && str_ieq(cur->u.str, "usd"));
     double cost;
     if (unpriced) {
@@ -764,8 +957,8 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
         char b1[LBUF], b2[LBUF];
         gv_vals pv;
         vals_init(&pv);
-        pv.v[0] = any_label(attr_get(x, "genops.cost.provider"), b1, sizeof b1);
-        pv.v[1] = any_label(attr_get(x, "genops.cost.model"), b2, sizeof b2);
+        pv.v[0] = any_label(attr_get(x, IK_COST_PROVIDER), b1, sizeof b1);
+        pv.v[1] = any_label(attr_get(x, IK_COST_MODEL), b2, sizeof b2);
         add_int(s, GV_UNPRICED, &pv, 1);
     } else if (usd && any_num(first_of(&sx, k_total), &cost) && cost >= 0 && cost < 9e9) {
         add_int(s, GV_COST, &vals, llround(cost * 1e9));
@@ -783,7 +976,7 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
     bool pol_events = false, bud_events = false;
     for (uint32_t e = 0; e < n_events; e++) {
         const pd_event *ev = &events[e];
-        gv_ctx ex = {&ev->attrs, NULL};
+        gv_ctx ex = {&ev->attrs, NULL, NULL, NULL};
         if (gb_str_eq_c(ev->name, "genops.policy.evaluated")) {
             pol_events = true;
             policy_one(s, &ex);
@@ -795,9 +988,9 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
     if (!pol_events) policy_one(s, &sx);
     if (!bud_events) budget_one(s, &sx, t);
 
-    static const char *const k_metric[] = {"genops.eval.metric_name", "genops.eval.metric", NULL};
+    static const int8_t k_metric[] = {IK_EVAL_METRIC_NAME, IK_EVAL_METRIC, -1};
     double score;
-    if (any_num(attr_in(x->a, "genops.eval.score"), &score)) {
+    if (any_num(attr_get(&sx, IK_EVAL_SCORE), &score)) {
         char b1[LBUF];
         gv_vals ev;
         vals_init(&ev);
@@ -814,41 +1007,56 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
     }
 }
 
+/* The batch is applied under one lock (taken once per batch, not per span); the resource's
+ * attributes are indexed once per resource and each item's once. */
 static gb_status gvc_consume(pl_component *c, pd_batch *b)
 {
     gv_state *s = ((gv_inst *)c->state)->st;
+    gv_idx ia, ir;
+    uint64_t dups = 0;
+    pthread_mutex_lock(&s->mu);
     if (b->signal == PD_TRACES) {
         for (uint32_t r = 0; r < b->u.traces.n; r++) {
             const pd_resource_spans *rs = &b->u.traces.v[r];
+            idx_fill(&ir, &rs->resource.attrs);
             for (uint32_t k = 0; k < rs->n_scope_spans; k++) {
                 const pd_scope_spans *ss = &rs->scope_spans[k];
                 for (uint32_t i = 0; i < ss->n_spans; i++) {
                     const pd_span *sp = &ss->spans[i];
-                    gv_ctx x = {&sp->attrs, &rs->resource.attrs};
-                    pthread_mutex_lock(&s->mu);
+                    if (s->seen && gov_seen_check_insert(s->seen, &sp->trace_id, &sp->span_id)) {
+                        dups++;
+                        continue;
+                    }
+                    idx_fill(&ia, &sp->attrs);
+                    gv_ctx x = {&sp->attrs, &rs->resource.attrs, &ia, &ir};
                     apply(s, &x, sp->events, sp->n_events,
                           sp->end_time_unix_nano ? sp->end_time_unix_nano
                                                  : sp->start_time_unix_nano);
-                    pthread_mutex_unlock(&s->mu);
                 }
             }
         }
     } else if (b->signal == PD_LOGS) {
         for (uint32_t r = 0; r < b->u.logs.n; r++) {
             const pd_resource_logs *rl = &b->u.logs.v[r];
+            idx_fill(&ir, &rl->resource.attrs);
             for (uint32_t k = 0; k < rl->n_scope_logs; k++) {
                 const pd_scope_logs *sl = &rl->scope_logs[k];
                 for (uint32_t i = 0; i < sl->n_logs; i++) {
                     const pd_log *lr = &sl->logs[i];
-                    gv_ctx x = {&lr->attrs, &rl->resource.attrs};
-                    pthread_mutex_lock(&s->mu);
+                    if (s->seen && gov_seen_check_insert(s->seen, &lr->trace_id, &lr->span_id)) {
+                        dups++;
+                        continue;
+                    }
+                    idx_fill(&ia, &lr->attrs);
+                    gv_ctx x = {&lr->attrs, &rl->resource.attrs, &ia, &ir};
                     apply(s, &x, NULL, 0,
                           lr->time_unix_nano ? lr->time_unix_nano : lr->observed_time_unix_nano);
-                    pthread_mutex_unlock(&s->mu);
                 }
             }
         }
     }
+    pthread_mutex_unlock(&s->mu);
+    if (dups && s->m_duplicates) gb_series_add(s->m_duplicates, dups);
     pd_batch_unref(b);
     return GB_OK;
 }
@@ -1054,6 +1262,7 @@ static void state_free(gv_state *s)
     }
     free(s->series);
     free(s->sertab);
+    gov_seen_free(s->seen);
     for (uint32_t i = 0; i < s->n_strs; i++)
         free(s->strs[i]);
     free(s->strs);
@@ -1084,9 +1293,15 @@ static gb_status state_new(const pl_component *c, gv_state **out)
         st = GB_ERR_INVALID;
         goto fail;
     }
+    for (uint32_t i = 0; i < s->p.n_dims; i++)
+        s->dim_key[i] = (int8_t)idx_key(gb_str_c(s->p.dims[i].name));
     s->interval = cfg->metrics_flush_interval > 0 ? cfg->metrics_flush_interval : 15 * GB_NS_PER_S;
     s->top_k = (uint32_t)(cfg->top_k > 0 ? cfg->top_k : 100);
     s->max_series = (uint64_t)(cfg->max_series > 0 ? cfg->max_series : 10000);
+    if (cfg->dedup_capacity > 0) {
+        st = gov_seen_new((uint32_t)cfg->dedup_capacity, &s->seen);
+        if (st) goto fail;
+    }
     for (int m = 0; m < GV_N_METRICS; m++) {
         uint32_t n = 0;
         switch (m) {
@@ -1179,6 +1394,9 @@ static gb_status gvc_start(pl_component *c, pl_host *host)
         gb_tm_counter("genops_connector_governance_overflow",
                       "Label values or series reported as \"other\" (top_k or max_series reached)",
                       labels, &s->m_overflow);
+        gb_tm_counter("genops_connector_governance_duplicates",
+                      "Spans and log records not counted again (same trace_id and span_id seen)",
+                      labels, &s->m_duplicates);
         if (s->m_series) gb_series_set(s->m_series, (int64_t)s->n_series);
     }
     pthread_mutex_unlock(&s->mu);

@@ -17,6 +17,7 @@ typedef struct gvc_cfg {
     int64_t top_k;                      /* distinct values kept per label per metric */
     int64_t max_series;                 /* total series; the rest go to all-"other" */
     const cfg_node *eval_score_buckets; /* list of numbers; NULL = 0, 0.1, ..., 1.0 */
+    int64_t dedup_capacity;             /* recent (trace_id, span_id) pairs remembered; 0 = off */
 } gvc_cfg;
 
 extern const cfg_table gvc_cfg_table;

@@ -428,6 +428,34 @@ static void test_concurrent_consume_is_exact(void **state)
     conn_down(&fx);
 }
 
+/* A retried span (same trace_id and span_id) is counted once; with dedup_capacity 0, twice. */
+static void test_retried_span_counted_once(void **state)
+{
+    (void)state;
+    for (int off = 0; off < 2; off++) {
+        conn_fx fx;
+        conn_up(&fx, D,
+                off ? "metrics_flush_interval: 1h\ndedup_capacity: 0\n"
+                    : "metrics_flush_interval: 1h\n",
+                PD_TRACES);
+        for (int copy = 0; copy < 3; copy++) {
+            pd_batch *b = traces_new("genops.environment=prod", 2);
+            for (int i = 0; i < 2; i++) {
+                pd_span *sp = span_add(b, "chat", "genops.team=a;genops.cost.total=d:0.25", 1000);
+                sp->trace_id.b[0] = 0x11;
+                sp->span_id.b[7] = (uint8_t)(i + 1);
+            }
+            assert_int_equal(conn_feed(&fx, b), GB_OK);
+        }
+        const pd_batch *out = flush_get(&fx);
+        const pd_metric *cost = metric_in(out, 0, "genops.cost");
+        const pd_metric *ops = metric_in(out, 0, "genops.operations");
+        assert_true(dval(cost, "genops.team=a,genops.environment=prod") == (off ? 1.5 : 0.5));
+        assert_int_equal(ival(ops, "genops.team=a,genops.environment=prod"), off ? 6 : 2);
+        conn_down(&fx);
+    }
+}
+
 static void test_config_errors(void **state)
 {
     (void)state;
@@ -462,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_eval_score_histogram),
         cmocka_unit_test(test_logs_shared_state_timer_and_shutdown_flush),
         cmocka_unit_test(test_concurrent_consume_is_exact),
+        cmocka_unit_test(test_retried_span_counted_once),
         cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -156,6 +156,45 @@ static void test_effective_dates(void **state)
     assert_int_equal(now.price->effective_from, 1788220800);
 }
 
+/* The price cache answers exactly like a lookup: across an effective date (in both directions),
+ * for other models and providers, and after more distinct models than it has slots. */
+static void test_price_cache(void **state)
+{
+    (void)state;
+    static const char *const models[] = {
+        "claude-sonnet-5", "gpt-4o",           "gpt-4o-mini", "gpt-5.4", "gemini-2.5-pro",
+        "gpt-7-ultra",     "claude-haiku-4-5", "o3",          "gpt-4.1", "gpt-4o-2024-08-06"};
+    static const char *const providers[] = {"anthropic", "openai", "", "aws.bedrock"};
+    uint64_t times[] = {1783036800ull * 1000000000ull, T_NOW_NS, 1788220799ull * 1000000000ull,
+                        1788220800ull * 1000000000ull, 0};
+    gov_price_cache cache;
+    memset(&cache, 0, sizeof cache);
+    gov_cost_opts o = {false};
+    for (int round = 0; round < 3; round++)
+        for (size_t m = 0; m < sizeof models / sizeof models[0]; m++)
+            for (size_t pi = 0; pi < sizeof providers / sizeof providers[0]; pi++)
+                for (size_t t = 0; t < sizeof times / sizeof times[0]; t++) {
+                    size_t tt = round == 1 ? sizeof times / sizeof times[0] - 1 - t : t;
+                    pd_kv kv[] = {
+                        {GB_STR_LIT("gen_ai.provider.name"), pd_any_str(gb_str_c(providers[pi]))},
+                        {GB_STR_LIT("gen_ai.request.model"), pd_any_str(gb_str_c(models[m]))},
+                        KV_I("gen_ai.usage.input_tokens", 1000000),
+                        KV_I("gen_ai.usage.output_tokens", 1000),
+                    };
+                    pd_attrs a = ATTRS(kv);
+                    gov_usage u;
+                    assert_int_equal(gov_normalize(&a, NULL, &u), GB_OK);
+                    gov_cost want, got;
+                    assert_int_equal(gov_cost_compute(P, &u, times[tt], &o, &want), GB_OK);
+                    assert_int_equal(gov_cost_compute_cached(P, &u, times[tt], &o, &cache, &got),
+                                     GB_OK);
+                    assert_ptr_equal(got.price, want.price);
+                    assert_int_equal(got.status, want.status);
+                    assert_int_equal(got.total, want.total);
+                    assert_int_equal(got.tier, want.tier);
+                }
+}
+
 static void test_unpriced(void **state)
 {
     (void)state;
@@ -297,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_existing_cost),
         cmocka_unit_test(test_rounding_and_overflow),
         cmocka_unit_test(test_cost_tiers),
+        cmocka_unit_test(test_price_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -534,6 +534,29 @@ static void test_attribution_and_tiers(void **state)
     expect_str(a, "genops.team", "search");
     expect_str(a, "genops.customer_id", "globex");
     expect_str(a, "genops.environment", "staging");
+
+    /* aliases found among few and among many other genops.* keys */
+    const char *few[] = {"gen_ai.request.model=gpt-4o", "genops.tags=x",
+                         "genops.budget.allocated=i:10", "genops.customer=c1", NULL};
+    a = run1(&p, res, few);
+    expect_str(a, "genops.customer_id", "c1");
+    expect_dbl(a, "genops.budget.limit", 10.0);
+    const char *many[] = {"gen_ai.request.model=gpt-4o",
+                          "genops.x1=1",
+                          "genops.x2=2",
+                          "genops.x3=3",
+                          "genops.x4=4",
+                          "genops.x5=5",
+                          "genops.x6=6",
+                          "genops.x7=7",
+                          "genops.x8=8",
+                          "genops.x9=9",
+                          "genops.budget.consumed=d:2.5",
+                          "genops.customer=c3",
+                          NULL};
+    a = run1(&p, res, many);
+    expect_str(a, "genops.customer_id", "c3");
+    expect_dbl(a, "genops.budget.used", 2.5);
     proc_close(&p);
 
     proc_open(&p, "p:\n  attribution:\n    defaults: {environment: production}\n");
