@@ -162,6 +162,23 @@ static void teardown(void)
 
 /* ---- the loop --------------------------------------------------------------------------- */
 
+/* Every decoded copy gets new trace ids (a running counter mixed into the first 8 bytes), as
+ * distinct requests would have: a repeated payload would otherwise be de-duplicated by the budget
+ * store and the connector after the first iteration, and measure only their duplicate path. */
+static uint64_t g_seq;
+
+static void fresh_ids(pd_batch *b)
+{
+    uint64_t n = ++g_seq;
+    for (uint32_t r = 0; r < b->u.traces.n; r++)
+        for (uint32_t k = 0; k < b->u.traces.v[r].n_scope_spans; k++) {
+            pd_scope_spans *ss = &b->u.traces.v[r].scope_spans[k];
+            for (uint32_t i = 0; i < ss->n_spans; i++)
+                for (int j = 0; j < 8; j++)
+                    ss->spans[i].trace_id.b[j] ^= (uint8_t)(n >> (8 * j));
+        }
+}
+
 static pd_batch *decode(gb_buf *buf)
 {
     pd_batch *b;
@@ -172,6 +189,7 @@ static pd_batch *decode(gb_buf *buf)
         fprintf(stderr, "gov_bench: decode: %s\n", err.msg);
         exit(1);
     }
+    fresh_ids(b);
     return b;
 }
 
