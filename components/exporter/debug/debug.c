@@ -16,6 +16,7 @@
  * Rejected: going through gb_log (rate limited to a few lines per second and per call site,
  * which would silently eat the dump). */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -717,6 +718,60 @@ static void dump_logs(gb_sbuf *o, const pd_batch *b, int verbosity)
 /* ---- summary -----------------------------------------------------------------------------------
  */
 
+/* Governance summary of a batch for the basic line: the cost of the priced operations (summed in
+ * nano-USD, as the ledger and the connector sum it) and the number of unpriced ones. Nothing when
+ * no item carries genops.cost.* (no governance processor upstream). */
+static void cost_item(const pd_attrs *a, int64_t *nusd, uint64_t *priced, uint64_t *unpriced)
+{
+    const pd_kv *st = pd_attrs_find(a, GB_STR_LIT("genops.cost.status"));
+    if (st && st->value.type == PD_ANY_STR && gb_str_eq_c(st->value.u.str, "unpriced")) {
+        (*unpriced)++;
+        return;
+    }
+    const pd_kv *t = pd_attrs_find(a, GB_STR_LIT("genops.cost.total"));
+    if (!t) return;
+    const pd_kv *cur = pd_attrs_find(a, GB_STR_LIT("genops.cost.currency"));
+    if (cur && !(cur->value.type == PD_ANY_STR && gb_str_eq_c(cur->value.u.str, "USD"))) return;
+    double v = t->value.type == PD_ANY_DOUBLE ? t->value.u.d
+               : t->value.type == PD_ANY_INT  ? (double)t->value.u.i
+                                              : -1;
+    if (!(v >= 0 && v < 9e9)) return;
+    *nusd += llround(v * 1e9);
+    (*priced)++;
+}
+
+static void cost_summary(gb_sbuf *o, const pd_batch *b)
+{
+    int64_t nusd = 0;
+    uint64_t priced = 0, unpriced = 0;
+    if (b->signal == PD_TRACES) {
+        for (uint32_t r = 0; r < b->u.traces.n; r++)
+            for (uint32_t k = 0; k < b->u.traces.v[r].n_scope_spans; k++) {
+                const pd_scope_spans *ss = &b->u.traces.v[r].scope_spans[k];
+                for (uint32_t i = 0; i < ss->n_spans; i++)
+                    cost_item(&ss->spans[i].attrs, &nusd, &priced, &unpriced);
+            }
+    } else if (b->signal == PD_LOGS) {
+        for (uint32_t r = 0; r < b->u.logs.n; r++)
+            for (uint32_t k = 0; k < b->u.logs.v[r].n_scope_logs; k++) {
+                const pd_scope_logs *sl = &b->u.logs.v[r].scope_logs[k];
+                for (uint32_t i = 0; i < sl->n_logs; i++)
+                    cost_item(&sl->logs[i].attrs, &nusd, &priced, &unpriced);
+            }
+    }
+    if (!priced && !unpriced) return;
+    /* USD with the trailing zeros of the nano-USD digits dropped: 0.006, 1.25, 0 */
+    char num[40];
+    snprintf(num, sizeof num, "%lld.%09lld", (long long)(nusd / 1000000000),
+             (long long)(nusd % 1000000000));
+    size_t n = strlen(num);
+    while (num[n - 1] == '0')
+        num[--n] = 0;
+    if (num[n - 1] == '.') num[--n] = 0;
+    gb_sbuf_printf(o, ", \"genops.cost.total\": %s, \"priced\": %llu, \"unpriced\": %llu", num,
+                   (unsigned long long)priced, (unsigned long long)unpriced);
+}
+
 static void summary(gb_sbuf *o, const char *name, const pd_batch *b)
 {
     char ts[40];
@@ -728,8 +783,10 @@ static void summary(gb_sbuf *o, const char *name, const pd_batch *b)
                    ts, titles[b->signal], name, pd_signal_name(b->signal));
     switch (b->signal) {
     case PD_TRACES:
-        gb_sbuf_printf(o, "\"resource spans\": %u, \"spans\": %llu}\n", b->u.traces.n,
+        gb_sbuf_printf(o, "\"resource spans\": %u, \"spans\": %llu", b->u.traces.n,
                        (unsigned long long)pd_batch_count(b));
+        cost_summary(o, b);
+        gb_sbuf_puts(o, "}\n");
         break;
     case PD_METRICS: {
         uint64_t metrics = 0;
@@ -742,8 +799,10 @@ static void summary(gb_sbuf *o, const char *name, const pd_batch *b)
         break;
     }
     case PD_LOGS:
-        gb_sbuf_printf(o, "\"resource logs\": %u, \"log records\": %llu}\n", b->u.logs.n,
+        gb_sbuf_printf(o, "\"resource logs\": %u, \"log records\": %llu", b->u.logs.n,
                        (unsigned long long)pd_batch_count(b));
+        cost_summary(o, b);
+        gb_sbuf_puts(o, "}\n");
         break;
     }
 }
@@ -856,7 +915,8 @@ static gb_status debug_start(pl_component *c, pl_host *host)
     pl_queue_cfg_default(&q);
     q.enabled = false;
     q.num_consumers = 64; /* concurrency bound for callers; the mutex serialises output anyway */
-    pl_exphelper_opts o = {.id = c->id, .retry = &r, .queue = &q, .export_fn = debug_export, .ctx = st};
+    pl_exphelper_opts o = {
+        .id = c->id, .retry = &r, .queue = &q, .export_fn = debug_export, .ctx = st};
     gb_status rc = pl_exphelper_set_start(&st->helpers, &o);
     if (rc != GB_OK) return rc;
     return GB_OK;

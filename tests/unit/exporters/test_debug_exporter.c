@@ -150,6 +150,28 @@ static void test_basic_summary_lines(void **state)
     assert_int_equal(gb_series_value(s), 4);
 }
 
+/* Spans priced by the governance processor: the basic line adds their cost (nano-USD sum) and
+ * the priced / unpriced counts. */
+static void test_basic_line_cost_summary(void **state)
+{
+    (void)state;
+    pd_batch *b = tb_traces(3);
+    pd_scope_spans *ss = &b->u.traces.v[0].scope_spans[0];
+    pd_attrs_put(&b->arena, &ss->spans[0].attrs, GB_STR_LIT("genops.cost.total"),
+                 pd_any_double(0.1));
+    pd_attrs_put(&b->arena, &ss->spans[1].attrs, GB_STR_LIT("genops.cost.total"),
+                 pd_any_double(0.2));
+    pd_attrs_put(&b->arena, &ss->spans[2].attrs, GB_STR_LIT("genops.cost.total"),
+                 pd_any_double(0.0));
+    pd_attrs_put(&b->arena, &ss->spans[2].attrs, GB_STR_LIT("genops.cost.status"),
+                 pd_any_str(GB_STR_LIT("unpriced")));
+    char *out = run_capture("debug", DEBUG_BASIC, b);
+    /* 0.1 + 0.2 summed as integers is exactly 0.3 (a double sum would print 0.30000000000000004) */
+    assert_non_null(strstr(out, "\"spans\": 3, \"genops.cost.total\": 0.3, \"priced\": 2, "
+                                "\"unpriced\": 1}\n"));
+    free(out);
+}
+
 static void test_normal_one_line_per_item(void **state)
 {
     (void)state;
@@ -377,6 +399,7 @@ int main(void)
     gb_log_set_level(GB_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_summary_lines),
+        cmocka_unit_test(test_basic_line_cost_summary),
         cmocka_unit_test(test_normal_one_line_per_item),
         cmocka_unit_test(test_detailed_dump),
         cmocka_unit_test(test_value_formats),
