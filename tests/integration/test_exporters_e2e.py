@@ -23,18 +23,13 @@ import threading
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import free_port, wait_for  # noqa: E402
+
 SRC = os.environ.get("GENOPS_SRC") or os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 BIN = os.environ.get("GENOPS_BIN") or os.path.join(SRC, "build", "bin")
 COLLECTOR = os.path.join(BIN, "genops-collector")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def compile_protos(out_dir):
@@ -83,16 +78,6 @@ class SinkHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/x-protobuf")
         self.send_header("Content-Length", "0")
         self.end_headers()
-
-
-def wait_for(pred, secs, what):
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def post(url, payload):

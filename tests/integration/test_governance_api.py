@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,33 +14,11 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testlib  # noqa: E402
+from testlib import check, failures, free_port, wait_port  # noqa: E402
+
 BIN = os.path.join(os.environ["GENOPS_BIN"], "genops-collector")
-failures = []
-
-
-def check(cond, name):
-    print(("ok   " if cond else "FAIL ") + name)
-    if not cond:
-        failures.append(name)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, secs=10):
-    end = time.time() + secs
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def span_json(now_ns, model="gpt-4o", span_id="1112131415161718", cache=200):
@@ -126,13 +103,8 @@ def start(tmp, cfg):
 
 
 def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    check(proc.returncode == 0, "clean exit (%r)" % proc.returncode)
+    rc = testlib.stop(proc, 15)
+    check(rc == 0, "clean exit (%r)" % rc)
 
 
 def main():

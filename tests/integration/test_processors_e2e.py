@@ -4,7 +4,6 @@ as it reaches the file. Loopback, free ports, bounded in time."""
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -12,33 +11,10 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import check, failures, free_port, wait_port  # noqa: E402
+
 BIN = os.path.join(os.environ["GENOPS_BIN"], "genops-collector")
-failures = []
-
-
-def check(cond, name):
-    print(("ok   " if cond else "FAIL ") + name)
-    if not cond:
-        failures.append(name)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, secs=10):
-    end = time.time() + secs
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def traces(service, names, email):

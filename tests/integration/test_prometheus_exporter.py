@@ -23,21 +23,12 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import promharness  # noqa: E402
+from testlib import wait_for  # noqa: E402
 
 SRC = os.environ.get("GENOPS_SRC") or os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 BIN = os.environ.get("GENOPS_BIN") or os.path.join(SRC, "build", "bin")
 COLLECTOR = os.path.join(BIN, "genops-collector")
-
-
-def wait_for(pred, secs, what):
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def post(url, payload):

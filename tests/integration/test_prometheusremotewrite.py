@@ -11,7 +11,6 @@ Bounded waits; everything started is stopped in finally."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,48 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import promharness  # noqa: E402
+from testlib import check, failures, free_port, stop, wait_port  # noqa: E402
 
 BIN = os.path.join(os.environ["GENOPS_BIN"], "genops-collector")
-failures = []
-
-
-def check(cond, name):
-    print(("ok   " if cond else "FAIL ") + name)
-    if not cond:
-        failures.append(name)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, secs=10):
-    end = time.time() + secs
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-def stop(proc):
-    """Stops proc (SIGTERM, then SIGKILL after 10s); returns its exit code (None if not started)."""
-    if not proc:
-        return None
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-    return proc.returncode
 
 
 def check_clean_exit(name, rc, log):

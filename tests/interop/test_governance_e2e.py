@@ -41,7 +41,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,7 @@ from decimal import Decimal
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import promharness  # noqa: E402  (tests/integration/promharness.py: a real Prometheus on loopback)
+from testlib import free_port, tail, wait_port_while  # noqa: E402  (tests/integration/testlib.py)
 
 NEEDED_COMPONENTS = [
     ("receiver", "otlp"),
@@ -277,28 +277,6 @@ def assign_ids_and_times(specs, now_ns):
 # Processes, ports, HTTP
 
 
-def free_port(taken):
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            p = s.getsockname()[1]
-        if p not in taken:
-            taken.add(p)
-            return p
-
-
-def wait_port(port, proc, deadline):
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 def http_get(url, timeout=5.0):
     """(status, body text); status 0 with the error text when the connection failed."""
     try:
@@ -308,14 +286,6 @@ def http_get(url, timeout=5.0):
         return e.code, e.read().decode("utf-8", "replace")
     except (OSError, urllib.error.URLError) as e:
         return 0, str(e)
-
-
-def tail(path, n=60):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
-    except OSError as e:
-        return f"(cannot read {path}: {e})"
 
 
 def stop(proc, name, timeout=15.0):
@@ -570,7 +540,7 @@ def main():
                                     stdin=subprocess.DEVNULL, start_new_session=True, cwd=tmp)
         cdeadline = time.monotonic() + (30 if slow else 15)
         for p in (http_port, api_port, pull_port):
-            if not wait_port(p, proc, cdeadline):
+            if not wait_port_while(p, proc, cdeadline):
                 state = f"exited with {proc.returncode}" if proc.poll() is not None else "not listening"
                 raise Fail(f"collector: port {p} not open ({state}):\n{tail(clog)}")
         log(f"ok   started: collector http {http_port}, budget API {api_port}, pull {pull_port}; "

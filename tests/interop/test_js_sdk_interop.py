@@ -21,11 +21,13 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from testlib import free_port, tail, wait_port_while  # noqa: E402  (tests/integration/testlib.py)
 
 SIGNALS = ("traces", "metrics", "logs")
 PROTOCOLS = ("http/json", "http/protobuf", "grpc")
@@ -45,24 +47,6 @@ class Mismatch(Exception):
 
 # ------------------------------------------------------------------------------------------------
 # Setup helpers
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, deadline):
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def write_config(path, outdir, grpc_port, http_port):
@@ -91,14 +75,6 @@ def write_config(path, outdir, grpc_port, http_port):
         ]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
-
-
-def tail(path, n=40):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
-    except OSError as e:
-        return f"(cannot read {path}: {e})"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -527,8 +503,8 @@ def main():
         with open(clog, "wb") as lf:
             proc = subprocess.Popen([collector, "--config", cfg], stdout=lf, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
-        up = wait_port(grpc_port, proc, min(deadline, time.monotonic() + 15)) and \
-            wait_port(http_port, proc, min(deadline, time.monotonic() + 15))
+        up = wait_port_while(grpc_port, proc, min(deadline, time.monotonic() + 15)) and \
+            wait_port_while(http_port, proc, min(deadline, time.monotonic() + 15))
         if not up:
             state = f"exited with {proc.returncode}" if proc.poll() is not None else "still not listening"
             fail("collector start", f"ports {grpc_port}/{http_port} not open ({state})")
@@ -612,7 +588,7 @@ def main():
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         if failed:
-            log(f"collector log (tail):\n{tail(clog)}")
+            log(f"collector log (tail):\n{tail(clog, 40)}")
         if os.environ.get("GENOPS_INTEROP_KEEP"):
             log(f"kept {tmp}")
         else:
