@@ -8,41 +8,20 @@
 
 #include <string.h>
 
+#include "../cfg_bind_util.h"
 #include "config/config.h"
 #include "receiver/otlp/otlp_receiver.h"
 
-typedef struct bound {
-    cfg_doc doc;
-    cfg_diags d;
-    gb_sbuf text;
-    gb_status st;
-} bound;
-
-static void bind_yaml(bound *b, otlprecv_cfg *c, const char *yaml)
+static void bind_yaml(cfg_bound *b, otlprecv_cfg *c, const char *yaml)
 {
-    cfg_doc_init(&b->doc);
-    cfg_diags_init(&b->d);
-    gb_sbuf_init(&b->text, 0);
-    assert_int_equal(cfg_doc_parse(&b->doc, "t.yaml", yaml, strlen(yaml), &b->d), GB_OK);
-    memset(c, 0, sizeof(*c));
-    assert_int_equal(cfg_apply_defaults(&otlprecv_cfg_table, c, &b->doc, &b->d), GB_OK);
-    b->st = cfg_bind(&otlprecv_cfg_table, b->doc.root, c, "receivers.otlp", &b->doc, &b->d);
-    cfg_diags_render(&b->d, &b->text);
-    gb_sbuf_putc(&b->text, '\0');
-}
-
-static void bound_free(bound *b)
-{
-    gb_sbuf_free(&b->text);
-    cfg_diags_free(&b->d);
-    cfg_doc_free(&b->doc);
+    cfg_bind_yaml(b, &otlprecv_cfg_table, c, sizeof *c, "receivers.otlp", yaml);
 }
 
 static void test_defaults_and_presence(void **state)
 {
     (void)state;
     otlprecv_cfg c;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &c, "protocols:\n  grpc:\n  http:\n");
     assert_int_equal(b.st, GB_OK);
     assert_true(c.protocols.grpc_set);
@@ -73,27 +52,27 @@ static void test_defaults_and_presence(void **state)
     assert_string_equal(h.endpoint, c.protocols.http.endpoint);
     assert_int_equal(h.max_request_body_size, c.protocols.http.max_request_body_size);
     assert_string_equal(h.logs_url_path, c.protocols.http.logs_url_path);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     /* only http: grpc stays off */
     bind_yaml(&b, &c, "protocols:\n  http:\n    endpoint: 0.0.0.0:4318\n");
     assert_int_equal(b.st, GB_OK);
     assert_false(c.protocols.grpc_set);
     assert_true(c.protocols.http_set);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     /* no protocol at all */
     bind_yaml(&b, &c, "protocols:\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "at least one protocol"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 static void test_guide_config(void **state)
 {
     (void)state;
     otlprecv_cfg c;
-    bound b;
+    cfg_bound b;
     /* the guide's receiver block without its auth part */
     bind_yaml(&b, &c,
               "protocols:\n"
@@ -111,7 +90,7 @@ static void test_guide_config(void **state)
     assert_true(c.protocols.http.cors_set);
     assert_int_equal(c.protocols.http.cors.allowed_origins.n, 2);
     assert_string_equal(c.protocols.http.cors.allowed_origins.v[0], "http://*");
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     /* ... with auth: oauth2client -> clear error naming server authenticators */
     bind_yaml(&b, &c,
@@ -126,13 +105,13 @@ static void test_guide_config(void **state)
     assert_non_null(strstr(b.text.data, "basicauth"));
     assert_non_null(strstr(b.text.data, "oidc"));
     assert_non_null(strstr(b.text.data, "t.yaml:5"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     /* other authenticators: not available */
     bind_yaml(&b, &c, "protocols:\n  grpc:\n    auth:\n      authenticator: bearertokenauth\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "not available in this build"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     /* the guide's mTLS block: client_auth_type accepted with a warning */
     bind_yaml(&b, &c,
@@ -151,44 +130,44 @@ static void test_guide_config(void **state)
     assert_true(net_tls_server_enabled(&c.protocols.grpc.tls));
     assert_string_equal(c.protocols.grpc.tls.client_ca_file, "/certs/ca.crt");
     assert_string_equal(c.protocols.grpc.tls.min_version, "1.2");
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 static void test_errors(void **state)
 {
     (void)state;
     otlprecv_cfg c;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &c, "protocols:\n  http:\n    endpoint: \"localhost:43l8\"\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "invalid port \"43l8\""));
     assert_non_null(strstr(b.text.data, "receivers.otlp.protocols.http.endpoint"));
     assert_non_null(strstr(b.text.data, "t.yaml:3"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "protocols:\n  grpc:\n    endpont: x\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "endpoint")); /* did you mean */
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "protocols:\n  grpc:\n    tls:\n      cert_file: a.crt\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "key_file"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "protocols:\n  grpc:\n    tls:\n      min_version: \"1.5\"\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "min_version"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "protocols:\n  grpc:\n    transport: unix\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "protocols:\n  http:\n    compression_algorithms: [gzip, brotli]\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "brotli"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c,
               "protocols:\n  grpc:\n    keepalive:\n      server_parameters:\n"
@@ -204,7 +183,7 @@ static void test_errors(void **state)
     assert_int_equal(c.protocols.grpc.keepalive.server_parameters.timeout, 5000000000LL);
     assert_true(c.protocols.grpc.keepalive.enforcement_policy.permit_without_stream);
     assert_int_equal(c.protocols.grpc.keepalive.enforcement_policy.min_time, 10000000000LL);
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 int main(void)

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "../cfg_bind_util.h"
 #include "base/timeutil.h"
 #include "config/config.h"
 #include "exporter/debug/debug.h"
@@ -14,38 +15,16 @@
 #include "exporter/otlphttp/otlphttp.h"
 #include "pipeline/exporter_helper.h"
 
-typedef struct bound {
-    cfg_doc doc;
-    cfg_diags d;
-    gb_sbuf text;
-    gb_status st;
-} bound;
-
-static void bind_yaml(bound *b, const cfg_table *t, void *obj, size_t size, const char *yaml)
+static void bind_yaml(cfg_bound *b, const cfg_table *t, void *obj, size_t size, const char *yaml)
 {
-    cfg_doc_init(&b->doc);
-    cfg_diags_init(&b->d);
-    gb_sbuf_init(&b->text, 0);
-    assert_int_equal(cfg_doc_parse(&b->doc, "t.yaml", yaml, strlen(yaml), &b->d), GB_OK);
-    memset(obj, 0, size);
-    assert_int_equal(cfg_apply_defaults(t, obj, &b->doc, &b->d), GB_OK);
-    b->st = cfg_bind(t, b->doc.root, obj, "exporters.x", &b->doc, &b->d);
-    cfg_diags_render(&b->d, &b->text);
-    gb_sbuf_putc(&b->text, '\0');
-}
-
-static void bound_free(bound *b)
-{
-    gb_sbuf_free(&b->text);
-    cfg_diags_free(&b->d);
-    cfg_doc_free(&b->doc);
+    cfg_bind_yaml(b, t, obj, size, "exporters.x", yaml);
 }
 
 static void test_otlphttp_full(void **state)
 {
     (void)state;
     otlphttp_cfg c;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &otlphttp_table, &c, sizeof c,
               "endpoint: \"https://otlp-gateway-prod-us-central-0.grafana.net/otlp\"\n"
               "headers:\n  authorization: \"Basic abc\"\n"
@@ -72,14 +51,14 @@ static void test_otlphttp_full(void **state)
     assert_true(c.queue.enabled);
     assert_int_equal(c.queue.num_consumers, 4);
     assert_int_equal(c.queue.queue_size, 100);
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 static void test_otlphttp_defaults_match_table(void **state)
 {
     (void)state;
     otlphttp_cfg c, d;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &otlphttp_table, &c, sizeof c, "endpoint: http://localhost:4318\n");
     assert_int_equal(b.st, GB_OK);
     otlphttp_cfg_default(&d);
@@ -96,7 +75,7 @@ static void test_otlphttp_defaults_match_table(void **state)
     assert_int_equal(c.queue.queue_size, d.queue.queue_size);
     assert_int_equal(c.queue.block_on_overflow, d.queue.block_on_overflow);
     assert_int_equal(c.queue.drop_on_overflow, d.queue.drop_on_overflow);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     pl_retry_cfg r, rd;
     pl_queue_cfg q, qd;
@@ -104,98 +83,98 @@ static void test_otlphttp_defaults_match_table(void **state)
     assert_int_equal(b.st, GB_OK);
     pl_retry_cfg_default(&rd);
     assert_memory_equal(&r, &rd, sizeof r);
-    bound_free(&b);
+    cfg_bound_free(&b);
     bind_yaml(&b, &pl_queue_table, &q, sizeof q, "{}\n");
     assert_int_equal(b.st, GB_OK);
     pl_queue_cfg_default(&qd);
     assert_memory_equal(&q, &qd, sizeof q);
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 static void test_otlphttp_errors(void **state)
 {
     (void)state;
     otlphttp_cfg c;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &otlphttp_table, &c, sizeof c, "compression: gzip\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "at least one endpoint must be specified"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &otlphttp_table, &c, sizeof c, "endpoint: localhost:4318\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "http:// or https://"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &otlphttp_table, &c, sizeof c, "endpont: http://x:4318\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "did you mean \"endpoint\""));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &otlphttp_table, &c, sizeof c,
               "endpoint: http://x:4318\nsending_queue:\n  storage: file_storage\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "persistent queue not available in this build"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &otlphttp_table, &c, sizeof c, "endpoint: http://x:4318\ncompression: lz5\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &otlphttp_table, &c, sizeof c,
               "endpoint: http://x:4318\ntls:\n  cert_file: /c.pem\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "both a certificate and a key"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 static void test_queue_blocking_deprecated(void **state)
 {
     (void)state;
     pl_queue_cfg q;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &pl_queue_table, &q, sizeof q, "blocking: true\n");
     assert_int_equal(b.st, GB_OK);
     assert_int_equal(b.d.warnings, 1);
     assert_true(q.block_on_overflow);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &pl_queue_table, &q, sizeof q,
               "block_on_overflow: true\ndrop_on_overflow: true\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "mutually exclusive"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 static void test_debug_loglevel(void **state)
 {
     (void)state;
     debug_cfg c;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &debug_table, &c, sizeof c, "loglevel: debug\n");
     assert_int_equal(b.st, GB_OK);
     assert_int_equal(b.d.warnings, 1);
     assert_non_null(strstr(b.text.data, "verbosity"));
     assert_int_equal(c.verbosity, DEBUG_DETAILED);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &debug_table, &c, sizeof c, "{}\n");
     assert_int_equal(b.st, GB_OK);
     assert_int_equal(c.verbosity, DEBUG_BASIC);
     assert_int_equal(c.sampling_initial, 2);
     assert_int_equal(c.sampling_thereafter, 1);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &debug_table, &c, sizeof c, "verbosity: detailed\nloglevel: info\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 static void test_file_config(void **state)
 {
     (void)state;
     file_cfg c;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &file_table, &c, sizeof c, "path: /tmp/out.json\nrotation:\n");
     assert_int_equal(b.st, GB_OK);
     assert_true(c.rotation_set);
@@ -204,21 +183,21 @@ static void test_file_config(void **state)
     assert_int_equal(c.flush_interval, GB_NS_PER_S);
     assert_int_equal(c.format, FILE_FMT_JSON);
     assert_false(c.append);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &file_table, &c, sizeof c, "path: /tmp/out.json\n");
     assert_int_equal(b.st, GB_OK);
     assert_false(c.rotation_set);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &file_table, &c, sizeof c, "format: proto\n");
     assert_int_equal(b.st, GB_ERR_INVALID); /* path is required */
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &file_table, &c, sizeof c, "path: /tmp/out.json\ngroup_by:\n  enabled: true\n");
     assert_int_equal(b.st, GB_ERR_INVALID);
     assert_non_null(strstr(b.text.data, "not available in this build"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 int main(void)

@@ -8,42 +8,21 @@
 
 #include <string.h>
 
+#include "../cfg_bind_util.h"
 #include "base/timeutil.h"
 #include "config/config.h"
 #include "exporter/prometheus/prometheus.h"
 
-typedef struct bound {
-    cfg_doc doc;
-    cfg_diags d;
-    gb_sbuf text;
-    gb_status st;
-} bound;
-
-static void bind_yaml(bound *b, prometheus_cfg *c, const char *yaml)
+static void bind_yaml(cfg_bound *b, prometheus_cfg *c, const char *yaml)
 {
-    cfg_doc_init(&b->doc);
-    cfg_diags_init(&b->d);
-    gb_sbuf_init(&b->text, 0);
-    assert_int_equal(cfg_doc_parse(&b->doc, "t.yaml", yaml, strlen(yaml), &b->d), GB_OK);
-    memset(c, 0, sizeof *c);
-    assert_int_equal(cfg_apply_defaults(&prometheus_cfg_table, c, &b->doc, &b->d), GB_OK);
-    b->st = cfg_bind(&prometheus_cfg_table, b->doc.root, c, "exporters.prometheus", &b->doc, &b->d);
-    cfg_diags_render(&b->d, &b->text);
-    gb_sbuf_putc(&b->text, '\0');
-}
-
-static void bound_free(bound *b)
-{
-    gb_sbuf_free(&b->text);
-    cfg_diags_free(&b->d);
-    cfg_doc_free(&b->doc);
+    cfg_bind_yaml(b, &prometheus_cfg_table, c, sizeof *c, "exporters.prometheus", yaml);
 }
 
 static void test_defaults(void **state)
 {
     (void)state;
     prometheus_cfg c;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &c, "endpoint: 0.0.0.0:8889\n");
     assert_int_equal(b.st, GB_OK);
     assert_string_equal(c.endpoint, "0.0.0.0:8889");
@@ -57,14 +36,14 @@ static void test_defaults(void **state)
     assert_false(c.tls_set);
     assert_false(c.rcl_set);
     assert_int_equal(c.max_series, 0);
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 static void test_full(void **state)
 {
     (void)state;
     prometheus_cfg c;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &c,
               "endpoint: \"1.2.3.4:1234\"\n"
               "namespace: test-space\n"
@@ -92,48 +71,48 @@ static void test_full(void **state)
     assert_string_equal(c.rcl.excluded.v[0], "k8s.pod.*");
     assert_true(c.without_scope_info);
     assert_int_equal(c.max_series, 5000);
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 static void test_errors(void **state)
 {
     (void)state;
     prometheus_cfg c;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &c, "namespace: x\n");
     assert_int_not_equal(b.st, GB_OK);
     assert_non_null(strstr(b.text.data, "endpoint"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "endpoint: \"nonsense\"\n");
     assert_int_not_equal(b.st, GB_OK);
     assert_non_null(strstr(b.text.data, "t.yaml:1:11"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "endpoint: localhost:8889\ntranslation_strategy: NoTranslation\n");
     assert_int_not_equal(b.st, GB_OK);
     assert_non_null(strstr(b.text.data, "t.yaml:2:23"));
     assert_non_null(strstr(b.text.data, "\"NoTranslation\" is not supported"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "endpoint: localhost:8889\ntranslation_strategy: Bogus\n");
     assert_int_not_equal(b.st, GB_OK);
     assert_non_null(strstr(b.text.data, "unknown translation_strategy \"Bogus\""));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "endpoint: localhost:8889\nconst_labels:\n  \"..\": x\n");
     assert_int_not_equal(b.st, GB_OK);
     assert_non_null(strstr(b.text.data, "cannot be made a Prometheus label name"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "endpoint: localhost:8889\nmetric_expiraton: 1m\n");
     assert_int_not_equal(b.st, GB_OK);
     assert_non_null(strstr(b.text.data, "did you mean \"metric_expiration\""));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "endpoint: localhost:8889\nmax_series: -1\n");
     assert_int_not_equal(b.st, GB_OK);
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 int main(void)

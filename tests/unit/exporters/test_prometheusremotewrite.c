@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cfg_bind_util.h"
 #include "base/timeutil.h"
 #include "config/config.h"
 #include "exporter/prometheusremotewrite/prw.h"
@@ -439,38 +440,16 @@ static void test_split_and_decode(void **state)
 /* ---- config -----------------------------------------------------------------------------------
  */
 
-typedef struct bound {
-    cfg_doc doc;
-    cfg_diags d;
-    gb_sbuf text;
-    gb_status st;
-} bound;
-
-static void bind_yaml(bound *b, prw_cfg *c, const char *yaml)
+static void bind_yaml(cfg_bound *b, prw_cfg *c, const char *yaml)
 {
-    cfg_doc_init(&b->doc);
-    cfg_diags_init(&b->d);
-    gb_sbuf_init(&b->text, 0);
-    assert_int_equal(cfg_doc_parse(&b->doc, "t.yaml", yaml, strlen(yaml), &b->d), GB_OK);
-    memset(c, 0, sizeof *c);
-    assert_int_equal(cfg_apply_defaults(&prw_table, c, &b->doc, &b->d), GB_OK);
-    b->st = cfg_bind(&prw_table, b->doc.root, c, "exporters.prometheusremotewrite", &b->doc, &b->d);
-    cfg_diags_render(&b->d, &b->text);
-    gb_sbuf_putc(&b->text, '\0');
-}
-
-static void bound_free(bound *b)
-{
-    gb_sbuf_free(&b->text);
-    cfg_diags_free(&b->d);
-    cfg_doc_free(&b->doc);
+    cfg_bind_yaml(b, &prw_table, c, sizeof *c, "exporters.prometheusremotewrite", yaml);
 }
 
 static void test_config(void **state)
 {
     (void)state;
     prw_cfg c, def;
-    bound b;
+    cfg_bound b;
     bind_yaml(&b, &c, "endpoint: http://mimir:9009/api/v1/push\n");
     assert_int_equal(b.d.errors, 0);
     prw_cfg_default(&def);
@@ -484,7 +463,7 @@ static void test_config(void **state)
     assert_int_equal(c.retry.initial_interval, def.retry.initial_interval);
     assert_int_equal(c.retry.max_interval, 200 * GB_NS_PER_MS);
     assert_int_equal(c.retry.max_elapsed_time, 60 * GB_NS_PER_S);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c,
               "endpoint: http://mimir:9009/api/v1/push\n"
@@ -500,41 +479,41 @@ static void test_config(void **state)
     assert_false(c.target_info.enabled);
     assert_string_equal(c.namespace_, "genops");
     assert_int_equal(c.queue.queue_size, 50);
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "endpoint: http://x/api/v1/write\nwal:\n  directory: ./prom_rw\n");
     assert_int_equal(b.d.errors, 1);
     assert_non_null(strstr(b.text.data, "t.yaml:2:1"));
     assert_non_null(strstr(b.text.data, "not supported in this build"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "endpoint: http://x/api/v1/write\nsending_queue:\n  enabled: true\n");
     assert_int_equal(b.d.errors, 1);
     assert_non_null(strstr(b.text.data, "t.yaml:2:1"));
     assert_non_null(strstr(b.text.data, "remote_write_queue"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "endpoint: http://x/api/v1/write\ncompression: gzip\n");
     assert_true(b.d.errors >= 1);
     assert_non_null(strstr(b.text.data, "snappy"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "namespace: x\n");
     assert_int_equal(b.d.errors, 1);
     assert_non_null(strstr(b.text.data, "endpoint"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "endpoint: ftp://x\nexternal_labels:\n  cluster: \"\"\n");
     assert_int_equal(b.d.errors, 2);
     assert_non_null(strstr(b.text.data, "the scheme must be http:// or https://"));
     assert_non_null(strstr(b.text.data, "external_labels: empty label name or value"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 
     bind_yaml(&b, &c, "endpoint: http://x/\nremote_write_queue:\n  queue_size: 0\n");
     assert_int_equal(b.d.errors, 1);
     assert_non_null(strstr(b.text.data, "t.yaml:3:15"));
     assert_non_null(strstr(b.text.data, "a 0 size queue will drop all the data"));
-    bound_free(&b);
+    cfg_bound_free(&b);
 }
 
 int main(void)
