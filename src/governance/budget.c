@@ -1335,47 +1335,6 @@ void gov_budgets_close(gov_budgets *b)
 
 /* ---- matching and groups --------------------------------------------------------------------- */
 
-/* Go's strconv.FormatFloat(d, 'f', -1, 64): the shortest digits that read back, no exponent. */
-static size_t format_double(double d, char *buf, size_t len)
-{
-    if (isnan(d)) return (size_t)snprintf(buf, len, "NaN");
-    if (isinf(d)) return (size_t)snprintf(buf, len, "%s", d > 0 ? "+Inf" : "-Inf");
-    char e[40];
-    int prec = 1;
-    for (; prec <= 17; prec++) {
-        snprintf(e, sizeof e, "%.*e", prec - 1, d);
-        if (strtod(e, NULL) == d) break;
-    }
-    int exp = atoi(strchr(e, 'e') + 1);
-    int decimals = prec - 1 - exp;
-    if (decimals < 0) decimals = 0;
-    int n = snprintf(buf, len, "%.*f", decimals, d);
-    return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
-}
-
-#define SCALAR_TEXT_MAX 400
-
-/* String form of a scalar attribute (pcommon AsString); false for lists, maps, bytes, empty. */
-static bool scalar_text(const pd_any *v, char *buf, gb_str *out)
-{
-    switch (v->type) {
-    case PD_ANY_STR:
-        *out = v->u.str;
-        return true;
-    case PD_ANY_BOOL:
-        *out = v->u.b ? GB_STR_LIT("true") : GB_STR_LIT("false");
-        return true;
-    case PD_ANY_INT:
-        *out = gb_str_n(buf, (size_t)snprintf(buf, SCALAR_TEXT_MAX, "%" PRId64, v->u.i));
-        return true;
-    case PD_ANY_DOUBLE:
-        *out = gb_str_n(buf, format_double(v->u.d, buf, SCALAR_TEXT_MAX));
-        return true;
-    default:
-        return false;
-    }
-}
-
 static const pd_any *find_attr(const char *key, const pd_attrs *span, const pd_attrs *resource)
 {
     gb_str k = gb_str_c(key);
@@ -1386,22 +1345,23 @@ static const pd_any *find_attr(const char *key, const pd_attrs *span, const pd_a
 
 bool gov_budget_matches(const gov_budget_def *def, const pd_attrs *span, const pd_attrs *resource)
 {
-    char buf[SCALAR_TEXT_MAX];
+    char buf[PD_ANY_TEXT_MAX];
     for (uint32_t i = 0; i < def->n_match; i++) {
         const pd_any *v = find_attr(def->match[i].key, span, resource);
         gb_str s;
-        if (!v || !scalar_text(v, buf, &s) || !gb_str_eq_c(s, def->match[i].value)) return false;
+        if (!v || !pd_any_scalar_text(v, buf, &s) || !gb_str_eq_c(s, def->match[i].value))
+            return false;
     }
     return true;
 }
 
 gb_str gov_budget_group(const gov_budget_def *def, const pd_attrs *span, const pd_attrs *resource)
 {
-    static _Thread_local char buf[SCALAR_TEXT_MAX];
+    static _Thread_local char buf[PD_ANY_TEXT_MAX];
     if (!def->group_by) return GB_STR_LIT("");
     const pd_any *v = find_attr(def->group_by, span, resource);
     gb_str s;
-    if (!v || !scalar_text(v, buf, &s)) return GB_STR_LIT("unknown");
+    if (!v || !pd_any_scalar_text(v, buf, &s)) return GB_STR_LIT("unknown");
     return s;
 }
 

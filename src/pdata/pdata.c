@@ -5,10 +5,13 @@
  * walker of the data model. */
 #include "pdata.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../base/mem.h"
+#include "../base/numfmt.h"
 
 struct pd_hold {
     pd_hold *next;
@@ -224,4 +227,24 @@ bool pd_any_equal(const pd_any *a, const pd_any *b)
         return true;
     }
     return false;
+}
+
+bool pd_any_scalar_text(const pd_any *v, char buf[PD_ANY_TEXT_MAX], gb_str *out)
+{
+    switch (v->type) {
+    case PD_ANY_STR:
+        *out = v->u.str;
+        return true;
+    case PD_ANY_BOOL:
+        *out = v->u.b ? GB_STR_LIT("true") : GB_STR_LIT("false");
+        return true;
+    case PD_ANY_INT:
+        *out = gb_str_n(buf, (size_t)snprintf(buf, PD_ANY_TEXT_MAX, "%" PRId64, v->u.i));
+        return true;
+    case PD_ANY_DOUBLE:
+        *out = gb_str_n(buf, gb_fmt_double(v->u.d, buf, PD_ANY_TEXT_MAX));
+        return true;
+    default:
+        return false;
+    }
 }

@@ -406,6 +406,12 @@ gb_status pd_any_copy(gb_arena *arena, const pd_any *src, pd_any *dst);
 /* Deep-copies an attribute list into the arena (cap = n). */
 gb_status pd_attrs_copy(gb_arena *arena, const pd_attrs *src, pd_attrs *dst);
 bool pd_any_equal(const pd_any *a, const pd_any *b);
+/* Longest pd_any_scalar_text number text plus the NUL (a double, see gb_fmt_double). */
+#define PD_ANY_TEXT_MAX 352
+/* Text of a scalar like pcommon's AsString: strings as is, bools true/false, ints in decimal,
+ * doubles like Go's FormatFloat(d, 'f', -1, 64). Numbers are written into buf (PD_ANY_TEXT_MAX
+ * bytes). False for lists, maps, bytes and empty values. */
+bool pd_any_scalar_text(const pd_any *v, char buf[PD_ANY_TEXT_MAX], gb_str *out);
 
 static inline pd_any pd_any_str(gb_str s)
 {

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/numfmt.h"
 #include "exporter/promutil/promutil.h"
 #include "otlp/wire.h"
 #include "prw.h"
@@ -140,31 +141,6 @@ static gb_status emit(prw_series_set *s, uint32_t name_off, uint32_t name_len, c
     s->series[s->n_series++] = (prw_series){s->n_labels, s->ls.n, value, ts_ms};
     s->n_labels += s->ls.n;
     return GB_OK;
-}
-
-/* strconv.FormatFloat(v, 'f', -1, 64): shortest digits that read back exactly, no exponent. */
-static void format_float(double v, char *out, size_t n)
-{
-    if (isinf(v)) {
-        snprintf(out, n, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (isnan(v)) {
-        snprintf(out, n, "NaN");
-        return;
-    }
-    int p = 1;
-    char tmp[64];
-    for (; p < 17; p++) {
-        snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
-        if (strtod(tmp, NULL) == v) break;
-    }
-    snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
-    const char *e = strchr(tmp, 'e');
-    int exp10 = e ? atoi(e + 1) : 0;
-    int decimals = p - 1 - exp10;
-    if (decimals < 0) decimals = 0;
-    snprintf(out, n, "%.*f", decimals, v);
 }
 
 static double point_value(const pd_number_dp *dp)
@@ -286,7 +262,7 @@ static gb_status metric(prw_series_set *s, const prw_translate_opts *o, res_ctx 
     if ((st = name_with(s, base, "_sum", &sum_off, &sum_len)) != GB_OK) return st;
     if ((st = name_with(s, base, "_count", &cnt_off, &cnt_len)) != GB_OK) return st;
     if ((st = name_with(s, base, "_bucket", &bkt_off, &bkt_len)) != GB_OK) return st;
-    char num[64];
+    char num[GB_FMT_DOUBLE_MAX];
     if (m->type == PD_METRIC_HISTOGRAM) {
         for (uint32_t i = 0; i < m->n_dp && st == GB_OK; i++) {
             const pd_histogram_dp *dp = &m->dp.histogram[i];
@@ -305,7 +281,7 @@ static gb_status metric(prw_series_set *s, const prw_translate_opts *o, res_ctx 
             for (uint32_t b = 0;
                  b < dp->n_explicit_bounds && b < dp->n_bucket_counts && st == GB_OK; b++) {
                 cum += dp->bucket_counts[b];
-                format_float(dp->explicit_bounds[b], num, sizeof num);
+                gb_fmt_double(dp->explicit_bounds[b], num, sizeof num);
                 st = emit(s, bkt_off, bkt_len, "le", num,
                           stale ? pw_u2d(PRW_STALE_NAN) : (double)cum, ts);
             }
@@ -327,7 +303,7 @@ static gb_status metric(prw_series_set *s, const prw_translate_opts *o, res_ctx 
             st = emit(s, cnt_off, cnt_len, NULL, NULL,
                       stale ? pw_u2d(PRW_STALE_NAN) : (double)dp->count, ts);
         for (uint32_t q = 0; q < dp->n_quantiles && st == GB_OK; q++) {
-            format_float(dp->quantiles[q].quantile, num, sizeof num);
+            gb_fmt_double(dp->quantiles[q].quantile, num, sizeof num);
             st = emit(s, boff, blen, "quantile", num,
                       stale ? pw_u2d(PRW_STALE_NAN) : dp->quantiles[q].value, ts);
         }

@@ -846,72 +846,6 @@ static gb_status hash_value(gb_arena *arena, pd_any *v)
     return GB_OK;
 }
 
-/* Go's strconv.FormatFloat(d, 'f', -1, 64): shortest digits that round-trip, no exponent.
- * Writes at most ATTRACTION_TEXT_MAX bytes into tmp; returns the length. */
-static size_t format_double(double d, char *tmp)
-{
-    if (isnan(d)) return (size_t)snprintf(tmp, ATTRACTION_TEXT_MAX, "NaN");
-    if (isinf(d)) return (size_t)snprintf(tmp, ATTRACTION_TEXT_MAX, "%s", d > 0 ? "+Inf" : "-Inf");
-    char e[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(e, sizeof e, "%.*e", prec - 1, d);
-        if (strtod(e, NULL) == d) break;
-    }
-    /* e = [-]D[.DDD]e[+-]XX */
-    const char *p = e;
-    size_t len = 0;
-    if (*p == '-') tmp[len++] = *p++;
-    char dig[20];
-    int nd = 0;
-    while (*p && *p != 'e') {
-        if (*p != '.') dig[nd++] = *p;
-        p++;
-    }
-    int exp = atoi(p + 1);
-    while (nd > 1 && dig[nd - 1] == '0')
-        nd--;
-    if (exp >= nd - 1) {
-        memcpy(tmp + len, dig, (size_t)nd);
-        len += (size_t)nd;
-        for (int i = 0; i < exp - (nd - 1); i++)
-            tmp[len++] = '0';
-    } else if (exp >= 0) {
-        memcpy(tmp + len, dig, (size_t)exp + 1);
-        len += (size_t)exp + 1;
-        tmp[len++] = '.';
-        memcpy(tmp + len, dig + exp + 1, (size_t)(nd - exp - 1));
-        len += (size_t)(nd - exp - 1);
-    } else {
-        tmp[len++] = '0';
-        tmp[len++] = '.';
-        for (int i = 0; i < -exp - 1; i++)
-            tmp[len++] = '0';
-        memcpy(tmp + len, dig, (size_t)nd);
-        len += (size_t)nd;
-    }
-    return len;
-}
-
-bool attraction_scalar_text(const pd_any *v, char *buf, gb_str *out)
-{
-    switch (v->type) {
-    case PD_ANY_STR:
-        *out = v->u.str;
-        return true;
-    case PD_ANY_BOOL:
-        *out = v->u.b ? GB_STR_LIT("true") : GB_STR_LIT("false");
-        return true;
-    case PD_ANY_INT:
-        *out = gb_str_n(buf, (size_t)snprintf(buf, ATTRACTION_TEXT_MAX, "%lld", (long long)v->u.i));
-        return true;
-    case PD_ANY_DOUBLE:
-        *out = gb_str_n(buf, format_double(v->u.d, buf));
-        return true;
-    default:
-        return false;
-    }
-}
-
 static bool parse_int(gb_str s, int64_t *out)
 {
     char buf[32];
@@ -968,7 +902,7 @@ static gb_status convert_value(gb_arena *arena, pd_any *v, pd_any_type to)
         }
         return GB_OK;
     case PD_ANY_STR: {
-        char buf[ATTRACTION_TEXT_MAX];
+        char buf[PD_ANY_TEXT_MAX];
         gb_str s;
         if (v->type == PD_ANY_STR) return GB_OK;
         if (v->type == PD_ANY_EMPTY) {
@@ -976,7 +910,7 @@ static gb_status convert_value(gb_arena *arena, pd_any *v, pd_any_type to)
             return GB_OK;
         }
         /* lists, maps and bytes are left unchanged */
-        if (!attraction_scalar_text(v, buf, &s)) return GB_OK;
+        if (!pd_any_scalar_text(v, buf, &s)) return GB_OK;
         gb_status st = GB_OK;
         if (s.ptr == buf) st = gb_arena_dup(arena, s.ptr, s.len, &s);
         if (st == GB_OK) *v = pd_any_str(s);

@@ -66,12 +66,6 @@ bool attraction_regex_match(const attraction_regex *r, gb_str s, regmatch_t *m, 
  * Strings point into the node (lives as long as the config doc). Lists and maps are refused. */
 gb_status attraction_node_value(const cfg_node *n, pd_any *out, char *err, size_t errlen);
 
-/* Text of a scalar like pcommon's AsString: strings as is, bools true/false, ints in decimal,
- * doubles like Go's FormatFloat(d, 'f', -1, 64). Numbers are written into buf (at least
- * ATTRACTION_TEXT_MAX bytes). False for lists, maps, bytes and empty values. */
-#define ATTRACTION_TEXT_MAX 400
-bool attraction_scalar_text(const pd_any *v, char *buf, gb_str *out);
-
 /* SHA-256 of data into out (32 bytes); FIPS 180-4. */
 void attraction_sha256(const void *data, size_t len, uint8_t out[32]);
 

@@ -211,9 +211,9 @@ static bool kvpats_all(const kvpats *ks, const pd_attrs *attrs)
         pd_kv *kv = pd_attrs_find(attrs, k->key);
         if (!kv) return false;
         if (k->re) {
-            char buf[ATTRACTION_TEXT_MAX];
+            char buf[PD_ANY_TEXT_MAX];
             gb_str text;
-            if (!attraction_scalar_text(&kv->value, buf, &text) ||
+            if (!pd_any_scalar_text(&kv->value, buf, &text) ||
                 !attraction_regex_match(k->re, text, NULL, 0))
                 return false;
         } else if (k->has_value && !pd_any_equal(&kv->value, &k->value)) {
@@ -464,10 +464,10 @@ static bool match_resource(const filter *f, const pd_resource *r)
 {
     if (f->services.n) {
         /* as contrib: the value as text, "<nil-service-name>" when absent */
-        char buf[ATTRACTION_TEXT_MAX];
+        char buf[PD_ANY_TEXT_MAX];
         gb_str name = GB_STR_LIT("<nil-service-name>");
         pd_kv *kv = pd_attrs_find(&r->attrs, GB_STR_LIT("service.name"));
-        if (kv && !attraction_scalar_text(&kv->value, buf, &name)) name = GB_STR_LIT("");
+        if (kv && !pd_any_scalar_text(&kv->value, buf, &name)) name = GB_STR_LIT("");
         if (!pats_any(&f->services, name)) return false;
     }
     return kvpats_all(&f->resources, &r->attrs);
