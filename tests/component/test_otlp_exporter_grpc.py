@@ -26,6 +26,9 @@ from concurrent import futures
 
 import grpc
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from testlib import snappy_block_decode  # noqa: E402  (tests/integration/testlib.py)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("GENOPS_SRC", os.path.dirname(os.path.dirname(HERE)))
 BUILD = os.environ.get("GENOPS_BUILD", os.path.join(SRC, "build"))
@@ -337,50 +340,6 @@ def crc32c(data):
         for _ in range(8):
             crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
     return crc ^ 0xFFFFFFFF
-
-
-def snappy_block_decode(src):
-    """Independent decoder of the snappy block format (used to check our framing)."""
-    n, shift, i = 0, 0, 0
-    while True:
-        b = src[i]
-        i += 1
-        n |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            break
-    out = bytearray()
-    while i < len(src):
-        tag = src[i]
-        i += 1
-        kind = tag & 3
-        if kind == 0:
-            ln = tag >> 2
-            if ln >= 60:
-                nb = ln - 59
-                ln = int.from_bytes(src[i:i + nb], "little")
-                i += nb
-            ln += 1
-            out += src[i:i + ln]
-            i += ln
-            continue
-        if kind == 1:
-            ln = ((tag >> 2) & 7) + 4
-            off = ((tag >> 5) << 8) | src[i]
-            i += 1
-        elif kind == 2:
-            ln = (tag >> 2) + 1
-            off = int.from_bytes(src[i:i + 2], "little")
-            i += 2
-        else:
-            ln = (tag >> 2) + 1
-            off = int.from_bytes(src[i:i + 4], "little")
-            i += 4
-        for _ in range(ln):
-            out.append(out[-off])
-    if len(out) != n:
-        raise ValueError("snappy length mismatch")
-    return bytes(out)
 
 
 def snappy_framed_decode(data):

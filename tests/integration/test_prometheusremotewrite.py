@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import promharness  # noqa: E402
-from testlib import check, failures, free_port, stop, wait_port  # noqa: E402
+from testlib import check, failures, free_port, snappy_block_decode, stop, wait_port  # noqa: E402
 
 BIN = os.path.join(os.environ["GENOPS_BIN"], "genops-collector")
 
@@ -182,49 +182,6 @@ def test_prometheus(tmp):
 
 # ---- sink -----------------------------------------------------------------------------------
 
-def snappy_decode(buf):
-    """Snappy block format (the part remote write uses)."""
-    pos, n, shift = 0, 0, 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        n |= (b & 0x7f) << shift
-        shift += 7
-        if b < 0x80:
-            break
-    out = bytearray()
-    while pos < len(buf):
-        tag = buf[pos]
-        pos += 1
-        t = tag & 3
-        if t == 0:
-            ln = tag >> 2
-            if ln >= 60:
-                nb = ln - 59
-                ln = int.from_bytes(buf[pos:pos + nb], "little")
-                pos += nb
-            ln += 1
-            out += buf[pos:pos + ln]
-            pos += ln
-            continue
-        if t == 1:
-            ln = ((tag >> 2) & 7) + 4
-            off = ((tag >> 5) << 8) | buf[pos]
-            pos += 1
-        elif t == 2:
-            ln = (tag >> 2) + 1
-            off = int.from_bytes(buf[pos:pos + 2], "little")
-            pos += 2
-        else:
-            ln = (tag >> 2) + 1
-            off = int.from_bytes(buf[pos:pos + 4], "little")
-            pos += 4
-        for _ in range(ln):
-            out.append(out[-off])
-    assert len(out) == n, "snappy length mismatch"
-    return bytes(out)
-
-
 def pb_fields(buf):
     pos = 0
     while pos < len(buf):
@@ -360,7 +317,7 @@ def test_sink(tmp):
         while time.time() < end and not got_all:
             with sink.lock:
                 ok = [r for r in sink.requests if r[2] < 300]
-                names = [l for r in ok for s in decode_write_request(snappy_decode(r[1]))
+                names = [l for r in ok for s in decode_write_request(snappy_block_decode(r[1]))
                          for l in s[0] if l[0] == "__name__"]
             got_all = len(names) >= 9
             time.sleep(0.05)
@@ -375,8 +332,8 @@ def test_sink(tmp):
               "sink: User-Agent (a configured one is ignored)")
         check(len(reqs) >= 3 and reqs[1][2] == 503, "sink: several requests (split), one 503")
         ok = [r for r in reqs if r[2] < 300]
-        decoded = [decode_write_request(snappy_decode(r[1])) for r in ok]
-        raws = [snappy_decode(r[1]) for r in ok]
+        decoded = [decode_write_request(snappy_block_decode(r[1])) for r in ok]
+        raws = [snappy_block_decode(r[1]) for r in ok]
         check(all(len(raw) <= 400 or len(d) == 1 for raw, d in zip(raws, decoded)),
               "sink: each request within max_batch_size_bytes (or a single series)")
         allseries = [s for d in decoded for s in d]
@@ -489,7 +446,7 @@ def test_tls(tmp):
                 reqs = list(sink.requests)
             ok = len(reqs) == want
             if want and ok:
-                series = decode_write_request(snappy_decode(reqs[0][1]))
+                series = decode_write_request(snappy_block_decode(reqs[0][1]))
                 ok = [dict(x[0]).get("__name__") for x in series] == ["g"]
             check(ok, "%s: %d request(s) received over HTTPS, want %d" % (name, len(reqs), want))
             if not want:

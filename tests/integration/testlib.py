@@ -92,3 +92,48 @@ def tail(path, n=60):
             return "".join(f.readlines()[-n:])
     except OSError as e:
         return f"(cannot read {path}: {e})"
+
+
+def snappy_block_decode(src):
+    """Decodes the snappy block format (remote write bodies, the payload of snappy framed
+    chunks); written from the format description, independent of the collector's encoder."""
+    n, shift, i = 0, 0, 0
+    while True:
+        b = src[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            break
+    out = bytearray()
+    while i < len(src):
+        tag = src[i]
+        i += 1
+        kind = tag & 3
+        if kind == 0:
+            ln = tag >> 2
+            if ln >= 60:
+                nb = ln - 59
+                ln = int.from_bytes(src[i:i + nb], "little")
+                i += nb
+            ln += 1
+            out += src[i:i + ln]
+            i += ln
+            continue
+        if kind == 1:
+            ln = ((tag >> 2) & 7) + 4
+            off = ((tag >> 5) << 8) | src[i]
+            i += 1
+        elif kind == 2:
+            ln = (tag >> 2) + 1
+            off = int.from_bytes(src[i:i + 2], "little")
+            i += 2
+        else:
+            ln = (tag >> 2) + 1
+            off = int.from_bytes(src[i:i + 4], "little")
+            i += 4
+        for _ in range(ln):
+            out.append(out[-off])
+    if len(out) != n:
+        raise ValueError("snappy length mismatch")
+    return bytes(out)
