@@ -27,7 +27,7 @@ from concurrent import futures
 import grpc
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from testlib import snappy_block_decode  # noqa: E402  (tests/integration/testlib.py)
+from testlib import free_port, snappy_block_decode, wait_port_while  # noqa: E402  (testlib.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("GENOPS_SRC", os.path.dirname(os.path.dirname(HERE)))
@@ -566,13 +566,6 @@ def tls_suite(d):
 
 # ---- end to end: the collector binary, OTLP/HTTP in -> otlp exporter (gRPC) out ---------------
 
-def free_port():
-    import socket
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        return so.getsockname()[1]
-
-
 def fixed64(num, v):
     return varint(num << 3 | 1) + v.to_bytes(8, "little")
 
@@ -652,16 +645,10 @@ service:
         self.wait_ready()
 
     def wait_ready(self):
-        import socket
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.p.poll() is not None:
-                raise RuntimeError("collector exited: " + self.output())
-            try:
-                with socket.create_connection(("127.0.0.1", self.http_port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
+        if wait_port_while(self.http_port, self.p, time.monotonic() + 10):
+            return
+        if self.p.poll() is not None:
+            raise RuntimeError("collector exited: " + self.output())
         raise RuntimeError("collector not ready: " + self.output())
 
     def output(self):
