@@ -61,6 +61,14 @@ typedef struct res_cache {
     gb_str val[GOVERNANCE_N_ATTR];
 } res_cache;
 
+/* A policy's name copied into the batch arena, remembered for the rest of the batch by the
+ * position of its evaluation (the same policies evaluate in the same order on most items). */
+#define NAME_MEMO 64u /* = the most policies per processor, see policies() */
+typedef struct name_memo {
+    const void *def; /* the definition (alive as long as the processor) */
+    gb_str name;
+} name_memo;
+
 typedef struct item {
     governance_core *core;
     gb_arena *arena;
@@ -84,6 +92,7 @@ typedef struct item {
     res_cache *rc;                /* attribution values of the item's resource */
     gb_str *pv;                   /* the pricing version copied into the arena once per batch */
     gov_price_cache *pc;          /* recent price lookups of this batch */
+    name_memo *names;             /* [NAME_MEMO] policy names copied in this batch */
     uint64_t *n_ops, *n_unpriced; /* self-metrics of this batch, added once at its end */
 } item;
 
@@ -309,10 +318,24 @@ static bool value_text(gb_arena *a, const pd_any *v, gb_str *out)
     }
 }
 
-/* Writes on the item through putk(), on anything else (event attributes) directly. */
+/* Writes on the item through putk(), on anything else (an event's attributes) directly. An
+ * event's list is allocated by its writer and written only through here, so a key in it is the
+ * very view OUT_KEYS[k]: comparing pointers finds it, and an absent key is appended without a
+ * string search (pd_attrs_put only when the list is full). */
 static gb_status aputk(item *it, pd_attrs *a, int k, pd_any v)
 {
-    return a == it->attrs ? putk(it, k, v) : pd_attrs_put(it->arena, a, OUT_KEYS[k], v);
+    if (a == it->attrs) return putk(it, k, v);
+    for (uint32_t i = 0; i < a->n; i++) {
+        if (a->v[i].key.ptr == OUT_KEYS[k].ptr && a->v[i].key.len == OUT_KEYS[k].len) {
+            a->v[i].value = v;
+            return GB_OK;
+        }
+    }
+    if (a->n >= a->cap) return pd_attrs_put(it->arena, a, OUT_KEYS[k], v);
+    a->v[a->n].key = OUT_KEYS[k];
+    a->v[a->n].value = v;
+    a->n++;
+    return GB_OK;
 }
 
 /* ---- attribution ------------------------------------------------------------------------ */
@@ -690,13 +713,18 @@ typedef struct eval_text {
     gb_str name, reason;
 } eval_text;
 
-static gb_status eval_text_of(item *it, const gov_policy_eval *e, eval_text *t)
+static gb_status eval_text_of(item *it, const gov_policy_eval *e, uint32_t i, eval_text *t)
 {
     gb_status st;
-    if ((st = gb_arena_dup(it->arena, e->def->name, strlen(e->def->name), &t->name)) ||
-        (st = gb_arena_dup(it->arena, e->reason, strlen(e->reason), &t->reason)))
-        return st;
-    return GB_OK;
+    name_memo *nm = &it->names[i % NAME_MEMO];
+    if (nm->def == e->def) {
+        t->name = nm->name;
+    } else {
+        if ((st = gb_arena_dup(it->arena, e->def->name, strlen(e->def->name), &t->name))) return st;
+        nm->def = e->def;
+        nm->name = t->name;
+    }
+    return gb_arena_dup(it->arena, e->reason, strlen(e->reason), &t->reason);
 }
 
 static gb_status policy_attrs(item *it, pd_attrs *a, const gov_policy_eval *e, const eval_text *t)
@@ -747,7 +775,7 @@ static gb_status policies(item *it, gov_policies *set, const gov_usage *u, const
     bool events = n >= 2 && it->span;
     for (uint32_t i = 0; i < n; i++)
         if ((events || (i == (uint32_t)worst && !keep_prev)) &&
-            (st = eval_text_of(it, &evals[i], &texts[i])))
+            (st = eval_text_of(it, &evals[i], i, &texts[i])))
             return st;
     if (!keep_prev && (st = policy_attrs(it, it->attrs, &evals[worst], &texts[worst]))) return st;
     if (events) {
@@ -850,6 +878,8 @@ static void item_of_log(item *it, pd_log *lg)
         gb_str pv = GB_STR_NULL;                                                                   \
         gov_price_cache pc;                                                                        \
         pc.p = NULL;                                                                               \
+        name_memo names[NAME_MEMO];                                                                \
+        memset(names, 0, sizeof names);                                                            \
         uint64_t n_ops = 0, n_unpriced = 0;                                                        \
         uint32_t rn = 0;                                                                           \
         for (uint32_t i = 0; st == GB_OK && i < b->u.SIG.n; i++) {                                 \
@@ -868,6 +898,7 @@ static void item_of_log(item *it, pd_log *lg)
                                .rc = &rc,                                                          \
                                .pv = &pv,                                                          \
                                .pc = &pc,                                                          \
+                               .names = names,                                                     \
                                .n_ops = &n_ops,                                                    \
                                .n_unpriced = &n_unpriced};                                         \
                     INIT(&it, &sc->ITEMS[k]);                                                      \
