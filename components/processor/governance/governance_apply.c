@@ -59,6 +59,8 @@
 typedef struct res_cache {
     bool done;
     gb_str val[GOVERNANCE_N_ATTR];
+    bool usage_done;
+    gov_usage usage; /* gov_normalize_resource of the resource, read once */
 } res_cache;
 
 /* A policy's name copied into the batch arena, remembered for the rest of the batch by the
@@ -812,8 +814,12 @@ static gb_status process(item *it, bool *drop)
     governance_core *core = it->core;
     gov_usage u;
     pthread_once(&out_once, out_index_build);
-    gb_status st = gov_normalize(it->attrs, it->res, &u);
-    if (st) return st;
+    gb_status st;
+    if (!it->rc->usage_done) {
+        if ((st = gov_normalize_resource(it->res, &it->rc->usage))) return st;
+        it->rc->usage_done = true;
+    }
+    if ((st = gov_normalize_with(it->attrs, &it->rc->usage, &u))) return st;
     *drop = false;
     bool ai = u.request_model.len || u.response_model.len ||
               (u.flags & (GOV_HAS_INPUT | GOV_HAS_OUTPUT | GOV_HAS_CACHE_READ |
