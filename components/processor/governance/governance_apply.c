@@ -91,6 +91,10 @@ typedef struct item {
      * many to list, search everything) */
     uint8_t other[8];
     uint32_t n_other;
+    /* position + 1 of the first attribute with each key of cc.foreign (0 = absent); valid when
+     * fpos_ok (at most 255 attributes) */
+    uint8_t fpos[GOVERNANCE_MAX_FOREIGN];
+    bool fpos_ok;
     res_cache *rc;                /* attribution values of the item's resource */
     gb_str *pv;                   /* the pricing version copied into the arena once per batch */
     gov_price_cache *pc;          /* recent price lookups of this batch */
@@ -242,7 +246,15 @@ static gb_status item_prepare(item *it, uint32_t room)
     it->any_genops = it->other_genops = false;
     it->n_other = 0;
     pd_attrs *a = it->attrs;
+    const governance_compiled *cc = &it->core->cc;
+    memset(it->fpos, 0, sizeof it->fpos);
+    it->fpos_ok = a->n <= UINT8_MAX;
     for (uint32_t i = 0; i < a->n; i++) {
+        if ((cc->foreign_len_mask >> (a->v[i].key.len % 64)) & 1 && i < UINT8_MAX) {
+            for (uint32_t j = 0; j < cc->n_foreign; j++)
+                if (!it->fpos[j] && gb_str_eq(a->v[i].key, cc->foreign[j]))
+                    it->fpos[j] = (uint8_t)(i + 1);
+        }
         int k = out_index(a->v[i].key);
         if (k >= 0) it->present |= 1ull << k;
         if (gb_str_has_prefix(a->v[i].key, L("genops."))) {
@@ -375,11 +387,16 @@ static bool lookup(gb_arena *a, const pd_attrs *attrs, const governance_attr *f,
          * other genops.* sources are absent when the item has no genops.* key */
         if (it && f->source_out[s] >= 0 && !hask(it, f->source_out[s])) continue;
         if (it && !it->any_genops && gb_str_has_prefix(f->sources[s], L("genops."))) continue;
-        /* a genops.* source that is not an output key is among the item's "other" keys */
-        const pd_kv *kv =
-            it && f->source_out[s] < 0 && gb_str_has_prefix(f->sources[s], L("genops."))
-                ? find_other(it, f->sources[s])
-                : pd_attrs_find(attrs, f->sources[s]);
+        /* a genops.* source that is not an output key is among the item's "other" keys, a
+         * foreign one was located by item_prepare */
+        const pd_kv *kv;
+        if (it && f->source_out[s] < 0 && gb_str_has_prefix(f->sources[s], L("genops.")))
+            kv = find_other(it, f->sources[s]);
+        else if (it && it->fpos_ok && f->source_foreign[s] >= 0)
+            kv = it->fpos[f->source_foreign[s]] ? &attrs->v[it->fpos[f->source_foreign[s]] - 1]
+                                                : NULL;
+        else
+            kv = pd_attrs_find(attrs, f->sources[s]);
         if (kv && value_text(a, &kv->value, out)) return true;
     }
     return false;
@@ -942,9 +959,26 @@ DEFINE_WALK(apply_logs, logs, PD_LOGS, pd_resource_logs, pd_scope_logs, scope_lo
 void governance_apply_init(governance_compiled *cc)
 {
     pthread_once(&out_once, out_index_build);
-    for (int f = 0; f < GOVERNANCE_N_ATTR; f++)
-        for (uint32_t s = 0; s < cc->attrs[f].n_sources; s++)
-            cc->attrs[f].source_out[s] = (int8_t)out_index(cc->attrs[f].sources[s]);
+    cc->n_foreign = 0;
+    cc->foreign_len_mask = 0;
+    for (int f = 0; f < GOVERNANCE_N_ATTR; f++) {
+        governance_attr *a = &cc->attrs[f];
+        for (uint32_t s = 0; s < a->n_sources; s++) {
+            gb_str src = a->sources[s];
+            a->source_out[s] = (int8_t)out_index(src);
+            a->source_foreign[s] = -1;
+            if (a->source_out[s] >= 0 || gb_str_has_prefix(src, L("genops."))) continue;
+            uint32_t j = 0;
+            while (j < cc->n_foreign && !gb_str_eq(cc->foreign[j], src))
+                j++;
+            if (j == cc->n_foreign) {
+                if (j == GOVERNANCE_MAX_FOREIGN) continue; /* searched (pd_attrs_find) */
+                cc->foreign[cc->n_foreign++] = src;
+                cc->foreign_len_mask |= 1ull << (src.len % 64);
+            }
+            a->source_foreign[s] = (int8_t)j;
+        }
+    }
 }
 
 gb_status governance_apply(governance_core *core, pd_batch *b, uint64_t *dropped)
