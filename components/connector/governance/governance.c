@@ -25,6 +25,9 @@
  * per batch; an item's attributes are read through a one-pass index of the ~40 keys used, so the
  * per-span work under the lock is index reads and hash probes). The flush thread builds the
  * batch under the lock (a walk over the series) and hands it downstream outside it.
+ * A per-batch memo keeps the series each lookup site (metric, slot) found last, with its label
+ * ids: a span whose values equal the interned strings of those ids skips hashing and probing
+ * (policy names, budget names and token types repeat on every span).
  * Rejected: a cache of dimension tuples -> series (the tuples hardly repeat on real payloads; it
  * cost more than it saved). */
 #include "governance.h"
