@@ -25,14 +25,15 @@
  * event arrays grow in the arena. Nothing is allocated on the heap per item.
  *
  * Speed: one pass per item records which of the keys we write are already present (a 64-bit
- * mask over OUT_KEYS), and the attribute array is grown once, so writing an absent key is an
- * append instead of a linear search; attribution values of a resource are looked up once per
- * resource; alias lookups search only the item's genops.* keys that are not output keys (listed
- * by the same pass); price lookups go through a per-batch gov_price_cache; each policy
- * evaluation's name and reason are copied once and shared by the item and its event. About 13.5k
- * instructions per span on the core benchmark's payload with forward-governance.yaml
- * (tests/tools/gov_bench.c): normalization 2.5k, the presence pass 2.2k, policies 2.9k, budgets
- * 1.8k, writes ~1.1k.
+ * mask over OUT_KEYS, with the position of each), and the attribute array is grown once, so
+ * writing an absent key is an append and rewriting or reading a present one an index, instead of
+ * a linear search; attribution sources outside genops.* are located by the same pass; attribution
+ * values of a resource are looked up once per resource; alias lookups search only the item's
+ * genops.* keys that are not output keys (listed by the same pass); price lookups go through a
+ * per-batch gov_price_cache; each policy evaluation's name and reason are copied once and shared by
+ * the item and its event. About 13.5k instructions per span on the core benchmark's payload with
+ * forward-governance.yaml (tests/tools/gov_bench.c): normalization 2.5k, the presence pass 2.2k,
+ * policies 2.9k, budgets 1.8k, writes ~1.1k.
  *
  * Rejected: writing the attributes through an attraction-style action list (it would need one
  * action per key and could not express "only when absent" per key family); re-normalizing after
@@ -83,7 +84,11 @@ typedef struct item {
     pd_span *span; /* NULL for log records */
     pd_log *log;   /* NULL for spans */
     pd_signal sig;
-    uint64_t present;  /* bit i: OUT_KEYS[i] is among the item's attributes */
+    uint64_t present; /* bit i: OUT_KEYS[i] is among the item's attributes */
+    /* position + 1 of the first attribute with key OUT_KEYS[i] when bit i of present is set;
+     * valid while opos_ok (positions fit a byte; attributes are only appended meanwhile) */
+    uint8_t opos[64];
+    bool opos_ok;
     bool any_genops;   /* some key starts with "genops." */
     bool other_genops; /* some genops.* key that is not in OUT_KEYS (an alias, an eval key) */
     /* positions of the genops.* keys that are not in OUT_KEYS (aliases, evaluation keys), so
@@ -248,7 +253,7 @@ static gb_status item_prepare(item *it, uint32_t room)
     pd_attrs *a = it->attrs;
     const governance_compiled *cc = &it->core->cc;
     memset(it->fpos, 0, sizeof it->fpos);
-    it->fpos_ok = a->n <= UINT8_MAX;
+    it->fpos_ok = it->opos_ok = a->n <= UINT8_MAX;
     for (uint32_t i = 0; i < a->n; i++) {
         if ((cc->foreign_len_mask >> (a->v[i].key.len % 64)) & 1 && i < UINT8_MAX) {
             for (uint32_t j = 0; j < cc->n_foreign; j++)
@@ -256,7 +261,10 @@ static gb_status item_prepare(item *it, uint32_t room)
                     it->fpos[j] = (uint8_t)(i + 1);
         }
         int k = out_index(a->v[i].key);
-        if (k >= 0) it->present |= 1ull << k;
+        if (k >= 0 && !(it->present & (1ull << k))) {
+            it->present |= 1ull << k;
+            it->opos[k] = (uint8_t)(i + 1); /* (i < UINT8_MAX when opos_ok) */
+        }
         if (gb_str_has_prefix(a->v[i].key, L("genops."))) {
             it->any_genops = true;
             if (k < 0) {
@@ -275,18 +283,34 @@ static gb_status item_prepare(item *it, uint32_t room)
     return GB_OK;
 }
 
+/* Records that OUT_KEYS[k] was just appended (at a->n - 1). */
+static void appended(item *it, int k)
+{
+    uint32_t i = it->attrs->n - 1;
+    it->present |= 1ull << k;
+    if (i < UINT8_MAX)
+        it->opos[k] = (uint8_t)(i + 1);
+    else
+        it->opos_ok = false;
+}
+
 static gb_status putk(item *it, int k, pd_any v)
 {
     pd_attrs *a = it->attrs;
-    if ((it->present & (1ull << k)) || a->n >= a->cap || a->cap < a->n) {
+    if (it->present & (1ull << k)) {
+        if (!it->opos_ok) return pd_attrs_put(it->arena, a, OUT_KEYS[k], v);
+        a->v[it->opos[k] - 1].value = v; /* the first one, as pd_attrs_put would */
+        return GB_OK;
+    }
+    if (a->n >= a->cap || a->cap < a->n) {
         gb_status st = pd_attrs_put(it->arena, a, OUT_KEYS[k], v);
-        if (st == GB_OK) it->present |= 1ull << k;
+        if (st == GB_OK) appended(it, k);
         return st;
     }
     a->v[a->n].key = OUT_KEYS[k];
     a->v[a->n].value = v;
     a->n++;
-    it->present |= 1ull << k;
+    appended(it, k);
     return GB_OK;
 }
 
@@ -309,7 +333,8 @@ static bool hask(const item *it, int k)
 /* The attribute OUT_KEYS[k] of the item, when present. */
 static pd_kv *findk(const item *it, int k)
 {
-    return hask(it, k) ? pd_attrs_find(it->attrs, OUT_KEYS[k]) : NULL;
+    if (!hask(it, k)) return NULL;
+    return it->opos_ok ? &it->attrs->v[it->opos[k] - 1] : pd_attrs_find(it->attrs, OUT_KEYS[k]);
 }
 
 /* Text of a scalar attribute value (strings as they are, numbers and bools formatted into the
