@@ -59,6 +59,12 @@ typedef struct gov_usage {
  * storage. Integers are accepted as int, integral double or decimal string; negative,
  * fractional or malformed counts are ignored. Never allocates. */
 gb_status gov_normalize(const pd_attrs *span, const pd_attrs *resource, gov_usage *out);
+/* The same in two steps, for many items under one resource: gov_normalize_resource reads what
+ * a resource gives its items (the provider, as written, and the attribution fields; resource may
+ * be NULL) into *res, once; gov_normalize_with then reads one item's attributes against it
+ * (res NULL = no resource). gov_normalize(s, r, out) is exactly both. */
+gb_status gov_normalize_resource(const pd_attrs *resource, gov_usage *res);
+gb_status gov_normalize_with(const pd_attrs *span, const gov_usage *res, gov_usage *out);
 /* Canonical provider name: renames az.ai.openai -> azure.ai.openai, vertex_ai -> gcp.vertex_ai,
  * gemini -> gcp.gemini (case-insensitive); other values are returned as given. */
 gb_str gov_provider_canonical(gb_str provider);

@@ -19,6 +19,9 @@
  * and then cache_read + cache_write are added to input, so input always includes them and
  * the cost formula never counts a cached token twice.
  *
+ * A resource is read once for all its items (gov_normalize_resource, then gov_normalize_with
+ * per item): only its provider and attribution values count, and they are the same for each.
+ *
  * Rejected: a hash map of keys (the table is small and the prefix test rejects most keys);
  * copying strings (the attributes outlive the usage). */
 #include <math.h>
@@ -295,7 +298,58 @@ gb_str gov_usage_model(const gov_usage *u)
     return u->response_model.len ? u->response_model : u->request_model;
 }
 
+/* The usage field of each string field a resource may give (F_PROVIDER, F_TEAM and after). */
+static gb_str *res_field(gov_usage *u, int f)
+{
+    switch (f) {
+    case F_PROVIDER:
+        return &u->provider;
+    case F_TEAM:
+        return &u->team;
+    case F_CUSTOMER:
+        return &u->customer_id;
+    case F_PROJECT:
+        return &u->project;
+    case F_ENV:
+        return &u->environment;
+    case F_FEATURE:
+        return &u->feature;
+    case F_COST_CENTER:
+        return &u->cost_center;
+    case F_USER:
+        return &u->user_id;
+    case F_SESSION:
+        return &u->session_id;
+    default:
+        return NULL;
+    }
+}
+
+gb_status gov_normalize_resource(const pd_attrs *resource, gov_usage *res)
+{
+    if (!res) return GB_ERR_INVALID;
+    pthread_once(&key_once, key_index_build);
+    memset(res, 0, sizeof *res);
+    scan r;
+    memset(&r, 0, sizeof r);
+    memset(r.rank, 255, sizeof r.rank);
+    scan_attrs(resource, &r, true);
+    /* a string field is set exactly when it holds a non-empty value (scan_attrs) */
+    for (int f = 0; f < F_COUNT; f++) {
+        gb_str *dst = res_field(res, f);
+        if (dst && r.rank[f] != 255) *dst = r.str[f];
+    }
+    return GB_OK;
+}
+
 gb_status gov_normalize(const pd_attrs *span, const pd_attrs *resource, gov_usage *out)
+{
+    gov_usage r;
+    gb_status st = gov_normalize_resource(resource, &r);
+    return st ? st : gov_normalize_with(span, &r, out);
+}
+
+gb_status gov_normalize_with(const pd_attrs *span, const gov_usage *res, gov_usage *out)
 {
     if (!out) return GB_ERR_INVALID;
     pthread_once(&key_once, key_index_build);
@@ -305,15 +359,14 @@ gb_status gov_normalize(const pd_attrs *span, const pd_attrs *resource, gov_usag
     memset(s.rank, 255, sizeof s.rank);
     scan_attrs(span, &s, false);
     /* Resource values fill only what the span left unset. */
-    scan r;
-    memset(&r, 0, sizeof r);
-    memset(r.rank, 255, sizeof r.rank);
-    scan_attrs(resource, &r, true);
-    for (int f = 0; f < F_COUNT; f++)
-        if (s.rank[f] == 255 && r.rank[f] != 255) {
-            s.rank[f] = r.rank[f];
-            s.str[f] = r.str[f];
+    for (int f = 0; res && f < F_COUNT; f++) {
+        if (s.rank[f] != 255) continue;
+        const gb_str *v = res_field((gov_usage *)res, f);
+        if (v && v->len) {
+            s.rank[f] = 0;
+            s.str[f] = *v;
         }
+    }
 
     out->provider = gov_provider_canonical(s.str[F_PROVIDER]);
     out->request_model = s.str[F_REQ_MODEL];

@@ -68,7 +68,11 @@ typedef struct policy {
     gb_str items[GOV_POLICY_MAX_ITEMS]; /* content_filter: lower-cased; else views of def.items */
     gb_str group_label;                 /* rate_group_by without "genops." */
     rate_state *rate;                   /* RATE_LIMIT only */
+    char max_usd[32];                   /* COST_LIMIT: max_cost as rb_usd writes it */
+    uint32_t max_usd_len;
 } policy;
+
+static uint32_t usd_text(int64_t nusd, char *buf, size_t cap);
 
 struct gov_policies {
     gb_arena arena;
@@ -217,6 +221,7 @@ gb_status gov_policies_new(const gov_policy_def *defs, uint32_t n, gov_policies 
         policy *pol = &p->v[i];
         p->n = i + 1; /* so a failure below frees what this entry holds */
         pol->def = *d;
+        pol->max_usd_len = usd_text(d->max_cost_nusd, pol->max_usd, sizeof pol->max_usd);
         gov_policy_def *c = &pol->def;
         if ((st = dup_cstr(&p->arena, d->name, &c->name))) goto out;
         if ((st = dup_cstr(&p->arena, d->rate_group_by, &c->rate_group_by))) goto out;
@@ -497,6 +502,15 @@ static void rb_usd(rbuf *b, int64_t nusd)
     rb_u64(b, micro % 1000000, 6);
 }
 
+/* rb_usd into buf (NUL-terminated); its length. The formatted maximum of a cost_limit policy
+ * is rendered once, at creation, instead of for every evaluation. */
+static uint32_t usd_text(int64_t nusd, char *buf, size_t cap)
+{
+    rbuf b = rb_open(buf, cap);
+    rb_usd(&b, nusd);
+    return (uint32_t)b.n;
+}
+
 static gov_policy_result eval_cost(const policy *pol, const gov_policy_input *in,
                                    const gov_usage *u, char *reason, size_t rlen)
 {
@@ -528,7 +542,7 @@ static gov_policy_result eval_cost(const policy *pol, const gov_policy_input *in
     rb_lit(&rb, "cost ");
     rb_usd(&rb, cost);
     rb_lit(&rb, bad ? " USD > max_cost " : " USD <= max_cost ");
-    rb_usd(&rb, pol->def.max_cost_nusd);
+    rb_put(&rb, pol->max_usd, pol->max_usd_len);
     rb_lit(&rb, " USD");
     return bad ? pol->violation : GOV_POLICY_PASSED;
 }

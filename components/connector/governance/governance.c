@@ -25,6 +25,9 @@
  * per batch; an item's attributes are read through a one-pass index of the ~40 keys used, so the
  * per-span work under the lock is index reads and hash probes). The flush thread builds the
  * batch under the lock (a walk over the series) and hands it downstream outside it.
+ * A per-batch memo keeps the series each lookup site (metric, slot) found last, with its label
+ * ids: a span whose values equal the interned strings of those ids skips hashing and probing
+ * (policy names, budget names and token types repeat on every span).
  * Rejected: a cache of dimension tuples -> series (the tuples hardly repeat on real payloads; it
  * cost more than it saved). */
 #include "governance.h"
@@ -301,6 +304,16 @@ typedef struct gv_series {
     uint64_t hcount;
 } gv_series;
 
+/* The series a lookup site (metric, slot) found last, with the label ids it was found by. Only
+ * tuples of admitted values are remembered (no GV_OTHER), so a hit resolves exactly as the full
+ * lookup would (admitted sets and series only grow) and skips no overflow accounting. */
+#define GV_MEMO_SLOTS 8u
+typedef struct gov_memo {
+    uint64_t gen; /* gv_state.memo_gen of the batch that filled it */
+    gv_series *e;
+    uint32_t ids[GVC_MAX_LABELS];
+} gov_memo;
+
 typedef struct gv_state gv_state;
 struct gv_state {
     gv_state *next; /* registry */
@@ -336,6 +349,9 @@ struct gv_state {
     uint32_t n_series, cap_series;
     uint32_t *sertab;
     uint32_t sertab_cap;
+
+    gov_memo memo[GV_N_METRICS][GV_MEMO_SLOTS]; /* last series per lookup site (series_get) */
+    uint64_t memo_gen;                          /* memo entries of older batches are stale */
 
     gov_seen *seen;          /* retries counted once; NULL when dedup_capacity is 0 */
     gb_series *m_duplicates; /* self-metric: items not counted again */
@@ -444,15 +460,18 @@ typedef struct gv_vals {
     uint32_t sid[GVC_MAX_LABELS]; /* interned id, GV_ABSENT = not interned, GV_UNKNOWN */
 } gv_vals;
 
-static void vals_init(gv_vals *x)
+/* n: the number of labels the lookups of x use (their values are all set before a lookup). */
+static void vals_init(gv_vals *x, uint32_t n)
 {
-    for (uint32_t i = 0; i < GVC_MAX_LABELS; i++)
+    for (uint32_t i = 0; i < n; i++)
         x->sid[i] = GV_UNKNOWN;
 }
 
-static uint32_t label_id(gv_state *s, uint32_t m, uint32_t l, gb_str v, uint32_t *sid)
+static uint32_t label_id(gv_state *s, uint32_t m, uint32_t l, gv_vals *vals)
 {
     gv_set *set = &s->sets[m][l];
+    gb_str v = vals->v[l];
+    uint32_t *sid = &vals->sid[l];
     if (!set->slots) {
         uint32_t cap = 8;
         while (cap < 2 * s->top_k + 2)
@@ -557,17 +576,58 @@ static gb_status series_add(gv_state *s, uint32_t m, const uint32_t *ids, uint64
     return GB_OK;
 }
 
+/* Whether vals are the label values memo entry mo was found by. Compares each value with the
+ * interned string of the remembered id (or the id itself once known), recording the interned id
+ * of every value that matches (interned strings are unique, so that is its id either way). */
+static bool memo_match(const gv_state *s, const gov_memo *mo, uint32_t n, gv_vals *vals)
+{
+    for (uint32_t l = 0; l < n; l++) {
+        uint32_t id = mo->ids[l];
+        gb_str v = vals->v[l];
+        if (!v.ptr) {
+            if (id != GV_ABSENT) return false;
+            continue;
+        }
+        if (id == GV_ABSENT) return false;
+        uint32_t sid = vals->sid[l];
+        if (sid == GV_UNKNOWN) {
+            const gv_istr *is = s->strs[id];
+            if (is->len != v.len || (v.len && memcmp(is->s, v.ptr, v.len) != 0)) return false;
+            vals->sid[l] = id;
+        } else if (sid != id) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The series of metric m for label values vals (ptr NULL = absent), applying top-K and
- * max_series. NULL only when out of memory. */
-static gv_series *series_get(gv_state *s, uint32_t m, gv_vals *vals)
+ * max_series. NULL only when out of memory. slot names the call site within a span (token
+ * type, event index), so that consecutive spans of one batch that carry the same values find
+ * their series in the memo without hashing. */
+static gv_series *series_get(gv_state *s, uint32_t m, gv_vals *vals, uint32_t slot)
 {
     uint32_t ids[GVC_MAX_LABELS];
     uint32_t n = s->n_labels[m];
-    for (uint32_t l = 0; l < n; l++)
-        ids[l] = vals->v[l].ptr ? label_id(s, m, l, vals->v[l], &vals->sid[l]) : GV_ABSENT;
+    gov_memo *mo = &s->memo[m][slot % GV_MEMO_SLOTS];
+    if (mo->gen == s->memo_gen && memo_match(s, mo, n, vals)) return mo->e;
+    bool admitted = true;
+    ids[0] = GV_ABSENT; /* (for the compiler: ids is written even when n is 0) */
+    for (uint32_t l = 0; l < n; l++) {
+        ids[l] = vals->v[l].ptr ? label_id(s, m, l, vals) : GV_ABSENT;
+        admitted &= ids[l] != GV_OTHER;
+    }
     uint64_t h = series_hash(m, ids, n);
     gv_series *e = series_find(s, m, ids, h);
-    if (e) return e;
+    if (!e && s->n_series < s->max_series && series_add(s, m, ids, h, &e) != GB_OK) return NULL;
+    if (e) {
+        if (admitted) {
+            mo->gen = s->memo_gen;
+            mo->e = e;
+            memcpy(mo->ids, ids, n * sizeof *ids);
+        }
+        return e;
+    }
     if (s->n_series >= s->max_series) {
         if (s->m_overflow) gb_series_add(s->m_overflow, 1);
         for (uint32_t l = 0; l < n; l++)
@@ -840,18 +900,19 @@ static gb_str policy_result(gb_str r)
 
 #define LBUF 48
 
-static void add_int(gv_state *s, uint32_t m, gv_vals *vals, int64_t v)
+static void add_int(gv_state *s, uint32_t m, gv_vals *vals, int64_t v, uint32_t slot)
 {
-    gv_series *e = series_get(s, m, vals);
+    gv_series *e = series_get(s, m, vals, slot);
     if (e) e->i += v;
 }
 
 /* Budget gauges are identified by (name, group); the window is carried along with the latest
  * value, so a new window replaces the old one instead of adding a series every day (which
  * would also exhaust the top_k slots of the window label). */
-static void set_gauge(gv_state *s, uint32_t m, gv_vals *vals, gb_str window, double v, uint64_t t)
+static void set_gauge(gv_state *s, uint32_t m, gv_vals *vals, gb_str window, double v, uint64_t t,
+                      uint32_t slot)
 {
-    gv_series *e = series_get(s, m, vals);
+    gv_series *e = series_get(s, m, vals, slot);
     if (e && t >= e->t) { /* latest by time; equal times: the later arrival */
         e->d = v;
         e->t = t;
@@ -862,22 +923,22 @@ static void set_gauge(gv_state *s, uint32_t m, gv_vals *vals, gb_str window, dou
     }
 }
 
-static void policy_one(gv_state *s, const gv_ctx *x)
+static void policy_one(gv_state *s, const gv_ctx *x, uint32_t slot)
 {
     const pd_any *name = attr_get(x, IK_POLICY_NAME);
     const pd_any *res = attr_get(x, IK_POLICY_RESULT);
     if (!name && !res) return;
     char b1[LBUF], b2[LBUF];
     gv_vals vals;
-    vals_init(&vals);
+    vals_init(&vals, 2);
     vals.v[0] = any_label(name, b1, sizeof b1);
     vals.v[1] = any_label(res, b2, sizeof b2);
     if (vals.v[1].ptr) vals.v[1] = policy_result(vals.v[1]);
-    add_int(s, GV_POL_EVAL, &vals, 1);
-    if (vals.v[1].ptr && !gb_str_eq_c(vals.v[1], "passed")) add_int(s, GV_POL_VIOL, &vals, 1);
+    add_int(s, GV_POL_EVAL, &vals, 1, slot);
+    if (vals.v[1].ptr && !gb_str_eq_c(vals.v[1], "passed")) add_int(s, GV_POL_VIOL, &vals, 1, slot);
 }
 
-static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t)
+static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t, uint32_t slot)
 {
     static const int8_t k_limit[] = {IK_BUDGET_LIMIT, IK_BUDGET_ALLOCATED, -1};
     static const int8_t k_used[] = {IK_BUDGET_USED, IK_BUDGET_CONSUMED, -1};
@@ -886,7 +947,7 @@ static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t)
     if (!name) return;
     char b1[LBUF], b2[LBUF], b3[LBUF];
     gv_vals vals;
-    vals_init(&vals);
+    vals_init(&vals, 2);
     vals.v[0] = any_label(name, b1, sizeof b1);
     vals.v[1] = any_label(attr_get(x, IK_BUDGET_GROUP), b2, sizeof b2);
     gb_str win = any_label(attr_get(x, IK_BUDGET_WINDOW), b3, sizeof b3);
@@ -898,9 +959,9 @@ static void budget_one(gv_state *s, const gv_ctx *x, uint64_t t)
         util = used / limit * 100.0;
         hp = true;
     }
-    if (hl) set_gauge(s, GV_BUD_LIMIT, &vals, win, limit, t);
-    if (hu) set_gauge(s, GV_BUD_USED, &vals, win, used, t);
-    if (hp) set_gauge(s, GV_BUD_UTIL, &vals, win, util, t);
+    if (hl) set_gauge(s, GV_BUD_LIMIT, &vals, win, limit, t, slot);
+    if (hu) set_gauge(s, GV_BUD_USED, &vals, win, used, t, slot);
+    if (hp) set_gauge(s, GV_BUD_UTIL, &vals, win, util, t, slot);
 }
 
 static bool key_prefix(const pd_attrs *a, const char *prefix)
@@ -930,10 +991,10 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
                      : key_prefix(x->a, "genops.cost.") || key_prefix(x->a, "gen_ai.usage."));
 
     /* Dimensions. */
-    gv_vals vals;
-    vals_init(&vals);
-    char bufs[GVC_MAX_DIMS][LBUF];
     uint32_t nd = s->p.n_dims;
+    gv_vals vals;
+    vals_init(&vals, nd + 1);
+    char bufs[GVC_MAX_DIMS][LBUF];
     for (uint32_t i = 0; i < nd; i++) {
         const gvc_dim *dim = &s->p.dims[i];
         const pd_any *v =
@@ -943,7 +1004,7 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
         if (!vals.v[i].ptr && dim->has_def) vals.v[i] = gb_str_c(dim->def);
     }
 
-    if (op) add_int(s, GV_OPS, &vals, 1);
+    if (op) add_int(s, GV_OPS, &vals, 1, 0);
 
     /* Amounts are per operation: read from the item only, never from the resource. */
     const pd_any *status = attr_get(&sx, IK_COST_STATUS);
@@ -953,15 +1014,15 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
     bool usd = !cur || (cur->type == PD_ANY_STR && str_ieq(cur->u.str, "usd"));
     double cost;
     if (unpriced) {
-        add_int(s, GV_COST, &vals, 0);
+        add_int(s, GV_COST, &vals, 0, 0);
         char b1[LBUF], b2[LBUF];
         gv_vals pv;
-        vals_init(&pv);
+        vals_init(&pv, 2);
         pv.v[0] = any_label(attr_get(x, IK_COST_PROVIDER), b1, sizeof b1);
         pv.v[1] = any_label(attr_get(x, IK_COST_MODEL), b2, sizeof b2);
-        add_int(s, GV_UNPRICED, &pv, 1);
+        add_int(s, GV_UNPRICED, &pv, 1, 0);
     } else if (usd && any_num(first_of(&sx, k_total), &cost) && cost >= 0 && cost < 9e9) {
-        add_int(s, GV_COST, &vals, llround(cost * 1e9));
+        add_int(s, GV_COST, &vals, llround(cost * 1e9), 0);
     }
 
     for (int k = 0; k < GV_N_TOK; k++) {
@@ -969,33 +1030,34 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
         if (!any_int(first_of(&sx, k_tok[k]), &n) || n < 0) continue;
         vals.v[nd] = gb_str_c(k_token_types[k]);
         vals.sid[nd] = GV_UNKNOWN;
-        add_int(s, GV_TOKENS, &vals, n);
+        add_int(s, GV_TOKENS, &vals, n, (uint32_t)k);
     }
 
     /* Policies: one evaluation per genops.policy.evaluated event, else the attributes. */
     bool pol_events = false, bud_events = false;
+    uint32_t n_pol = 0, n_bud = 0;
     for (uint32_t e = 0; e < n_events; e++) {
         const pd_event *ev = &events[e];
         gv_ctx ex = {&ev->attrs, NULL, NULL, NULL};
         if (gb_str_eq_c(ev->name, "genops.policy.evaluated")) {
             pol_events = true;
-            policy_one(s, &ex);
+            policy_one(s, &ex, n_pol++);
         } else if (gb_str_eq_c(ev->name, "genops.budget.evaluated")) {
             bud_events = true;
-            budget_one(s, &ex, t);
+            budget_one(s, &ex, t, n_bud++);
         }
     }
-    if (!pol_events) policy_one(s, &sx);
-    if (!bud_events) budget_one(s, &sx, t);
+    if (!pol_events) policy_one(s, &sx, 0);
+    if (!bud_events) budget_one(s, &sx, t, 0);
 
     static const int8_t k_metric[] = {IK_EVAL_METRIC_NAME, IK_EVAL_METRIC, -1};
     double score;
     if (any_num(attr_get(&sx, IK_EVAL_SCORE), &score)) {
         char b1[LBUF];
         gv_vals ev;
-        vals_init(&ev);
+        vals_init(&ev, 1);
         ev.v[0] = any_label(first_of(&sx, k_metric), b1, sizeof b1);
-        gv_series *e = series_get(s, GV_EVAL, &ev);
+        gv_series *e = series_get(s, GV_EVAL, &ev, 0);
         if (e) {
             uint32_t b = 0;
             while (b < s->p.n_bounds && score > s->p.bounds[b])
@@ -1015,6 +1077,7 @@ static gb_status gvc_consume(pl_component *c, pd_batch *b)
     gv_idx ia, ir;
     uint64_t dups = 0;
     pthread_mutex_lock(&s->mu);
+    s->memo_gen++; /* the memo serves one batch (one lock hold) */
     if (b->signal == PD_TRACES) {
         for (uint32_t r = 0; r < b->u.traces.n; r++) {
             const pd_resource_spans *rs = &b->u.traces.v[r];

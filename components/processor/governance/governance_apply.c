@@ -25,14 +25,15 @@
  * event arrays grow in the arena. Nothing is allocated on the heap per item.
  *
  * Speed: one pass per item records which of the keys we write are already present (a 64-bit
- * mask over OUT_KEYS), and the attribute array is grown once, so writing an absent key is an
- * append instead of a linear search; attribution values of a resource are looked up once per
- * resource; alias lookups search only the item's genops.* keys that are not output keys (listed
- * by the same pass); price lookups go through a per-batch gov_price_cache; each policy
- * evaluation's name and reason are copied once and shared by the item and its event. About 13.5k
- * instructions per span on the core benchmark's payload with forward-governance.yaml
- * (tests/tools/gov_bench.c): normalization 2.5k, the presence pass 2.2k, policies 2.9k, budgets
- * 1.8k, writes ~1.1k.
+ * mask over OUT_KEYS, with the position of each), and the attribute array is grown once, so
+ * writing an absent key is an append and rewriting or reading a present one an index, instead of
+ * a linear search; attribution sources outside genops.* are located by the same pass; attribution
+ * values of a resource are looked up once per resource; alias lookups search only the item's
+ * genops.* keys that are not output keys (listed by the same pass); price lookups go through a
+ * per-batch gov_price_cache; each policy evaluation's name and reason are copied once and shared by
+ * the item and its event. About 13.5k instructions per span on the core benchmark's payload with
+ * forward-governance.yaml (tests/tools/gov_bench.c): normalization 2.5k, the presence pass 2.2k,
+ * policies 2.9k, budgets 1.8k, writes ~1.1k.
  *
  * Rejected: writing the attributes through an attraction-style action list (it would need one
  * action per key and could not express "only when absent" per key family); re-normalizing after
@@ -59,7 +60,17 @@
 typedef struct res_cache {
     bool done;
     gb_str val[GOVERNANCE_N_ATTR];
+    bool usage_done;
+    gov_usage usage; /* gov_normalize_resource of the resource, read once */
 } res_cache;
+
+/* A policy's name copied into the batch arena, remembered for the rest of the batch by the
+ * position of its evaluation (the same policies evaluate in the same order on most items). */
+#define NAME_MEMO 64u /* = the most policies per processor, see policies() */
+typedef struct name_memo {
+    const void *def; /* the definition (alive as long as the processor) */
+    gb_str name;
+} name_memo;
 
 typedef struct item {
     governance_core *core;
@@ -73,7 +84,11 @@ typedef struct item {
     pd_span *span; /* NULL for log records */
     pd_log *log;   /* NULL for spans */
     pd_signal sig;
-    uint64_t present;  /* bit i: OUT_KEYS[i] is among the item's attributes */
+    uint64_t present; /* bit i: OUT_KEYS[i] is among the item's attributes */
+    /* position + 1 of the first attribute with key OUT_KEYS[i] when bit i of present is set;
+     * valid while opos_ok (positions fit a byte; attributes are only appended meanwhile) */
+    uint8_t opos[64];
+    bool opos_ok;
     bool any_genops;   /* some key starts with "genops." */
     bool other_genops; /* some genops.* key that is not in OUT_KEYS (an alias, an eval key) */
     /* positions of the genops.* keys that are not in OUT_KEYS (aliases, evaluation keys), so
@@ -81,9 +96,14 @@ typedef struct item {
      * many to list, search everything) */
     uint8_t other[8];
     uint32_t n_other;
+    /* position + 1 of the first attribute with each key of cc.foreign (0 = absent); valid when
+     * fpos_ok (at most 255 attributes) */
+    uint8_t fpos[GOVERNANCE_MAX_FOREIGN];
+    bool fpos_ok;
     res_cache *rc;                /* attribution values of the item's resource */
     gb_str *pv;                   /* the pricing version copied into the arena once per batch */
     gov_price_cache *pc;          /* recent price lookups of this batch */
+    name_memo *names;             /* [NAME_MEMO] policy names copied in this batch */
     uint64_t *n_ops, *n_unpriced; /* self-metrics of this batch, added once at its end */
 } item;
 
@@ -231,9 +251,20 @@ static gb_status item_prepare(item *it, uint32_t room)
     it->any_genops = it->other_genops = false;
     it->n_other = 0;
     pd_attrs *a = it->attrs;
+    const governance_compiled *cc = &it->core->cc;
+    memset(it->fpos, 0, sizeof it->fpos);
+    it->fpos_ok = it->opos_ok = a->n <= UINT8_MAX;
     for (uint32_t i = 0; i < a->n; i++) {
+        if ((cc->foreign_len_mask >> (a->v[i].key.len % 64)) & 1 && i < UINT8_MAX) {
+            for (uint32_t j = 0; j < cc->n_foreign; j++)
+                if (!it->fpos[j] && gb_str_eq(a->v[i].key, cc->foreign[j]))
+                    it->fpos[j] = (uint8_t)(i + 1);
+        }
         int k = out_index(a->v[i].key);
-        if (k >= 0) it->present |= 1ull << k;
+        if (k >= 0 && !(it->present & (1ull << k))) {
+            it->present |= 1ull << k;
+            it->opos[k] = (uint8_t)(i + 1); /* (i < UINT8_MAX when opos_ok) */
+        }
         if (gb_str_has_prefix(a->v[i].key, L("genops."))) {
             it->any_genops = true;
             if (k < 0) {
@@ -252,18 +283,34 @@ static gb_status item_prepare(item *it, uint32_t room)
     return GB_OK;
 }
 
+/* Records that OUT_KEYS[k] was just appended (at a->n - 1). */
+static void appended(item *it, int k)
+{
+    uint32_t i = it->attrs->n - 1;
+    it->present |= 1ull << k;
+    if (i < UINT8_MAX)
+        it->opos[k] = (uint8_t)(i + 1);
+    else
+        it->opos_ok = false;
+}
+
 static gb_status putk(item *it, int k, pd_any v)
 {
     pd_attrs *a = it->attrs;
-    if ((it->present & (1ull << k)) || a->n >= a->cap || a->cap < a->n) {
+    if (it->present & (1ull << k)) {
+        if (!it->opos_ok) return pd_attrs_put(it->arena, a, OUT_KEYS[k], v);
+        a->v[it->opos[k] - 1].value = v; /* the first one, as pd_attrs_put would */
+        return GB_OK;
+    }
+    if (a->n >= a->cap || a->cap < a->n) {
         gb_status st = pd_attrs_put(it->arena, a, OUT_KEYS[k], v);
-        if (st == GB_OK) it->present |= 1ull << k;
+        if (st == GB_OK) appended(it, k);
         return st;
     }
     a->v[a->n].key = OUT_KEYS[k];
     a->v[a->n].value = v;
     a->n++;
-    it->present |= 1ull << k;
+    appended(it, k);
     return GB_OK;
 }
 
@@ -286,7 +333,8 @@ static bool hask(const item *it, int k)
 /* The attribute OUT_KEYS[k] of the item, when present. */
 static pd_kv *findk(const item *it, int k)
 {
-    return hask(it, k) ? pd_attrs_find(it->attrs, OUT_KEYS[k]) : NULL;
+    if (!hask(it, k)) return NULL;
+    return it->opos_ok ? &it->attrs->v[it->opos[k] - 1] : pd_attrs_find(it->attrs, OUT_KEYS[k]);
 }
 
 /* Text of a scalar attribute value (strings as they are, numbers and bools formatted into the
@@ -309,10 +357,24 @@ static bool value_text(gb_arena *a, const pd_any *v, gb_str *out)
     }
 }
 
-/* Writes on the item through putk(), on anything else (event attributes) directly. */
+/* Writes on the item through putk(), on anything else (an event's attributes) directly. An
+ * event's list is allocated by its writer and written only through here, so a key in it is the
+ * very view OUT_KEYS[k]: comparing pointers finds it, and an absent key is appended without a
+ * string search (pd_attrs_put only when the list is full). */
 static gb_status aputk(item *it, pd_attrs *a, int k, pd_any v)
 {
-    return a == it->attrs ? putk(it, k, v) : pd_attrs_put(it->arena, a, OUT_KEYS[k], v);
+    if (a == it->attrs) return putk(it, k, v);
+    for (uint32_t i = 0; i < a->n; i++) {
+        if (a->v[i].key.ptr == OUT_KEYS[k].ptr && a->v[i].key.len == OUT_KEYS[k].len) {
+            a->v[i].value = v;
+            return GB_OK;
+        }
+    }
+    if (a->n >= a->cap) return pd_attrs_put(it->arena, a, OUT_KEYS[k], v);
+    a->v[a->n].key = OUT_KEYS[k];
+    a->v[a->n].value = v;
+    a->n++;
+    return GB_OK;
 }
 
 /* ---- attribution ------------------------------------------------------------------------ */
@@ -350,11 +412,16 @@ static bool lookup(gb_arena *a, const pd_attrs *attrs, const governance_attr *f,
          * other genops.* sources are absent when the item has no genops.* key */
         if (it && f->source_out[s] >= 0 && !hask(it, f->source_out[s])) continue;
         if (it && !it->any_genops && gb_str_has_prefix(f->sources[s], L("genops."))) continue;
-        /* a genops.* source that is not an output key is among the item's "other" keys */
-        const pd_kv *kv =
-            it && f->source_out[s] < 0 && gb_str_has_prefix(f->sources[s], L("genops."))
-                ? find_other(it, f->sources[s])
-                : pd_attrs_find(attrs, f->sources[s]);
+        /* a genops.* source that is not an output key is among the item's "other" keys, a
+         * foreign one was located by item_prepare */
+        const pd_kv *kv;
+        if (it && f->source_out[s] < 0 && gb_str_has_prefix(f->sources[s], L("genops.")))
+            kv = find_other(it, f->sources[s]);
+        else if (it && it->fpos_ok && f->source_foreign[s] >= 0)
+            kv = it->fpos[f->source_foreign[s]] ? &attrs->v[it->fpos[f->source_foreign[s]] - 1]
+                                                : NULL;
+        else
+            kv = pd_attrs_find(attrs, f->sources[s]);
         if (kv && value_text(a, &kv->value, out)) return true;
     }
     return false;
@@ -690,13 +757,18 @@ typedef struct eval_text {
     gb_str name, reason;
 } eval_text;
 
-static gb_status eval_text_of(item *it, const gov_policy_eval *e, eval_text *t)
+static gb_status eval_text_of(item *it, const gov_policy_eval *e, uint32_t i, eval_text *t)
 {
     gb_status st;
-    if ((st = gb_arena_dup(it->arena, e->def->name, strlen(e->def->name), &t->name)) ||
-        (st = gb_arena_dup(it->arena, e->reason, strlen(e->reason), &t->reason)))
-        return st;
-    return GB_OK;
+    name_memo *nm = &it->names[i % NAME_MEMO];
+    if (nm->def == e->def) {
+        t->name = nm->name;
+    } else {
+        if ((st = gb_arena_dup(it->arena, e->def->name, strlen(e->def->name), &t->name))) return st;
+        nm->def = e->def;
+        nm->name = t->name;
+    }
+    return gb_arena_dup(it->arena, e->reason, strlen(e->reason), &t->reason);
 }
 
 static gb_status policy_attrs(item *it, pd_attrs *a, const gov_policy_eval *e, const eval_text *t)
@@ -747,7 +819,7 @@ static gb_status policies(item *it, gov_policies *set, const gov_usage *u, const
     bool events = n >= 2 && it->span;
     for (uint32_t i = 0; i < n; i++)
         if ((events || (i == (uint32_t)worst && !keep_prev)) &&
-            (st = eval_text_of(it, &evals[i], &texts[i])))
+            (st = eval_text_of(it, &evals[i], i, &texts[i])))
             return st;
     if (!keep_prev && (st = policy_attrs(it, it->attrs, &evals[worst], &texts[worst]))) return st;
     if (events) {
@@ -784,8 +856,12 @@ static gb_status process(item *it, bool *drop)
     governance_core *core = it->core;
     gov_usage u;
     pthread_once(&out_once, out_index_build);
-    gb_status st = gov_normalize(it->attrs, it->res, &u);
-    if (st) return st;
+    gb_status st;
+    if (!it->rc->usage_done) {
+        if ((st = gov_normalize_resource(it->res, &it->rc->usage))) return st;
+        it->rc->usage_done = true;
+    }
+    if ((st = gov_normalize_with(it->attrs, &it->rc->usage, &u))) return st;
     *drop = false;
     bool ai = u.request_model.len || u.response_model.len ||
               (u.flags & (GOV_HAS_INPUT | GOV_HAS_OUTPUT | GOV_HAS_CACHE_READ |
@@ -850,6 +926,8 @@ static void item_of_log(item *it, pd_log *lg)
         gb_str pv = GB_STR_NULL;                                                                   \
         gov_price_cache pc;                                                                        \
         pc.p = NULL;                                                                               \
+        name_memo names[NAME_MEMO];                                                                \
+        memset(names, 0, sizeof names);                                                            \
         uint64_t n_ops = 0, n_unpriced = 0;                                                        \
         uint32_t rn = 0;                                                                           \
         for (uint32_t i = 0; st == GB_OK && i < b->u.SIG.n; i++) {                                 \
@@ -868,6 +946,7 @@ static void item_of_log(item *it, pd_log *lg)
                                .rc = &rc,                                                          \
                                .pv = &pv,                                                          \
                                .pc = &pc,                                                          \
+                               .names = names,                                                     \
                                .n_ops = &n_ops,                                                    \
                                .n_unpriced = &n_unpriced};                                         \
                     INIT(&it, &sc->ITEMS[k]);                                                      \
@@ -905,9 +984,26 @@ DEFINE_WALK(apply_logs, logs, PD_LOGS, pd_resource_logs, pd_scope_logs, scope_lo
 void governance_apply_init(governance_compiled *cc)
 {
     pthread_once(&out_once, out_index_build);
-    for (int f = 0; f < GOVERNANCE_N_ATTR; f++)
-        for (uint32_t s = 0; s < cc->attrs[f].n_sources; s++)
-            cc->attrs[f].source_out[s] = (int8_t)out_index(cc->attrs[f].sources[s]);
+    cc->n_foreign = 0;
+    cc->foreign_len_mask = 0;
+    for (int f = 0; f < GOVERNANCE_N_ATTR; f++) {
+        governance_attr *a = &cc->attrs[f];
+        for (uint32_t s = 0; s < a->n_sources; s++) {
+            gb_str src = a->sources[s];
+            a->source_out[s] = (int8_t)out_index(src);
+            a->source_foreign[s] = -1;
+            if (a->source_out[s] >= 0 || gb_str_has_prefix(src, L("genops."))) continue;
+            uint32_t j = 0;
+            while (j < cc->n_foreign && !gb_str_eq(cc->foreign[j], src))
+                j++;
+            if (j == cc->n_foreign) {
+                if (j == GOVERNANCE_MAX_FOREIGN) continue; /* searched (pd_attrs_find) */
+                cc->foreign[cc->n_foreign++] = src;
+                cc->foreign_len_mask |= 1ull << (src.len % 64);
+            }
+            a->source_foreign[s] = (int8_t)j;
+        }
+    }
 }
 
 gb_status governance_apply(governance_core *core, pd_batch *b, uint64_t *dropped)

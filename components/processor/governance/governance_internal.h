@@ -19,6 +19,7 @@ typedef struct governance_attr {
     gb_str alias; /* §1 alias read like the canonical key ("genops.customer"), or empty */
     gb_str sources[GOVERNANCE_MAX_SOURCES];
     int8_t source_out[GOVERNANCE_MAX_SOURCES]; /* index among the keys the processor writes, -1 */
+    int8_t source_foreign[GOVERNANCE_MAX_SOURCES]; /* index into foreign, -1 */
     uint32_t n_sources;
     gb_str def; /* default value, empty when none */
 } governance_attr;
@@ -34,6 +35,12 @@ typedef struct governance_compiled {
     gov_tz **tzs; /* per budget, owned */
     gov_policy_def *policies;
     uint32_t n_policies;
+    /* the distinct attribution sources outside genops.* ("user.id"), located by the one pass
+     * over an item's keys (governance_apply_init) */
+#define GOVERNANCE_MAX_FOREIGN 32
+    gb_str foreign[GOVERNANCE_MAX_FOREIGN];
+    uint32_t n_foreign;
+    uint64_t foreign_len_mask; /* bit (len % 64): some foreign source has that length */
 } governance_compiled;
 
 /* Validates and compiles cfg. Problems go to d (with the config's file:line:col; node is the
@@ -67,7 +74,8 @@ governance_core *governance_core_of(const pl_component *c);
 /* The budget API request handler (arg: governance_core). */
 void governance_api_handle(const net_http_request *req, net_http_response *resp, void *arg);
 
-/* Fills the data path's precomputed parts of cc (source_out); call once after compiling. */
+/* Fills the data path's precomputed parts of cc (source_out, foreign); call once after
+ * compiling. */
 void governance_apply_init(governance_compiled *cc);
 /* Per-batch processing (governance_apply.c). */
 gb_status governance_apply(governance_core *core, pd_batch *b, uint64_t *dropped);

@@ -154,6 +154,44 @@ static void test_top_k_overflow_into_other(void **state)
     conn_down(&fx);
 }
 
+/* Consecutive spans with the same values (served by the per-batch series memo): admitted values
+ * add up, values beyond top_k still go to "other" and count as overflow each time, rendered
+ * (numeric) values match too. */
+static void test_repeated_values_in_one_batch(void **state)
+{
+    (void)state;
+    conn_fx fx;
+    conn_up(&fx, D, "dimensions: [genops.team]\ntop_k: 2\n", PD_TRACES);
+    gb_series *ov = gb_tm_find("genops_connector_governance_overflow", "connector=\"governance\"");
+    int64_t ov0 = ov ? gb_series_value(ov) : 0;
+    const char *teams[] = {"t1", "t1", "t2", "t3", "t3", "t1", "i:7", "i:7", "t2"};
+    pd_batch *b = traces_new("", 9);
+    char kv[200];
+    for (int i = 0; i < 9; i++) {
+        snprintf(kv, sizeof kv, "genops.team=%s;genops.cost.total=d:1;genops.tokens.input=i:2",
+                 teams[i]);
+        span_add(b, "s", kv, 5);
+    }
+    assert_int_equal(conn_feed(&fx, b), GB_OK);
+    const pd_batch *out = flush_get(&fx);
+    const pd_metric *cost = metric_in(out, 0, "genops.cost");
+    assert_int_equal(cost->n_dp, 3);
+    assert_true(dval(cost, "genops.team=t1") == 3.0);
+    assert_true(dval(cost, "genops.team=t2") == 2.0);
+    assert_true(dval(cost, "genops.team=other") == 4.0);
+    const pd_metric *ops = metric_in(out, 0, "genops.operations");
+    assert_int_equal(ival(ops, "genops.team=t1"), 3);
+    assert_int_equal(ival(ops, "genops.team=other"), 4);
+    const pd_metric *tok = metric_in(out, 0, "genops.tokens");
+    assert_int_equal(ival(tok, "genops.team=t1,type=input"), 6);
+    assert_int_equal(ival(tok, "genops.team=other,type=input"), 8);
+    /* t3, t3, 7, 7: the team label overflows for operations, cost and tokens each time */
+    ov = gb_tm_find("genops_connector_governance_overflow", "connector=\"governance\"");
+    assert_non_null(ov);
+    assert_int_equal(gb_series_value(ov) - ov0, 12);
+    conn_down(&fx);
+}
+
 /* Label values are cut to 256 bytes (memory stays bounded by top_k whatever the input). */
 static void test_long_label_values_are_cut(void **state)
 {
@@ -483,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_cost_is_exact_and_cumulative),
         cmocka_unit_test(test_tokens_by_type_and_unpriced),
         cmocka_unit_test(test_top_k_overflow_into_other),
+        cmocka_unit_test(test_repeated_values_in_one_batch),
         cmocka_unit_test(test_long_label_values_are_cut),
         cmocka_unit_test(test_max_series_aggregates_into_all_other),
         cmocka_unit_test(test_budget_gauges_latest_wins),
