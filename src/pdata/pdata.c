@@ -22,9 +22,12 @@ struct pd_hold {
 const char *pd_signal_name(pd_signal s)
 {
     switch (s) {
-    case PD_TRACES: return "traces";
-    case PD_METRICS: return "metrics";
-    case PD_LOGS: return "logs";
+    case PD_TRACES:
+        return "traces";
+    case PD_METRICS:
+        return "metrics";
+    case PD_LOGS:
+        return "logs";
     }
     return "unknown";
 }
@@ -32,9 +35,12 @@ const char *pd_signal_name(pd_signal s)
 const char *pd_signal_item(pd_signal s)
 {
     switch (s) {
-    case PD_TRACES: return "spans";
-    case PD_METRICS: return "metric_points";
-    case PD_LOGS: return "log_records";
+    case PD_TRACES:
+        return "spans";
+    case PD_METRICS:
+        return "metric_points";
+    case PD_LOGS:
+        return "log_records";
     }
     return "items";
 }
@@ -104,7 +110,8 @@ uint64_t pd_batch_count(const pd_batch *b)
         for (uint32_t i = 0; i < b->u.metrics.n; i++)
             for (uint32_t j = 0; j < b->u.metrics.v[i].n_scope_metrics; j++) {
                 const pd_scope_metrics *sm = &b->u.metrics.v[i].scope_metrics[j];
-                for (uint32_t k = 0; k < sm->n_metrics; k++) n += sm->metrics[k].n_dp;
+                for (uint32_t k = 0; k < sm->n_metrics; k++)
+                    n += sm->metrics[k].n_dp;
             }
         break;
     case PD_LOGS:
@@ -207,12 +214,17 @@ bool pd_any_equal(const pd_any *a, const pd_any *b)
 {
     if (a->type != b->type) return false;
     switch (a->type) {
-    case PD_ANY_EMPTY: return true;
+    case PD_ANY_EMPTY:
+        return true;
     case PD_ANY_STR:
-    case PD_ANY_BYTES: return gb_str_eq(a->u.str, b->u.str);
-    case PD_ANY_BOOL: return a->u.b == b->u.b;
-    case PD_ANY_INT: return a->u.i == b->u.i;
-    case PD_ANY_DOUBLE: return a->u.d == b->u.d;
+    case PD_ANY_BYTES:
+        return gb_str_eq(a->u.str, b->u.str);
+    case PD_ANY_BOOL:
+        return a->u.b == b->u.b;
+    case PD_ANY_INT:
+        return a->u.i == b->u.i;
+    case PD_ANY_DOUBLE:
+        return a->u.d == b->u.d;
     case PD_ANY_ARRAY:
         if (a->u.arr.n != b->u.arr.n) return false;
         for (uint32_t i = 0; i < a->u.arr.n; i++)

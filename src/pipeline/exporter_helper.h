@@ -25,11 +25,11 @@
 #include "../pdata/pdata.h"
 
 typedef struct pl_retry_cfg {
-    bool enabled;              /* default true */
-    int64_t initial_interval;  /* ns, default 5s */
-    int64_t max_interval;      /* ns, default 30s */
-    int64_t max_elapsed_time;  /* ns, default 300s; 0 = retry forever */
-    double multiplier;         /* default 1.5 */
+    bool enabled;                /* default true */
+    int64_t initial_interval;    /* ns, default 5s */
+    int64_t max_interval;        /* ns, default 30s */
+    int64_t max_elapsed_time;    /* ns, default 300s; 0 = retry forever */
+    double multiplier;           /* default 1.5 */
     double randomization_factor; /* default 0.5 ("jitter") */
 } pl_retry_cfg;
 
@@ -37,10 +37,11 @@ typedef struct pl_queue_cfg {
     bool enabled;          /* default true */
     int64_t num_consumers; /* default 10 */
     int64_t queue_size;    /* batches, default 1000 */
-    bool block_on_overflow; /* otelcol key: wait for room (bounded by timeout) instead of refusing */
-    bool drop_on_overflow;  /* ours: drop and count instead of pushing back */
-    int sizer;              /* otelcol `sizer`: 0 = requests (the only one supported) */
-    char *storage;          /* otelcol `storage` (persistent queue): refused in this build */
+    bool
+        block_on_overflow; /* otelcol key: wait for room (bounded by timeout) instead of refusing */
+    bool drop_on_overflow; /* ours: drop and count instead of pushing back */
+    int sizer;             /* otelcol `sizer`: 0 = requests (the only one supported) */
+    char *storage;         /* otelcol `storage` (persistent queue): refused in this build */
 } pl_queue_cfg;
 
 /* Defaults as documented above (what the cfg tables produce for an empty section). */
@@ -79,9 +80,10 @@ extern const cfg_table pl_queue_table;
 void pl_retry_validate(void *obj, const cfg_node *node, const char *path, cfg_diags *d);
 
 typedef struct pl_export_result {
-    int64_t retry_after_ns; /* server-requested delay for RETRY (Retry-After, RetryInfo), 0 = none */
-    int64_t rejected;       /* items the peer reported as rejected (partial success) */
-    char message[256];      /* reason for logs: "HTTP 503: ...", "grpc-status 14: ..." */
+    int64_t
+        retry_after_ns; /* server-requested delay for RETRY (Retry-After, RetryInfo), 0 = none */
+    int64_t rejected;   /* items the peer reported as rejected (partial success) */
+    char message[256];  /* reason for logs: "HTTP 503: ...", "grpc-status 14: ..." */
 } pl_export_result;
 
 /* Synchronous export of one batch with a deadline (gb_mono_ns() time). Returns GB_OK,
