@@ -1345,13 +1345,8 @@ static const pd_any *find_attr(const char *key, const pd_attrs *span, const pd_a
 
 bool gov_budget_matches(const gov_budget_def *def, const pd_attrs *span, const pd_attrs *resource)
 {
-    char buf[PD_ANY_TEXT_MAX];
-    for (uint32_t i = 0; i < def->n_match; i++) {
-        const pd_any *v = find_attr(def->match[i].key, span, resource);
-        gb_str s;
-        if (!v || !pd_any_scalar_text(v, buf, &s) || !gb_str_eq_c(s, def->match[i].value))
-            return false;
-    }
+    for (uint32_t i = 0; i < def->n_match; i++)
+        if (!gov_attr_match_holds(&def->match[i], span, resource)) return false;
     return true;
 }
 

@@ -232,6 +232,12 @@ static inline double gov_nusd_to_usd(int64_t nusd)
 {
     return (double)nusd / 1e9;
 }
+/* Exact nano-USD of a USD amount carried as an attribute value (genops.cost.*): round half away
+ * from zero of value x 1e9. Accepts doubles, integers and decimal strings (parsed exactly, no
+ * binary rounding; exponent forms through strtod). GB_ERR_INVALID for other types, non-finite
+ * values or more than 9.2e9 USD in magnitude. Shared by the ledger, the governance connector and
+ * the debug exporter's summary, so every sum of the same spans agrees to the nano-USD. */
+gb_status gov_usd_to_nusd(const pd_any *v, int64_t *out);
 
 /* ---- cost tiers -------------------------------------------------------------------------- */
 

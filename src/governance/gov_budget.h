@@ -60,12 +60,18 @@ gb_status gov_window_at(const gov_window *w, int64_t t, char id[32], int64_t *st
 #define GOV_BUDGET_MAX_MATCH      16
 #define GOV_BUDGET_MAX_THRESHOLDS 8
 
-/* One attribute equality: the span attribute (else the resource attribute) `key` has the string
- * form of `value`. All matches of a budget must hold (AND); none = every priced span. */
+/* One attribute equality, used by budget and policy matches alike (gov_attr_match_holds). All
+ * matches of a budget must hold (AND); none = every priced span. */
 typedef struct gov_attr_match {
     const char *key;
     const char *value;
 } gov_attr_match;
+
+/* The span attribute `key` (else, when the span has no such key, the resource attribute;
+ * resource may be NULL) has the string form of `value`: strings compare exactly, bools as
+ * "true"/"false" (any case), ints and doubles numerically (value parsed as a number; "1" matches
+ * int 1 and double 1.0). Arrays, kvlists and bytes never match. (policy_match.c) */
+bool gov_attr_match_holds(const gov_attr_match *m, const pd_attrs *span, const pd_attrs *resource);
 
 typedef struct gov_budget_def {
     const char *name;

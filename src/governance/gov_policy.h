@@ -12,7 +12,8 @@
  *   - gov_policies_new copies the definitions, strings included (the caller's may be freed);
  *     gov_policy_eval.def points to that copy;
  *   - added gov_policy_check (one definition, with a reason), gov_policy_action_str/parse,
- *     gov_glob_match, gov_attr_match_holds and gov_policy_redact. */
+ *     gov_glob_match and gov_policy_redact (gov_attr_match_holds, shared with budgets, is
+ *     declared in gov_budget.h). */
 #ifndef GOV_POLICY_H
 #define GOV_POLICY_H
 
@@ -101,12 +102,6 @@ gb_status gov_policy_check(const gov_policy_def *def, char *err, size_t errlen);
 /* Glob match, ASCII case-insensitive: '*' any run of bytes (empty included), '?' one byte;
  * every other byte literal. Linear backtracking (no recursion), O(len(p) * len(s)) worst case. */
 bool gov_glob_match(gb_str pattern, gb_str s);
-
-/* One attribute equality of gov_attr_match: the span attribute `key` (else, when the span has no
- * such key, the resource attribute; resource may be NULL) has the string form of `value`:
- * strings compare exactly, bools as "true"/"false", ints and doubles numerically (value parsed
- * as a number; "1" matches int 1 and double 1.0). Arrays, kvlists and bytes never match. */
-bool gov_attr_match_holds(const gov_attr_match *m, const pd_attrs *span, const pd_attrs *resource);
 
 /* Content attributes scanned by content_filter and replaced by redaction: gen_ai.prompt,
  * gen_ai.completion, gen_ai.input.messages, gen_ai.output.messages, gen_ai.system_instructions,

@@ -43,6 +43,7 @@
 #include "base/telemetry.h"
 #include "base/timeutil.h"
 #include "connector/connutil/connutil.h"
+#include "governance/gov.h"
 #include "governance/gov_seen.h"
 
 /* ---- config ------------------------------------------------------------------------------ */
@@ -1012,7 +1013,8 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
     /* genops.cost is in USD: an amount in another currency is not added (not converted). */
     const pd_any *cur = attr_get(&sx, IK_COST_CURRENCY);
     bool usd = !cur || (cur->type == PD_ANY_STR && str_ieq(cur->u.str, "usd"));
-    double cost;
+    const pd_any *tv;
+    int64_t nusd;
     if (unpriced) {
         add_int(s, GV_COST, &vals, 0, 0);
         char b1[LBUF], b2[LBUF];
@@ -1021,8 +1023,9 @@ static void apply(gv_state *s, const gv_ctx *x, const pd_event *events, uint32_t
         pv.v[0] = any_label(attr_get(x, IK_COST_PROVIDER), b1, sizeof b1);
         pv.v[1] = any_label(attr_get(x, IK_COST_MODEL), b2, sizeof b2);
         add_int(s, GV_UNPRICED, &pv, 1, 0);
-    } else if (usd && any_num(first_of(&sx, k_total), &cost) && cost >= 0 && cost < 9e9) {
-        add_int(s, GV_COST, &vals, llround(cost * 1e9), 0);
+    } else if (usd && (tv = first_of(&sx, k_total)) && gov_usd_to_nusd(tv, &nusd) == GB_OK &&
+               nusd >= 0 && nusd < 9000000000000000000LL) {
+        add_int(s, GV_COST, &vals, nusd, 0);
     }
 
     for (int k = 0; k < GV_N_TOK; k++) {

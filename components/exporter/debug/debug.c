@@ -16,7 +16,6 @@
  * Rejected: going through gb_log (rate limited to a few lines per second and per call site,
  * which would silently eat the dump). */
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include "base/sbuf.h"
 #include "base/timeutil.h"
 #include "debug.h"
+#include "governance/gov.h"
 
 /* ---- config ------------------------------------------------------------------------------------
  */
@@ -732,11 +732,9 @@ static void cost_item(const pd_attrs *a, int64_t *nusd, uint64_t *priced, uint64
     if (!t) return;
     const pd_kv *cur = pd_attrs_find(a, GB_STR_LIT("genops.cost.currency"));
     if (cur && !(cur->value.type == PD_ANY_STR && gb_str_eq_c(cur->value.u.str, "USD"))) return;
-    double v = t->value.type == PD_ANY_DOUBLE ? t->value.u.d
-               : t->value.type == PD_ANY_INT  ? (double)t->value.u.i
-                                              : -1;
-    if (!(v >= 0 && v < 9e9)) return;
-    *nusd += llround(v * 1e9);
+    int64_t v;
+    if (gov_usd_to_nusd(&t->value, &v) != GB_OK || v < 0) return;
+    *nusd += v;
     (*priced)++;
 }
 

@@ -22,6 +22,8 @@
  * (45 string compares per attribute). */
 #include "ledger_row.h"
 
+#include "governance/gov.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -186,70 +188,6 @@ static void scan(const pd_attrs *a, slots *s, int limit)
 
 /* ---- value conversion -------------------------------------------------------------------------
  */
-
-#define MAX_USD 9.2e9 /* int64 nano-USD */
-
-/* Exact decimal string -> nano-USD (round half away from zero at the 10th decimal). */
-static gb_status parse_decimal_nusd(gb_str s, int64_t *out)
-{
-    const char *p = s.ptr, *end = s.ptr + s.len;
-    bool neg = false;
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    if (p < end && (*p == '-' || *p == '+')) neg = *p++ == '-';
-    int64_t whole = 0, frac = 0;
-    int digits = 0, fdigits = 0;
-    bool round_up = false;
-    for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-        if (whole > 9200000000LL) return GB_ERR_INVALID;
-        whole = whole * 10 + (*p - '0');
-    }
-    if (p < end && *p == '.') {
-        for (p++; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-            if (fdigits < 9)
-                frac = frac * 10 + (*p - '0'), fdigits++;
-            else if (fdigits == 9)
-                round_up = *p >= '5', fdigits++;
-        }
-    }
-    if (p != end || digits == 0) return GB_ERR_INVALID;
-    if (whole > 9200000000LL) return GB_ERR_INVALID;
-    for (int i = fdigits; i < 9; i++)
-        frac *= 10;
-    int64_t v = whole * 1000000000LL + frac + (round_up ? 1 : 0);
-    *out = neg ? -v : v;
-    return GB_OK;
-}
-
-gb_status ledger_nusd(const pd_any *v, int64_t *out)
-{
-    switch (v->type) {
-    case PD_ANY_DOUBLE:
-        if (!isfinite(v->u.d) || fabs(v->u.d) > MAX_USD) return GB_ERR_INVALID;
-        *out = llround(v->u.d * 1e9);
-        return GB_OK;
-    case PD_ANY_INT:
-        if (v->u.i > 9200000000LL || v->u.i < -9200000000LL) return GB_ERR_INVALID;
-        *out = v->u.i * 1000000000LL;
-        return GB_OK;
-    case PD_ANY_STR: {
-        if (parse_decimal_nusd(v->u.str, out) == GB_OK) return GB_OK;
-        char buf[64]; /* exponent forms: 1.5e-3 */
-        if (v->u.str.len == 0 || v->u.str.len >= sizeof buf) return GB_ERR_INVALID;
-        memcpy(buf, v->u.str.ptr, v->u.str.len);
-        buf[v->u.str.len] = '\0';
-        char *e;
-        double d = strtod(buf, &e);
-        if (*e != '\0' || !isfinite(d) || fabs(d) > MAX_USD) return GB_ERR_INVALID;
-        *out = llround(d * 1e9);
-        return GB_OK;
-    }
-    default:
-        return GB_ERR_INVALID;
-    }
-}
 
 /* Token count: int, integral double, or decimal string; >= 0. */
 static bool to_count(const pd_any *v, int64_t *out)
@@ -534,7 +472,7 @@ static gb_status fill(ledger_chunk *ch, ledger_row *r, const rec *x)
     };
     for (size_t i = 0; i < sizeof costs / sizeof costs[0]; i++) {
         int64_t v;
-        if (o[costs[i].key] && ledger_nusd(o[costs[i].key], &v) == GB_OK) {
+        if (o[costs[i].key] && gov_usd_to_nusd(o[costs[i].key], &v) == GB_OK) {
             r->iv[costs[i].col] = v;
             r->int_set |= 1u << costs[i].col;
         }

@@ -90,9 +90,4 @@ void ledger_chunk_free(ledger_chunk *ch);
 gb_status ledger_extract(ledger_chunk *ch, const pd_batch *b, size_t max_rows, size_t max_bytes,
                          uint64_t *added);
 
-/* Exact nano-USD of a cost attribute value: round half away from zero of value x 1e9. Accepts
- * doubles, integers and decimal strings (parsed exactly). GB_ERR_INVALID for other types,
- * non-finite values or more than 9.2e9 USD in magnitude. */
-gb_status ledger_nusd(const pd_any *v, int64_t *out);
-
 #endif

@@ -16,6 +16,7 @@
 #include "base/timeutil.h"
 #include "exporter/ledger/ledger.h"
 #include "exporter/ledger/ledger_row.h"
+#include "governance/gov.h"
 
 #include "ledger_batches.h"
 
@@ -427,7 +428,7 @@ static void test_nusd(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t v = 0;
-        assert_int_equal(ledger_nusd(&cases[i].v, &v), cases[i].rc);
+        assert_int_equal(gov_usd_to_nusd(&cases[i].v, &v), cases[i].rc);
         if (cases[i].rc == GB_OK) assert_int_equal(v, cases[i].want);
     }
 }
