@@ -218,32 +218,6 @@ static bool to_count(const pd_any *v, int64_t *out)
     }
 }
 
-/* Text of a scalar value (numbers and bools formatted into tmp); false for other types. */
-static bool to_text(const pd_any *v, char *tmp, size_t cap, gb_str *out)
-{
-    if (!v) return false;
-    int n;
-    switch (v->type) {
-    case PD_ANY_STR:
-        *out = v->u.str;
-        return true;
-    case PD_ANY_INT:
-        n = snprintf(tmp, cap, "%lld", (long long)v->u.i);
-        break;
-    case PD_ANY_DOUBLE:
-        n = snprintf(tmp, cap, "%.17g", v->u.d);
-        break;
-    case PD_ANY_BOOL:
-        n = snprintf(tmp, cap, "%s", v->u.b ? "true" : "false");
-        break;
-    default:
-        return false;
-    }
-    if (n < 0 || (size_t)n >= cap) return false;
-    *out = gb_str_n(tmp, (size_t)n);
-    return true;
-}
-
 /* ---- content hash -----------------------------------------------------------------------------
  */
 
@@ -387,9 +361,9 @@ static const pd_any *first(const pd_any *a, const pd_any *b)
 
 static gb_status put_any(ledger_chunk *ch, ledger_row *r, int col, const pd_any *v)
 {
-    char tmp[40];
+    char tmp[PD_ANY_TEXT_MAX];
     gb_str s;
-    if (!to_text(v, tmp, sizeof tmp, &s)) return GB_OK;
+    if (!v || !pd_any_scalar_text(v, tmp, &s)) return GB_OK;
     return put_text(ch, r, col, s);
 }
 
